@@ -1,0 +1,60 @@
+# divert: `make run` sets everything up and serves the demo; `make test` runs every check.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app divert
+STATIC := divert/static
+GOVUK := node_modules/govuk-frontend/dist/govuk
+MOJ := node_modules/@ministryofjustice/frontend/moj
+
+.PHONY: run test install install-dev assets lint typecheck pytest bench clean
+
+run: install assets
+	$(FLASK) init-db
+	$(FLASK) seed-demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install-dev assets lint typecheck pytest
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# The design systems' built CSS, JS, fonts and images, served from /assets.
+assets: node_modules/.installed
+	mkdir -p $(STATIC)/moj
+	cp $(GOVUK)/govuk-frontend.min.css $(GOVUK)/govuk-frontend.min.js $(STATIC)/
+	cp -r $(GOVUK)/assets/fonts $(GOVUK)/assets/images $(GOVUK)/assets/manifest.json $(STATIC)/
+	cp $(MOJ)/moj-frontend.min.css $(MOJ)/moj-frontend.min.js $(STATIC)/moj/
+	cp -r $(MOJ)/assets/images/. $(STATIC)/images/
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy divert config.py
+
+pytest:
+	$(BIN)/pytest -q
+
+bench: install-dev
+	$(BIN)/python -m bench.bench_rules
+
+clean:
+	rm -rf $(VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache

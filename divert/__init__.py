@@ -1,0 +1,98 @@
+"""divert: case management for police diversion programmes in England and Wales."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, g
+from flask_login import current_user
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+
+import config as settings
+
+from .extensions import csrf, db, limiter, login_manager
+
+
+def create_app(overrides: Mapping[str, Any] | None = None, env: str | None = None) -> Flask:
+    app = Flask(__name__, static_folder="static", static_url_path="/assets")
+    app.config.update(settings.load(env))
+    if overrides:
+        app.config.update(overrides)
+    register_extensions(app)
+    register_templates(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from .db import register_transaction
+    from .security import register_security
+
+    db.init_app(app)
+    register_transaction(app, db)
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.session_protection = "strong"
+    register_security(app)
+
+    from .auth.session import register_session_handling
+
+    register_session_handling(app)
+
+
+def register_templates(app: Flask) -> None:
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    from .views.filters import register_filters
+
+    app.jinja_loader = ChoiceLoader(  # type: ignore[assignment]
+        [
+            PackageLoader("divert"),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.autoescape = True
+    WTFormsHelpers(app)
+    register_filters(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .auth.views import bp as auth_bp
+    from .views.admin import bp as admin_bp
+    from .views.errors import register_error_handlers
+    from .views.main import bp as main_bp
+    from .views.people import bp as people_bp
+
+    for blueprint in (auth_bp, main_bp, people_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+    # Flask's own static route: the GOV.UK assets are public by nature.
+    from .auth.access import public
+
+    app.view_functions["static"] = public(app.view_functions["static"])
+
+
+def register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _actor() -> None:
+        # History rows name the acting user; operations read it from the session's info.
+        db.session.info["actor_id"] = current_user.id if current_user.is_authenticated else None
+        g.user = current_user
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import register_commands
+
+    register_commands(app)

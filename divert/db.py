@@ -1,0 +1,91 @@
+"""Engine and session handling.
+
+One session per application context. Operations only flush; the request commits once at the
+end when the response succeeded, and rolls back otherwise, so a failed request leaves nothing
+half-written (see ``register_transaction``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"check_same_thread": False}
+        if parsed.database in (None, "", ":memory:"):
+            kwargs["poolclass"] = StaticPool
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        _fix_sqlite(engine)
+    return engine
+
+
+def _fix_sqlite(engine: Engine) -> None:
+    """Make SQLite behave: foreign keys on, and real transactions so SAVEPOINT works.
+
+    pysqlite starts transactions lazily and commits around DDL, which breaks savepoints (used by
+    the tests' rollback isolation) and transactional migrations; taking over BEGIN fixes both.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """Holds the engine and a session scoped to the current application context."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.factory = sessionmaker(expire_on_commit=False)
+        self.session = scoped_session(self.factory, scopefunc=_context_key)
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
+        self.factory.configure(bind=self.engine)
+        app.teardown_appcontext(self._remove)
+
+    def _remove(self, exc: BaseException | None) -> None:
+        self.session.remove()
+
+    def new_session(self) -> Session:
+        """A session outside the request's, for background work and CLI commands."""
+        return self.factory()
+
+
+def _context_key() -> int:
+    # The app context object, so each request (and each CLI command) gets its own session.
+    try:
+        return id(g._get_current_object())  # type: ignore[attr-defined]
+    except RuntimeError:
+        return 0
+
+
+def register_transaction(app: Flask, database: Database) -> None:
+    @app.after_request
+    def _commit(response: Any) -> Any:
+        if response.status_code < 400:
+            database.session.commit()
+        else:
+            database.session.rollback()
+        return response

@@ -1,0 +1,33 @@
+"""The data model: one module per aggregate. Importing this package registers every table."""
+
+from . import guards as guards
+from .audit import AuditEntry, ChangeRecord
+from .base import Base, utcnow
+from .encounter import Encounter
+from .organisation import Organisation, Team
+from .person import Person
+from .programme import Programme, ProgrammeVersion
+from .reference import EthnicityCode, OffenceCategory, OutcomeCode
+from .referral import Referral, ReferralEvent, ReferralParty
+from .user import ROLES, User
+
+__all__ = [
+    "ROLES",
+    "AuditEntry",
+    "Base",
+    "ChangeRecord",
+    "Encounter",
+    "EthnicityCode",
+    "OffenceCategory",
+    "Organisation",
+    "OutcomeCode",
+    "Person",
+    "Programme",
+    "ProgrammeVersion",
+    "Referral",
+    "ReferralEvent",
+    "ReferralParty",
+    "Team",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,50 @@
+"""Encounters: every time an officer deals with a person, diverted or not.
+
+All encounters are kept, not only diverted ones, because monitoring asks who was *not* offered
+diversion as much as who was.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, IdMixin, TimestampMixin, VersionedMixin
+from .person import Person
+
+SETTINGS = ("street", "custody", "community")
+ADMISSIONS = ("admitted", "no_comment", "denied", "not_asked")
+DRUG_CLASSES = ("A", "B", "C")
+
+
+class Encounter(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "encounters"
+    __table_args__ = (
+        CheckConstraint(f"setting IN {SETTINGS!r}", name="setting"),
+        CheckConstraint(f"admission IN {ADMISSIONS!r}", name="admission"),
+        CheckConstraint(f"drug_class IS NULL OR drug_class IN {DRUG_CLASSES!r}", name="drug_class"),
+    )
+    __history__ = True
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    # Area for monitoring: the postcode district where it happened (never a full address).
+    area: Mapped[str | None] = mapped_column(String(8), index=True)
+    setting: Mapped[str] = mapped_column(String(12))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    offence_category: Mapped[str] = mapped_column(ForeignKey("offence_categories.slug"), index=True)
+    offence_date: Mapped[date | None]
+    drug_class: Mapped[str | None] = mapped_column(String(1))
+    drug_type: Mapped[str | None] = mapped_column(String(80))
+    personal_use: Mapped[bool | None] = mapped_column(Boolean)
+    supply_suspected: Mapped[bool] = mapped_column(Boolean, default=False)
+    admission: Mapped[str] = mapped_column(String(12), default="not_asked")
+    hate_crime: Mapped[bool] = mapped_column(Boolean, default=False)
+    domestic_abuse: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    person: Mapped[Person] = relationship()

@@ -1,0 +1,58 @@
+"""People: the subjects of encounters and referrals. Sensitive data (DPA 2018 Part 3)."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, validates
+
+from .base import Base, IdMixin, TimestampMixin, VersionedMixin
+
+GENDERS = ("male", "female", "other", "not_stated")
+
+
+def normalise_name(value: str) -> str:
+    """Case-, accent- and punctuation-blind form of a name, used to find earlier records."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    letters = [ch for ch in decomposed if ch.isalnum() or ch.isspace()]
+    return " ".join("".join(letters).lower().split())
+
+
+class Person(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "people"
+    __table_args__ = (CheckConstraint(f"gender IN {GENDERS!r}", name="gender"),)
+    # Field-level history is written for every change to these columns (see models/history.py).
+    __history__ = True
+
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    # Normalised copies are kept so matching is an indexed lookup rather than a table scan.
+    given_name_key: Mapped[str] = mapped_column(String(100))
+    family_name_key: Mapped[str] = mapped_column(String(100), index=True)
+    date_of_birth: Mapped[date | None] = mapped_column(index=True)
+    pnc_id: Mapped[str | None] = mapped_column(String(20), index=True)
+    gender: Mapped[str] = mapped_column(String(12), default="not_stated")
+    self_defined_ethnicity: Mapped[str] = mapped_column(
+        ForeignKey("ethnicity_codes.code"), default="NS"
+    )
+    officer_defined_ethnicity: Mapped[str | None] = mapped_column(ForeignKey("ethnicity_codes.code"))
+    postcode_district: Mapped[str | None] = mapped_column(String(8), index=True)
+
+    @validates("given_name", "family_name")
+    def _keep_keys(self, key: str, value: str) -> str:
+        setattr(self, f"{key}_key", normalise_name(value))
+        return value.strip()
+
+    @validates("pnc_id")
+    def _normalise_pnc(self, key: str, value: str | None) -> str | None:
+        return value.strip().upper() or None if value else None
+
+    @validates("postcode_district")
+    def _normalise_district(self, key: str, value: str | None) -> str | None:
+        return value.strip().upper() or None if value else None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"

@@ -1,0 +1,42 @@
+"""Programmes and the stored versions of their definitions.
+
+Every decision points at the version it used, so an old decision can be reproduced after the
+definition has changed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, IdMixin, utcnow
+
+
+class Programme(IdMixin, Base):
+    __tablename__ = "programmes"
+
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    versions: Mapped[list[ProgrammeVersion]] = relationship(
+        back_populates="programme", order_by="ProgrammeVersion.version"
+    )
+
+
+class ProgrammeVersion(IdMixin, Base):
+    __tablename__ = "programme_versions"
+    __table_args__ = (UniqueConstraint("programme_id", "version", name="programme_version"),)
+
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[date]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    programme: Mapped[Programme] = relationship(back_populates="versions")

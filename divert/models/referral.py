@@ -1,0 +1,88 @@
+"""Referrals (cases) and their append-only event timeline.
+
+A case's status is the latest state, but what happened, when, by whom and why lives in the
+events, which are never changed or deleted (see ``models/guards.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, IdMixin, TimestampMixin, VersionedMixin, utcnow
+from .encounter import Encounter
+from .organisation import Organisation
+from .person import Person
+from .programme import Programme, ProgrammeVersion
+from .user import User
+
+PARTY_ROLES = ("police", "receiving", "yju", "provider")
+
+
+class Referral(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "referrals"
+    __history__ = True
+
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    encounter_id: Mapped[int] = mapped_column(ForeignKey("encounters.id"), index=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    programme_version_id: Mapped[int] = mapped_column(ForeignKey("programme_versions.id"))
+    state: Mapped[str] = mapped_column(String(40), index=True)
+    route: Mapped[str | None] = mapped_column(String(40))
+    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+    outcome_code: Mapped[int | None] = mapped_column(ForeignKey("outcome_codes.code"))
+
+    person: Mapped[Person] = relationship()
+    encounter: Mapped[Encounter] = relationship()
+    programme: Mapped[Programme] = relationship()
+    programme_version: Mapped[ProgrammeVersion] = relationship()
+    assigned_user: Mapped[User | None] = relationship()
+    parties: Mapped[list[ReferralParty]] = relationship(
+        back_populates="referral", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[ReferralEvent]] = relationship(
+        back_populates="referral", order_by="ReferralEvent.occurred_at, ReferralEvent.id"
+    )
+
+
+class ReferralParty(IdMixin, Base):
+    """An organisation that is party to a case; its users may see the case and its person."""
+
+    __tablename__ = "referral_parties"
+    __table_args__ = (
+        UniqueConstraint("referral_id", "organisation_id", name="party"),
+        CheckConstraint(f"role IN {PARTY_ROLES!r}", name="role"),
+    )
+
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+
+    referral: Mapped[Referral] = relationship(back_populates="parties")
+    organisation: Mapped[Organisation] = relationship()
+
+
+class ReferralEvent(IdMixin, Base):
+    """One thing that happened to a case: who, when, what, why. Append-only."""
+
+    __tablename__ = "referral_events"
+    __append_only__ = True
+
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(40))
+    to_state: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    referral: Mapped[Referral] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()

@@ -1,0 +1,21 @@
+"""Typed errors that operations raise and views turn into GOV.UK messages or JSON."""
+
+from __future__ import annotations
+
+
+class OperationError(Exception):
+    """A business rule refused the operation; the message is shown to the user."""
+
+    code = "invalid"
+
+
+class StaleEdit(OperationError):
+    """Someone else changed the record since it was loaded."""
+
+    code = "conflict"
+
+    def __init__(self, what: str = "record") -> None:
+        super().__init__(
+            f"Someone else changed this {what} while you were editing it. "
+            "Check the latest details below and make your change again."
+        )

@@ -1,0 +1,31 @@
+"""Creating users (from the admin pages and the CLI)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..auth.passwords import hash_password, password_problem
+from ..models import ROLES, Organisation, User
+from .errors import OperationError
+
+
+def create_user(
+    session: Session, *, email: str, name: str, role: str, password: str, organisation: Organisation
+) -> User:
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise OperationError(f"Role must be one of: {', '.join(ROLES)}")
+    problem = password_problem(password)
+    if problem:
+        raise OperationError(problem)
+    if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        raise OperationError("A user with this email address already exists")
+    user = User(
+        email=email, name=name.strip(), role=role, password_hash=hash_password(password), organisation=organisation
+    )
+    session.add(user)
+    session.flush()
+    audit.record("create", "user", user.id, detail=f"role {role}")
+    return user

@@ -1,0 +1,1 @@
+"""Page blueprints. Views stay thin: permission, form, one call, render or redirect."""
