@@ -52,7 +52,7 @@ def register_templates(app: Flask) -> None:
 
     from .views.filters import register_filters
 
-    app.jinja_loader = ChoiceLoader(  # type: ignore[assignment]
+    app.jinja_loader = ChoiceLoader(
         [
             PackageLoader("divert"),
             PrefixLoader(

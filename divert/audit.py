@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask import has_request_context, request
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
-from .extensions import db
 from .models import AuditEntry
 
 
-def record(action: str, object_type: str, object_id: object = None, detail: str = "") -> AuditEntry:
+def record(
+    session: Session, action: str, object_type: str, object_id: object = None, detail: str = ""
+) -> AuditEntry:
     """Add an audit entry to the current transaction.
 
     It commits with the request, so an audited change and its entry stand or fall together.
@@ -28,6 +30,6 @@ def record(action: str, object_type: str, object_id: object = None, detail: str 
         if current_user and current_user.is_authenticated:
             entry.user_id = current_user.id
     else:
-        entry.user_id = db.session.info.get("actor_id")
-    db.session.add(entry)
+        entry.user_id = session.info.get("actor_id")
+    session.add(entry)
     return entry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from . import migrate
 from .extensions import db
@@ -14,8 +14,9 @@ from .pathways.users import create_user
 from .seeding import load_reference_data
 
 
-def _engine():  # type: ignore[no-untyped-def]
-    assert db.engine is not None
+def _engine() -> Engine:
+    if db.engine is None:
+        raise click.ClickException("The database is not configured.")
     return db.engine
 
 
@@ -75,7 +76,9 @@ def register_commands(app: Flask) -> None:
             org = Organisation(code=organisation_code, name=organisation_name, kind=organisation_kind)
             session.add(org)
         try:
-            user = create_user(session, email=email, name=name, role=role, password=password, organisation=org)
+            user = create_user(
+                session, email=email, name=name, role=role, password=password, organisation=org
+            )
         except OperationError as error:
             session.rollback()
             raise click.ClickException(str(error)) from None

@@ -58,7 +58,12 @@ class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self.factory = sessionmaker(expire_on_commit=False)
-        self.session = scoped_session(self.factory, scopefunc=_context_key)
+        self.scoped = scoped_session(self.factory, scopefunc=_context_key)
+
+    @property
+    def session(self) -> Session:
+        """The current application context's session."""
+        return self.scoped()
 
     def init_app(self, app: Flask) -> None:
         self.engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
@@ -66,7 +71,7 @@ class Database:
         app.teardown_appcontext(self._remove)
 
     def _remove(self, exc: BaseException | None) -> None:
-        self.session.remove()
+        self.scoped.remove()
 
     def new_session(self) -> Session:
         """A session outside the request's, for background work and CLI commands."""
@@ -76,7 +81,7 @@ class Database:
 def _context_key() -> int:
     # The app context object, so each request (and each CLI command) gets its own session.
     try:
-        return id(g._get_current_object())  # type: ignore[attr-defined]
+        return id(g._get_current_object())
     except RuntimeError:
         return 0
 

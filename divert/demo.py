@@ -20,7 +20,14 @@ from .models.user import ROLES
 from .pathways.users import create_user
 
 SETTINGS_FILE = Path(__file__).resolve().parent.parent / "seeds" / "demo.yaml"
-ODE_FOR_GROUP = {"White": "IC1", "Black": "IC3", "Asian": "IC4", "Mixed": "IC9", "Other": "IC6", "Not stated": "IC9"}
+ODE_FOR_GROUP = {
+    "White": "IC1",
+    "Black": "IC3",
+    "Asian": "IC4",
+    "Mixed": "IC9",
+    "Other": "IC6",
+    "Not stated": "IC9",
+}
 SDE_GROUP = {"W": "White", "M": "Mixed", "A": "Asian", "B": "Black", "O": "Other", "N": "Not stated"}
 
 
@@ -44,13 +51,17 @@ def load_settings(path: Path = SETTINGS_FILE) -> dict[str, Any]:
     return data
 
 
-def seed_demo(session: Session, seed: int | None = None, settings: dict[str, Any] | None = None) -> DemoResult:
+def seed_demo(
+    session: Session, seed: int | None = None, settings: dict[str, Any] | None = None
+) -> DemoResult:
     settings = settings or load_settings()
     rng = random.Random(seed if seed is not None else settings["seed"])
     orgs = _organisations(session, settings)
     users = _users(session, settings, orgs)
     officer = next(u for u in users if u.role == "officer")
-    already = session.scalar(select(func.count()).select_from(Encounter).where(Encounter.officer_id == officer.id))
+    already = session.scalar(
+        select(func.count()).select_from(Encounter).where(Encounter.officer_id == officer.id)
+    )
     created = not already
     if created:
         _people_and_encounters(session, settings, orgs, officer, rng)
@@ -58,7 +69,9 @@ def seed_demo(session: Session, seed: int | None = None, settings: dict[str, Any
     encounters = session.scalar(select(func.count()).select_from(Encounter)) or 0
     return DemoResult(
         organisations=len(orgs),
-        users=[(u.role, u.email, demo_password(u.role)) for u in sorted(users, key=lambda u: ROLES.index(u.role))],
+        users=[
+            (u.role, u.email, demo_password(u.role)) for u in sorted(users, key=lambda u: ROLES.index(u.role))
+        ],
         people=people,
         encounters=encounters,
         created=created,
@@ -100,7 +113,11 @@ def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
 
 
 def _people_and_encounters(
-    session: Session, settings: dict[str, Any], orgs: dict[str, Organisation], officer: User, rng: random.Random
+    session: Session,
+    settings: dict[str, Any],
+    orgs: dict[str, Organisation],
+    officer: User,
+    rng: random.Random,
 ) -> None:
     start: date = settings["from"]
     span = (settings["to"] - start).days
@@ -109,7 +126,9 @@ def _people_and_encounters(
         names = settings["given_names"]["female" if gender == "female" else "male"]
         sde = _weighted(rng, settings["ethnicity"])
         force = _weighted(rng, settings["forces"])
-        age_at_first = rng.choices([rng.randint(12, 17), rng.randint(18, 25), rng.randint(26, 60)], [35, 40, 25])[0]
+        age_at_first = rng.choices(
+            [rng.randint(12, 17), rng.randint(18, 25), rng.randint(26, 60)], [35, 40, 25]
+        )[0]
         first_day = start + timedelta(days=rng.randrange(span))
         dob = first_day - timedelta(days=365 * age_at_first + rng.randrange(365))
         person = Person(

@@ -15,7 +15,7 @@ from ..models import User, utcnow
 ABSOLUTE_LIFETIME = timedelta(hours=12)
 
 
-@login_manager.user_loader
+@login_manager.user_loader  # type: ignore[untyped-decorator]  # flask_login is untyped
 def _load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
@@ -23,7 +23,7 @@ def _load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
-@login_manager.unauthorized_handler
+@login_manager.unauthorized_handler  # type: ignore[untyped-decorator]  # flask_login is untyped
 def _unauthorised() -> Response | tuple[Response, int]:
     if request.path.startswith("/api/"):
         return jsonify(error={"code": "unauthorised", "message": "Sign in or send an API token."}), 401

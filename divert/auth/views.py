@@ -53,9 +53,9 @@ def sign_in() -> str | Response:
             session.permanent = True
             session["signed_in_at"] = utcnow().isoformat()
             user.last_signed_in_at = utcnow()
-            audit.record("sign_in", "user", user.id)
+            audit.record(db.session, "sign_in", "user", user.id)
             return redirect(_safe_next(request.args.get("next")))
-        audit.record("sign_in_failed", "user", user.id if user else None, detail=email[:100])
+        audit.record(db.session, "sign_in_failed", "user", user.id if user else None, detail=email[:100])
         # Committed deliberately on a 200 response: failed attempts are evidence.
         form.email.errors = ["Enter a correct email address and password"]
     return render_template("auth/sign_in.html", form=form)
@@ -64,7 +64,7 @@ def sign_in() -> str | Response:
 @bp.route("/sign-out", methods=["POST"])
 @requires(SIGNED_IN)
 def sign_out() -> Response:
-    audit.record("sign_out", "user", current_user.id)
+    audit.record(db.session, "sign_out", "user", current_user.id)
     logout_user()
     session.clear()
     flash("You have signed out.", "success")

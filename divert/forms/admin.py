@@ -20,7 +20,10 @@ class UserForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             InputRequired(message="Enter an email address"),
-            Email(message="Enter an email address in the correct format, like name@example.org", check_deliverability=False),
+            Email(
+                message="Enter an email address in the correct format, like name@example.org",
+                check_deliverability=False,
+            ),
         ],
     )
     role = SelectField(

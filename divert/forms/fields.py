@@ -17,10 +17,12 @@ class GovDateField(DateField):
         super().__init__(label, format="%d %m %Y", **kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist or not any(v.strip() for v in valuelist):
+        # A browser always sends day, month and year; pad anything else so the widget can redraw it.
+        parts = ([str(v).strip() for v in valuelist] + ["", "", ""])[:3]
+        self.raw_data = parts
+        if not any(parts):
             self.data = None
             return
-        parts = [v.strip() for v in valuelist]
         missing = [name for name, v in zip(("day", "month", "year"), parts, strict=False) if not v]
         if missing:
             self.data = None

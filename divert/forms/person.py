@@ -3,7 +3,13 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
@@ -21,12 +27,18 @@ class PersonForm(FlaskForm):
     given_name = StringField(
         "First name",
         widget=GovTextInput(),
-        validators=[InputRequired(message="Enter a first name"), Length(max=100, message="First name must be 100 characters or fewer")],
+        validators=[
+            InputRequired(message="Enter a first name"),
+            Length(max=100, message="First name must be 100 characters or fewer"),
+        ],
     )
     family_name = StringField(
         "Last name",
         widget=GovTextInput(),
-        validators=[InputRequired(message="Enter a last name"), Length(max=100, message="Last name must be 100 characters or fewer")],
+        validators=[
+            InputRequired(message="Enter a last name"),
+            Length(max=100, message="Last name must be 100 characters or fewer"),
+        ],
     )
     date_of_birth = GovDateField(
         "Date of birth",
@@ -54,7 +66,9 @@ class PersonForm(FlaskForm):
         widget=GovSelect(),
         validators=[InputRequired(message="Select an ethnicity, or 'Not stated'")],
     )
-    officer_defined_ethnicity = SelectField("Ethnicity (officer-defined)", widget=GovSelect(), validators=[Optional()])
+    officer_defined_ethnicity = SelectField(
+        "Ethnicity (officer-defined)", widget=GovSelect(), validators=[Optional()]
+    )
     postcode_district = StringField(
         "Postcode district",
         widget=GovTextInput(),

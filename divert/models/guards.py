@@ -11,8 +11,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm.attributes import instance_state
 
 from .audit import ChangeRecord
 from .base import utcnow
@@ -58,14 +59,14 @@ def _write_history(session: Session, flush_context: UOWTransaction) -> None:
             rows.extend(_rows_for(obj, actor, now, created=False))
     for obj in session.deleted:
         if _is_tracked(obj):
-            state = inspect(obj)
+            state = instance_state(obj)
             rows.append(_row(obj, actor, now, "(record)", "deleted", None, state.identity))
     if rows:
         session.connection().execute(insert(ChangeRecord), rows)
 
 
 def _rows_for(obj: object, actor: int | None, now: datetime, *, created: bool) -> list[dict[str, Any]]:
-    state = inspect(obj)
+    state = instance_state(obj)
     out = []
     for attr in state.mapper.column_attrs:
         key = attr.key

@@ -34,9 +34,7 @@ class Person(IdMixin, TimestampMixin, VersionedMixin, Base):
     date_of_birth: Mapped[date | None] = mapped_column(index=True)
     pnc_id: Mapped[str | None] = mapped_column(String(20), index=True)
     gender: Mapped[str] = mapped_column(String(12), default="not_stated")
-    self_defined_ethnicity: Mapped[str] = mapped_column(
-        ForeignKey("ethnicity_codes.code"), default="NS"
-    )
+    self_defined_ethnicity: Mapped[str] = mapped_column(ForeignKey("ethnicity_codes.code"), default="NS")
     officer_defined_ethnicity: Mapped[str | None] = mapped_column(ForeignKey("ethnicity_codes.code"))
     postcode_district: Mapped[str | None] = mapped_column(String(8), index=True)
 

@@ -14,9 +14,7 @@ class EthnicityCode(Base):
     """Self-defined (18+1 codes) and officer-defined (IC codes) ethnicity, each in its group."""
 
     __tablename__ = "ethnicity_codes"
-    __table_args__ = (
-        CheckConstraint("scheme IN ('self_defined', 'officer_defined')", name="scheme"),
-    )
+    __table_args__ = (CheckConstraint("scheme IN ('self_defined', 'officer_defined')", name="scheme"),)
 
     code: Mapped[str] = mapped_column(String(8), primary_key=True)
     scheme: Mapped[str] = mapped_column(String(20))

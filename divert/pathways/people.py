@@ -37,5 +37,5 @@ def update_person(session: Session, person: Person, changes: dict[str, Any], see
             changed.append(field)
     if changed:
         session.flush()
-        audit.record("update", "person", person.id, detail="changed " + ", ".join(changed))
+        audit.record(session, "update", "person", person.id, detail="changed " + ", ".join(changed))
     return changed

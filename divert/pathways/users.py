@@ -23,9 +23,13 @@ def create_user(
     if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
         raise OperationError("A user with this email address already exists")
     user = User(
-        email=email, name=name.strip(), role=role, password_hash=hash_password(password), organisation=organisation
+        email=email,
+        name=name.strip(),
+        role=role,
+        password_hash=hash_password(password),
+        organisation=organisation,
     )
     session.add(user)
     session.flush()
-    audit.record("create", "user", user.id, detail=f"role {role}")
+    audit.record(session, "create", "user", user.id, detail=f"role {role}")
     return user

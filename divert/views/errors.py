@@ -19,18 +19,24 @@ def register_error_handlers(app: Flask) -> None:
     def csrf_error(error: CSRFError) -> tuple[str | Response, int]:
         if _wants_json():
             return jsonify(error={"code": "csrf", "message": error.description}), 400
-        return render_template("errors/400.html", message="Your form expired. Go back, reload the page and try again."), 400
+        return render_template(
+            "errors/400.html", message="Your form expired. Go back, reload the page and try again."
+        ), 400
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str | Response, int]:
         code = error.code or 500
         if _wants_json():
-            return jsonify(error={"code": error.name.lower().replace(" ", "_"), "message": error.description}), code
+            return jsonify(
+                error={"code": error.name.lower().replace(" ", "_"), "message": error.description}
+            ), code
         return render_template(PAGES.get(code, "errors/500.html"), message=None), code
 
     @app.errorhandler(Exception)
     def server_error(error: Exception) -> tuple[str | Response, int]:
         app.logger.exception("Unhandled error")
         if _wants_json():
-            return jsonify(error={"code": "server_error", "message": "Something went wrong on our side."}), 500
+            return jsonify(
+                error={"code": "server_error", "message": "Something went wrong on our side."}
+            ), 500
         return render_template("errors/500.html"), 500

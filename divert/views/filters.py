@@ -72,5 +72,5 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(uk_datetime, "uk_datetime")
     app.add_template_filter(label, "label")
     app.add_template_global(navigation, "navigation")
-    app.add_template_global(ROLE_LABELS, "ROLE_LABELS")
+    app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
     app.add_template_global(lambda: datetime.now(UTC), "now")

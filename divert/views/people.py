@@ -51,7 +51,7 @@ def search() -> str:
                 .limit(50)
             )
         )
-        audit.record("search", "person", None, detail=f"{len(people)} results")
+        audit.record(db.session, "search", "person", None, detail=f"{len(people)} results")
     return render_template("people/search.html", query=query, people=people)
 
 
@@ -63,7 +63,9 @@ def show(person_id: int) -> str:
         select(Encounter).where(Encounter.person_id == person.id).order_by(Encounter.occurred_at.desc())
     ).all()
     referrals = db.session.scalars(
-        visible_referrals(current_user).where(Referral.person_id == person.id).order_by(Referral.opened_at.desc())
+        visible_referrals(current_user)
+        .where(Referral.person_id == person.id)
+        .order_by(Referral.opened_at.desc())
     ).all()
     history = db.session.scalars(
         select(ChangeRecord)
@@ -71,7 +73,7 @@ def show(person_id: int) -> str:
         .order_by(ChangeRecord.id.desc())
         .limit(100)
     ).all()
-    audit.record("view", "person", person.id)
+    audit.record(db.session, "view", "person", person.id)
     sees_ethnicity = current_user.role in SEES_ETHNICITY
     if not sees_ethnicity:
         history = [h for h in history if "ethnicity" not in h.field]
@@ -88,7 +90,7 @@ def show(person_id: int) -> str:
 
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
 @requires("officer", "supervisor", "admin")
-def edit(person_id: int) -> str | Response:
+def edit(person_id: int) -> str | Response | tuple[str, int]:
     person = _person_or_404(person_id)
     form = PersonForm(obj=person)
     _ethnicity_choices(form)
@@ -113,7 +115,7 @@ def edit(person_id: int) -> str | Response:
         flash("Changes saved." if changed else "No changes to save.", "success")
         return redirect(url_for("people.show", person_id=person.id))
     status = 400 if form.errors else 200
-    return render_template("people/edit.html", form=form, person=person, stale=None), status  # type: ignore[return-value]
+    return render_template("people/edit.html", form=form, person=person, stale=None), status
 
 
 def _ethnicity_labels() -> dict[str, str]:

@@ -1,0 +1,91 @@
+"""Fixtures: a real database built by the real migrations, and per-test rollback isolation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from divert import create_app, migrate
+from divert.extensions import db
+from divert.seeding import load_reference_data
+
+from .client import PageClient
+from .database import scratch_database
+from .factories import PASSWORD, create_organisation, create_user
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
+    with scratch_database(tmp_path_factory.mktemp("db"), "main") as (url, engine):
+        migrate.upgrade(engine)
+        with Session(engine) as session:
+            load_reference_data(session)
+            session.commit()
+        yield url, engine
+
+
+@pytest.fixture(scope="session")
+def app(database: tuple[str, Engine]) -> Flask:
+    url, engine = database
+    application = create_app({"DATABASE_URL": url}, env="testing")
+    application.test_client_class = PageClient
+    db.engine = engine
+    return application
+
+
+@pytest.fixture
+def db_session(app: Flask, database: tuple[str, Engine]) -> Iterator[Session]:
+    """Each test runs inside a transaction that is rolled back, whatever it commits."""
+    _, engine = database
+    connection = engine.connect()
+    outer = connection.begin()
+    # Requests open their own sessions on this connection; each commit only releases a savepoint.
+    # No app context is held open here, so every request gets its own, as in production.
+    db.factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    session = db.factory()
+    yield session
+    session.close()
+    outer.rollback()
+    connection.close()
+    db.factory.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+
+
+@pytest.fixture
+def client(app: Flask, db_session: Session) -> PageClient:
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def org(db_session: Session) -> Any:
+    return create_organisation(db_session, code="tvp", name="Thames Valley Police")
+
+
+@pytest.fixture
+def make_user(db_session: Session, org: Any) -> Any:
+    def make(role: str = "officer", organisation: Any = None, **fields: Any) -> Any:
+        return create_user(db_session, role=role, organisation=organisation or org, **fields)
+
+    return make
+
+
+@pytest.fixture
+def signed_in(client: PageClient, make_user: Any) -> Any:
+    """Sign a new user of ``role`` in on the shared client and return the user."""
+
+    def sign_in(role: str = "officer", **fields: Any) -> Any:
+        user = make_user(role, **fields)
+        response = client.sign_in(user.email, PASSWORD)
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return user
+
+    return sign_in
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Browser tests are slow to start; run them last so quick failures show first.
+    items.sort(key=lambda item: "browser" in item.keywords)

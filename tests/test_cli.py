@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from divert.auth.passwords import verify_password
+from divert.demo import demo_password
+from divert.models import Encounter, EthnicityCode, OutcomeCode, Person, User
+
+
+def _count(session: Session, model: Any) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_init_db_is_safe_to_run_again_and_loads_no_people(app: Flask, db_session: Session) -> None:
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["init-db"])
+        assert result.exit_code == 0, result.output
+        assert "'ethnicity_codes': 26" in result.output
+    assert _count(db_session, EthnicityCode) == 26
+    assert _count(db_session, OutcomeCode) == 23
+    assert _count(db_session, Person) == 0
+
+
+def test_seed_demo_is_deterministic_and_idempotent(app: Flask, db_session: Session) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "officer@demo.divert.local" in first.output and demo_password("officer") in first.output
+    people, encounters = _count(db_session, Person), _count(db_session, Encounter)
+    assert people == 300 and encounters > people
+    names = db_session.scalars(select(Person.family_name).order_by(Person.id).limit(5)).all()
+
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0 and "Already present" in again.output
+    assert (_count(db_session, Person), _count(db_session, Encounter)) == (people, encounters)
+    assert db_session.scalars(select(Person.family_name).order_by(Person.id).limit(5)).all() == names
+    roles = set(db_session.scalars(select(User.role)))
+    assert len(roles) == 8
+
+
+def test_create_user(app: Flask, db_session: Session) -> None:
+    runner = app.test_cli_runner()
+    args = [
+        "create-user",
+        "--email",
+        "New.Person@Example.org",
+        "--name",
+        "New Person",
+        "--role",
+        "navigator",
+        "--organisation",
+        "durham",
+        "--organisation-name",
+        "Durham Constabulary",
+    ]
+    result = runner.invoke(args=args, input="a-long-enough-password\na-long-enough-password\n")
+    assert result.exit_code == 0, result.output
+    user = db_session.scalars(select(User).where(User.email == "new.person@example.org")).one()
+    assert user.role == "navigator" and user.organisation.code == "durham"
+    assert user.password_hash.startswith("$argon2id$")
+    assert verify_password(user.password_hash, "a-long-enough-password")
+
+    again = runner.invoke(args=args, input="a-long-enough-password\na-long-enough-password\n")
+    assert again.exit_code != 0 and "already exists" in again.output
+
+    weak = runner.invoke(args=[*args[:2], "x@example.org", *args[3:]], input="short\nshort\n")
+    assert weak.exit_code != 0 and "12 characters" in weak.output
+    bad_role = runner.invoke(
+        args=[*args[:6], "superhero", *args[7:]], input="a-long-enough-password\na-long-enough-password\n"
+    )
+    assert bad_role.exit_code != 0 and "Role must be one of" in bad_role.output
