@@ -1,0 +1,55 @@
+"""Checks on moving a case between states. They only answer "may this happen?"; the pathway layer acts."""
+
+from __future__ import annotations
+
+from divert.rules.definition import ProgrammeDefinition, Transition
+
+
+class TransitionError(ValueError):
+    """A move the definition does not allow; the message is written for the person who tried it."""
+
+
+class TransitionNotAllowed(TransitionError):
+    pass
+
+
+class RoleNotAllowed(TransitionError):
+    pass
+
+
+class ReasonRequired(TransitionError):
+    pass
+
+
+def check_transition(
+    definition: ProgrammeDefinition, from_state: str, to_state: str, role: str, reason: str | None = None
+) -> Transition:
+    names = {state.id: state.name for state in definition.states}
+    for state_id in (from_state, to_state):
+        if state_id not in names:
+            raise TransitionNotAllowed(f"'{state_id}' is not a state of {_label(definition)}.")
+    transition = next(
+        (t for t in definition.transitions if t.from_state == from_state and t.to_state == to_state), None
+    )
+    move = f"from '{names[from_state]}' to '{names[to_state]}'"
+    if transition is None:
+        onward = [names[t.to_state] for t in definition.transitions if t.from_state == from_state]
+        options = f" From there a case can go to: {', '.join(onward)}." if onward else " That state is final."
+        raise TransitionNotAllowed(f"A case cannot move {move} in {_label(definition)}.{options}")
+    if role not in transition.roles:
+        allowed = ", ".join(r.replace("_", " ") for r in transition.roles)
+        raise RoleNotAllowed(
+            f"Your role ({role.replace('_', ' ')}) cannot move a case {move}. Allowed: {allowed}."
+        )
+    if transition.reason_required and not (reason and reason.strip()):
+        raise ReasonRequired(f"Give a reason to move a case {move}.")
+    return transition
+
+
+def allowed_transitions(definition: ProgrammeDefinition, from_state: str, role: str) -> list[Transition]:
+    """The moves this role may make from a state, for offering only valid choices."""
+    return [t for t in definition.transitions if t.from_state == from_state and role in t.roles]
+
+
+def _label(definition: ProgrammeDefinition) -> str:
+    return f"{definition.name} (version {definition.version})"

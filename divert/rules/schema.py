@@ -1,0 +1,506 @@
+"""Turns a definition document into a ProgrammeDefinition, collecting every problem it can find first.
+
+An administrator fixing a file wants the whole list at once, each with the field path to look at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any, TypeVar
+
+from divert.rules.definition import (
+    CRIMINAL_CASE,
+    DEADLINE_STARTS,
+    HOME_OFFICE_OUTCOMES,
+    ROLES,
+    SIGNAL_KINDS,
+    STAGES,
+    ConditionGroup,
+    Contract,
+    Deadline,
+    DefinitionError,
+    EligibilityRule,
+    Escalation,
+    EscalationOption,
+    NonEngagementCriterion,
+    ProgrammeDefinition,
+    Route,
+    RoutingRule,
+    Sessions,
+    State,
+    Transition,
+)
+from divert.rules.expressions import Condition, ConditionError, compile_condition
+from divert.rules.graph import check_graph
+from divert.rules.sentences import placeholder_problem
+
+SLUG = re.compile(r"^[a-z0-9]+([_-][a-z0-9]+)*$")
+_TOP_LEVEL = {
+    "code",
+    "name",
+    "version",
+    "effective_from",
+    "description",
+    "criminal_case",
+    "eligibility",
+    "routes",
+    "routing",
+    "states",
+    "transitions",
+    "on_decision",
+    "deadlines",
+    "non_engagement",
+    "escalation",
+    "contract",
+    "sessions",
+    "drop_out_reasons",
+}
+T = TypeVar("T")
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append((path, message))
+
+
+class _Reader:
+    """Typed access to one mapping in the document, recording a problem instead of raising."""
+
+    def __init__(self, data: Any, path: str, problems: _Problems, allowed: set[str]) -> None:
+        self.path = path
+        self.problems = problems
+        self.ok = isinstance(data, Mapping)
+        self.data: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
+        if not self.ok:
+            problems.add(path, f"must be a mapping of fields, not {_kind(data)}")
+            return
+        for key in self.data:
+            if key not in allowed:
+                problems.add(self.at(str(key)), f"unknown field (allowed: {', '.join(sorted(allowed))})")
+
+    def at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def get(self, key: str, kind: type[T], default: T | None = None, required: bool = True) -> T | None:
+        if key not in self.data:
+            if required and self.ok:
+                self.problems.add(self.at(key), "is required")
+            return default
+        value = self.data[key]
+        # bool is an int in Python, but `version: true` is a mistake, not version 1.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.problems.add(self.at(key), f"must be {_describe(kind)}, not {_kind(value)}")
+            return default
+        return value
+
+    def text(self, key: str, required: bool = True, placeholders: bool = False) -> str:
+        value = self.get(key, str, required=required)
+        if value is None:
+            return ""
+        if not value.strip():
+            self.problems.add(self.at(key), "must not be empty")
+        elif placeholders and (problem := placeholder_problem(value)):
+            self.problems.add(self.at(key), problem)
+        return value
+
+    def slug(self, key: str) -> str:
+        value = self.text(key)
+        if value and not SLUG.match(value):
+            self.problems.add(self.at(key), f"'{value}' must be lower-case letters, digits, '-' or '_'")
+        return value
+
+    def one_of(self, key: str, allowed: tuple[str, ...], required: bool = True) -> str:
+        value = self.text(key, required=required)
+        if value and value not in allowed:
+            self.problems.add(self.at(key), f"unknown value '{value}' (allowed: {', '.join(allowed)})")
+        return value
+
+    def whole(self, key: str, minimum: int = 0, required: bool = True) -> int | None:
+        value = self.get(key, int, required=required)
+        if value is not None and value < minimum:
+            self.problems.add(self.at(key), f"must be at least {minimum}, not {value}")
+            return None
+        return value
+
+    def flag(self, key: str) -> bool:
+        return bool(self.get(key, bool, default=False, required=False))
+
+    def condition(self, key: str) -> Condition | None:
+        value = self.text(key)
+        if not value:
+            return None
+        try:
+            return compile_condition(value)
+        except ConditionError as error:
+            self.problems.add(self.at(key), f"condition {error}")
+            return None
+
+    def items(self, key: str, required: bool = True) -> list[tuple[str, Any]]:
+        values = self.get(key, list, default=[], required=required) or []
+        return [(f"{self.at(key)}[{index}]", item) for index, item in enumerate(values)]
+
+
+def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefinition:
+    """Validate a definition document (parsed YAML, or the JSON the database stored) and build it."""
+    problems = _Problems()
+    top = _Reader(data, "", problems, _TOP_LEVEL)
+    if not top.ok:
+        raise DefinitionError(source, problems.items)
+    code = top.slug("code")
+    name = top.text("name")
+    version = top.whole("version", minimum=1)
+    effective_from = _date(top, "effective_from")
+    description = top.text("description")
+    criminal_case = top.one_of("criminal_case", CRIMINAL_CASE)
+
+    states = _states(top, problems)
+    state_ids = {state.id for state in states}
+    transitions = _transitions(top, problems, state_ids)
+    routes = _routes(top, problems, state_ids)
+    eligibility = _eligibility(top, problems)
+    routing = _routing(top, problems, {route.id for route in routes})
+    _unique_ids(problems, _ids(top, "eligibility") + _ids(top, "routing"))
+    on_decision = _on_decision(top, problems, state_ids)
+    deadlines = _deadlines(top, problems)
+    non_engagement = _non_engagement(top, problems, {deadline.id for deadline in deadlines})
+    escalation = _escalation(top, problems, transitions)
+    contract = _contract(top, problems)
+    sessions = _sessions(top, problems)
+    drop_out_reasons = _slug_list(top, problems, "drop_out_reasons")
+    if states and len(state_ids) == len(states):
+        for path, message in check_graph(states, transitions):
+            problems.add(path, message)
+    if problems.items:
+        raise DefinitionError(source, problems.items)
+    assert version is not None and effective_from is not None  # guaranteed: a problem was recorded otherwise
+    return ProgrammeDefinition(
+        code=code,
+        name=name,
+        version=version,
+        effective_from=effective_from,
+        description=description,
+        criminal_case=criminal_case,
+        eligibility=tuple(eligibility),
+        routes=tuple(routes),
+        routing=tuple(routing),
+        states=tuple(states),
+        transitions=tuple(transitions),
+        on_decision=on_decision,
+        deadlines=tuple(deadlines),
+        non_engagement=tuple(non_engagement),
+        escalation=escalation,
+        contract=contract,
+        sessions=sessions,
+        drop_out_reasons=tuple(drop_out_reasons),
+        document=dict(data),
+        source=source,
+    )
+
+
+def _date(reader: _Reader, key: str) -> date | None:
+    value = reader.data.get(key)
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    if key in reader.data:
+        reader.problems.add(reader.at(key), f"must be a date written YYYY-MM-DD, not {value!r}")
+    else:
+        reader.problems.add(reader.at(key), "is required")
+    return None
+
+
+def _each(
+    top: _Reader,
+    problems: _Problems,
+    key: str,
+    allowed: set[str],
+    build: Callable[[_Reader], T | None],
+    *,
+    required: bool = True,
+) -> list[T]:
+    built: list[T] = []
+    for path, item in top.items(key, required=required):
+        reader = _Reader(item, path, problems, allowed)
+        if reader.ok and (result := build(reader)) is not None:
+            built.append(result)
+    return built
+
+
+def _states(top: _Reader, problems: _Problems) -> list[State]:
+    def build(r: _Reader) -> State:
+        terminal = r.flag("terminal")
+        outcome: int | None = None
+        if terminal and not r.has("outcome_code"):
+            problems.add(
+                r.at("outcome_code"),
+                "is required on a terminal state (use null if the programme records none)",
+            )
+        elif not terminal and r.has("outcome_code"):
+            problems.add(r.at("outcome_code"), "is only allowed on a terminal state")
+        elif terminal and r.data["outcome_code"] is not None:
+            outcome = r.whole("outcome_code")
+            if outcome is not None and outcome not in HOME_OFFICE_OUTCOMES:
+                problems.add(r.at("outcome_code"), f"{outcome} is not a Home Office outcome code (0-22)")
+        return State(
+            id=r.slug("id"),
+            name=r.text("name"),
+            stage=r.one_of("stage", STAGES),
+            terminal=terminal,
+            outcome_code=outcome,
+            initial=r.flag("initial"),
+        )
+
+    states = _each(
+        top, problems, "states", {"id", "name", "stage", "terminal", "outcome_code", "initial"}, build
+    )
+    _unique_ids(problems, _ids(top, "states"))
+    initial = [state.id for state in states if state.initial]
+    if states and len(initial) != 1:
+        problems.add("states", f"exactly one state must be marked initial, found {len(initial)}")
+    return states
+
+
+def _transitions(top: _Reader, problems: _Problems, state_ids: set[str]) -> list[Transition]:
+    seen: set[tuple[str, str]] = set()
+
+    def build(r: _Reader) -> Transition:
+        ends = [r.text(key) for key in ("from", "to")]
+        for key, value in zip(("from", "to"), ends, strict=True):
+            if value and value not in state_ids:
+                problems.add(r.at(key), f"'{value}' is not a state defined in this file")
+        if (ends[0], ends[1]) in seen:
+            problems.add(r.path, f"duplicate transition from '{ends[0]}' to '{ends[1]}'")
+        seen.add((ends[0], ends[1]))
+        return Transition(ends[0], ends[1], tuple(_roles(r, "roles")), r.flag("reason_required"))
+
+    return _each(top, problems, "transitions", {"from", "to", "roles", "reason_required"}, build)
+
+
+def _roles(r: _Reader, key: str) -> list[str]:
+    roles: list[str] = []
+    entries = r.items(key)
+    if not entries and r.has(key):
+        r.problems.add(r.at(key), "must name at least one role")
+    for path, role in entries:
+        if role not in ROLES:
+            r.problems.add(path, f"unknown role {role!r} (roles are: {', '.join(ROLES)})")
+        else:
+            roles.append(role)
+    return roles
+
+
+def _routes(top: _Reader, problems: _Problems, state_ids: set[str]) -> list[Route]:
+    def build(r: _Reader) -> Route:
+        enters = r.text("enters")
+        if enters and enters not in state_ids:
+            problems.add(r.at("enters"), f"'{enters}' is not a state defined in this file")
+        return Route(r.slug("id"), r.text("name"), enters)
+
+    routes = _each(top, problems, "routes", {"id", "name", "enters"}, build)
+    _unique_ids(problems, _ids(top, "routes"))
+    return routes
+
+
+def _eligibility(top: _Reader, problems: _Problems) -> list[EligibilityRule]:
+    def build(r: _Reader) -> EligibilityRule | None:
+        # Every field is read before giving up, so all of a rule's problems are reported together.
+        rule_id, condition = r.slug("id"), r.condition("when")
+        passed, failed = r.text("pass", placeholders=True), r.text("fail", placeholders=True)
+        unknown = r.text("unknown", required=False, placeholders=True) or None
+        if condition is None:
+            return None
+        return EligibilityRule(rule_id, condition, passed, failed, unknown)
+
+    return _each(
+        top, problems, "eligibility", {"id", "when", "pass", "fail", "unknown"}, build, required=False
+    )
+
+
+def _routing(top: _Reader, problems: _Problems, route_ids: set[str]) -> list[RoutingRule]:
+    def build(r: _Reader) -> RoutingRule | None:
+        condition = r.condition("when")
+        route = r.text("route")
+        if route and route not in route_ids:
+            problems.add(r.at("route"), f"'{route}' is not a route defined under routes")
+        rule_id, reason = r.slug("id"), r.text("reason", placeholders=True)
+        if condition is None:
+            return None
+        return RoutingRule(rule_id, condition, route, reason)
+
+    entries = top.items("routing")
+    rules = _each(top, problems, "routing", {"id", "when", "route", "reason"}, build)
+    if rules and len(rules) == len(entries):
+        last = rules[-1].condition
+        # Eligible must always mean routed, so the last rule has to catch everyone the others did not.
+        if last.facts or not last.evaluate({}):
+            problems.add(
+                f"routing[{len(rules) - 1}].when",
+                "the last routing rule must be 'true' so every eligible person gets a route",
+            )
+    elif top.has("routing") and not entries:
+        problems.add("routing", "must have at least one rule")
+    return rules
+
+
+def _on_decision(top: _Reader, problems: _Problems, state_ids: set[str]) -> dict[str, str]:
+    r = _Reader(top.data.get("on_decision"), "on_decision", problems, {"eligible", "not_eligible"})
+    result: dict[str, str] = {}
+    for key in ("eligible", "not_eligible"):
+        value = r.text(key)
+        if value and value not in state_ids:
+            problems.add(r.at(key), f"'{value}' is not a state defined in this file")
+        result[key] = value
+    return result
+
+
+def _deadlines(top: _Reader, problems: _Problems) -> list[Deadline]:
+    def build(r: _Reader) -> Deadline:
+        days = r.whole("days", minimum=1, required=False)
+        working_days = r.whole("working_days", minimum=1, required=False)
+        if (days is None) == (working_days is None) and r.has("days") == r.has("working_days"):
+            problems.add(r.path, "give exactly one of days or working_days")
+        return Deadline(
+            r.slug("id"), r.text("label"), r.one_of("starts", DEADLINE_STARTS), days, working_days
+        )
+
+    deadlines = _each(
+        top, problems, "deadlines", {"id", "label", "starts", "days", "working_days"}, build, required=False
+    )
+    _unique_ids(problems, _ids(top, "deadlines"))
+    return deadlines
+
+
+def _non_engagement(
+    top: _Reader, problems: _Problems, deadline_ids: set[str]
+) -> list[NonEngagementCriterion]:
+    def build(r: _Reader) -> NonEngagementCriterion:
+        kind = r.one_of("kind", SIGNAL_KINDS)
+        needs_threshold = kind in ("missed_sessions", "late_sessions")
+        threshold = r.whole("threshold", minimum=1, required=needs_threshold)
+        deadline = r.text("deadline", required=kind == "no_first_contact") or None
+        if deadline is not None and deadline not in deadline_ids:
+            problems.add(r.at("deadline"), f"'{deadline}' is not a deadline defined under deadlines")
+        return NonEngagementCriterion(r.slug("id"), kind, r.text("text"), threshold, deadline)
+
+    allowed = {"id", "kind", "text", "threshold", "deadline"}
+    criteria = _each(top, problems, "non_engagement", allowed, build, required=False)
+    _unique_ids(problems, _ids(top, "non_engagement"))
+    return criteria
+
+
+def _escalation(top: _Reader, problems: _Problems, transitions: list[Transition]) -> Escalation | None:
+    if not top.has("escalation"):
+        return None
+    r = _Reader(top.data["escalation"], "escalation", problems, {"from", "decided_by", "options"})
+    source = r.text("from")
+    deciders = _roles(r, "decided_by")
+    allowed = {(t.from_state, t.to_state): t.roles for t in transitions}
+
+    def build(option: _Reader) -> EscalationOption:
+        target = option.text("to")
+        if source and target and (source, target) not in allowed:
+            problems.add(option.at("to"), f"no transition from '{source}' to '{target}' is defined")
+        elif source and target:
+            # Whoever may make the escalation decision must be allowed to carry out every option.
+            for role in deciders:
+                if role not in allowed[(source, target)]:
+                    problems.add(
+                        option.at("to"),
+                        f"role '{role}' decides escalation but may not move a case to '{target}'",
+                    )
+        return EscalationOption(option.slug("id"), option.text("label"), target)
+
+    options = _each(r, problems, "options", {"id", "label", "to"}, build)
+    return Escalation(source, tuple(deciders), tuple(options))
+
+
+def _contract(top: _Reader, problems: _Problems) -> Contract | None:
+    if not top.has("contract"):
+        return None
+    r = _Reader(top.data["contract"], "contract", problems, {"length_months", "conditions"})
+
+    def build(g: _Reader) -> ConditionGroup:
+        low, high = g.whole("min"), g.whole("max", minimum=1)
+        if low is not None and high is not None and low > high:
+            problems.add(g.path, f"min ({low}) is more than max ({high})")
+        hours_min = hours_max = None
+        if g.has("hours"):
+            h = _Reader(g.data["hours"], g.at("hours"), problems, {"min", "max"})
+            hours_min, hours_max = h.whole("min", minimum=1), h.whole("max", minimum=1)
+            if hours_min is not None and hours_max is not None and hours_min > hours_max:
+                problems.add(h.path, f"min ({hours_min}) is more than max ({hours_max})")
+        options = tuple(_slug_list(g, problems, "options"))
+        return ConditionGroup(
+            g.slug("id"), g.text("label"), low or 0, high or 0, options, hours_min, hours_max
+        )
+
+    groups = _each(r, problems, "conditions", {"id", "label", "min", "max", "options", "hours"}, build)
+    _unique_ids(problems, _ids(r, "conditions"))
+    return Contract(r.whole("length_months", minimum=1) or 0, tuple(groups))
+
+
+def _sessions(top: _Reader, problems: _Problems) -> Sessions | None:
+    if not top.has("sessions"):
+        return None
+    r = _Reader(top.data["sessions"], "sessions", problems, {"count", "label", "record_times"})
+    return Sessions(r.whole("count", minimum=1) or 0, r.text("label"), r.flag("record_times"))
+
+
+def _slug_list(r: _Reader, problems: _Problems, key: str) -> list[str]:
+    values: list[str] = []
+    for path, value in r.items(key, required=False):
+        if not isinstance(value, str) or not SLUG.match(value):
+            problems.add(path, f"{value!r} must be a lower-case slug")
+        elif value in values:
+            problems.add(path, f"'{value}' is listed twice")
+        else:
+            values.append(value)
+    return values
+
+
+def _ids(r: _Reader, key: str) -> list[tuple[str, object]]:
+    return [
+        (path, item.get("id")) for path, item in r.items(key, required=False) if isinstance(item, Mapping)
+    ]
+
+
+def _unique_ids(problems: _Problems, entries: list[tuple[str, object]]) -> None:
+    first_seen: dict[object, str] = {}
+    for path, identifier in entries:
+        if not isinstance(identifier, str) or not identifier:
+            continue
+        if identifier in first_seen:
+            problems.add(
+                f"{path}.id", f"duplicate id '{identifier}' (already used at {first_seen[identifier]})"
+            )
+        else:
+            first_seen[identifier] = path
+
+
+def _kind(value: object) -> str:
+    return {
+        type(None): "nothing",
+        bool: "true/false",
+        int: "a number",
+        str: "text",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
+
+
+def _describe(kind: type) -> str:
+    return {int: "a whole number", str: "text", list: "a list", bool: "true or false", dict: "a mapping"}.get(
+        kind, kind.__name__
+    )
