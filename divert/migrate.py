@@ -22,9 +22,24 @@ def alembic_config(engine: Engine) -> Config:
 
 def _run(engine: Engine, action: str, *args: object, **kwargs: object) -> None:
     cfg = alembic_config(engine)
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        getattr(command, action)(cfg, *args, **kwargs)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            # Batch mode rebuilds a table by copy-and-drop, which foreign keys would forbid while
+            # other tables point at it. The pragma only works outside a transaction, so it is set
+            # on the driver connection before SQLAlchemy begins one; integrity is checked after.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                cfg.attributes["connection"] = connection
+                getattr(command, action)(cfg, *args, **kwargs)
+                if sqlite:
+                    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if problems:
+                        raise RuntimeError(f"migration left broken foreign keys: {problems[:5]}")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

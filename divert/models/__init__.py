@@ -3,6 +3,16 @@
 from . import guards as guards
 from .audit import AuditEntry, ChangeRecord
 from .base import Base, utcnow
+from .casework import (
+    CaseContact,
+    CaseFlag,
+    Contract,
+    ContractCondition,
+    NeedsAssessment,
+    PersonMerge,
+    ProgrammeOperator,
+)
+from .decision import Decision
 from .encounter import Encounter
 from .organisation import Organisation, Team
 from .person import Person
@@ -15,14 +25,22 @@ __all__ = [
     "ROLES",
     "AuditEntry",
     "Base",
+    "CaseContact",
+    "CaseFlag",
     "ChangeRecord",
+    "Contract",
+    "ContractCondition",
+    "Decision",
     "Encounter",
     "EthnicityCode",
+    "NeedsAssessment",
     "OffenceCategory",
     "Organisation",
     "OutcomeCode",
     "Person",
+    "PersonMerge",
     "Programme",
+    "ProgrammeOperator",
     "ProgrammeVersion",
     "Referral",
     "ReferralEvent",

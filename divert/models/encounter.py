@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, IdMixin, TimestampMixin, VersionedMixin
@@ -45,6 +45,12 @@ class Encounter(IdMixin, TimestampMixin, VersionedMixin, Base):
     admission: Mapped[str] = mapped_column(String(12), default="not_asked")
     hate_crime: Mapped[bool] = mapped_column(Boolean, default=False)
     domestic_abuse: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Facts some programmes' rules ask about (Checkpoint, Checkpoint Plus); None is "not recorded".
+    lives_in_area: Mapped[bool | None] = mapped_column(Boolean)
+    offended_in_area: Mapped[bool | None] = mapped_column(Boolean)
+    on_court_order: Mapped[bool] = mapped_column(Boolean, default=False)
+    co_accused: Mapped[bool] = mapped_column(Boolean, default=False)
+    vulnerabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
     notes: Mapped[str] = mapped_column(Text, default="")
 
     person: Mapped[Person] = relationship()

@@ -37,6 +37,8 @@ class Person(IdMixin, TimestampMixin, VersionedMixin, Base):
     self_defined_ethnicity: Mapped[str] = mapped_column(ForeignKey("ethnicity_codes.code"), default="NS")
     officer_defined_ethnicity: Mapped[str | None] = mapped_column(ForeignKey("ethnicity_codes.code"))
     postcode_district: Mapped[str | None] = mapped_column(String(8), index=True)
+    # Set when this record was merged into another; the record is kept so the merge can be undone.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
     @validates("given_name", "family_name")
     def _keep_keys(self, key: str, value: str) -> str:

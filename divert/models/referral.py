@@ -37,6 +37,9 @@ class Referral(IdMixin, TimestampMixin, VersionedMixin, Base):
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     outcome_code: Mapped[int | None] = mapped_column(ForeignKey("outcome_codes.code"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    # Why a case ended without completion (declined, no-show, out-of-hours, ...), for attrition reports.
+    exit_reason: Mapped[str | None] = mapped_column(String(60))
 
     person: Mapped[Person] = relationship()
     encounter: Mapped[Encounter] = relationship()
