@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from sqlalchemy import Engine, select
 
 from . import migrate
 from .extensions import db
-from .models import Organisation
+from .models import Organisation, Programme, ProgrammeVersion
 from .pathways.errors import OperationError
+from .pathways.programmes import PROGRAMMES_DIR, assign_operator, sync_definitions
 from .pathways.users import create_user
+from .rules import DefinitionError, load_definition, load_directory
 from .seeding import load_reference_data
 
 
@@ -27,8 +31,11 @@ def register_commands(app: Flask) -> None:
         migrate.upgrade(_engine())
         session = db.session
         counts = load_reference_data(session)
+        programmes = sync_definitions(session)
         session.commit()
+        added = sum(1 for r in programmes if r.status == "added")
         click.echo(f"Database at {migrate.current_revision(_engine())}; reference data: {counts}")
+        click.echo(f"Programme definitions: {len(programmes)} versions ({added} newly loaded)")
 
     @app.cli.command("seed-demo")
     @click.option("--seed", type=int, default=None, help="Random seed (default from seeds/demo.yaml).")
@@ -84,6 +91,79 @@ def register_commands(app: Flask) -> None:
             raise click.ClickException(str(error)) from None
         session.commit()
         click.echo(f"Created {user.role} {user.email} in {org.name}.")
+
+    @app.cli.group("programmes")
+    def programmes_group() -> None:
+        """Programme definitions: validate the files, load them, list what is stored."""
+
+    @programmes_group.command("validate")
+    @click.argument(
+        "directory", type=click.Path(exists=True, file_okay=False, path_type=Path), default=PROGRAMMES_DIR
+    )
+    def programmes_validate(directory: Path) -> None:
+        """Check every definition file; errors name the file, the field and what is wrong."""
+        failures = 0
+        for path in sorted(directory.glob("*.y*ml")):
+            try:
+                definition = load_definition(path)
+            except DefinitionError as error:
+                failures += 1
+                click.echo(str(error), err=True)
+            else:
+                click.echo(f"ok  {path.name}: {definition.code} version {definition.version}")
+        if failures:
+            raise click.ClickException(f"{failures} definition file(s) have errors")
+        try:
+            load_directory(directory)
+        except DefinitionError as error:
+            raise click.ClickException(str(error)) from None
+
+    @programmes_group.command("load")
+    def programmes_load() -> None:
+        """Store new definition versions from seeds/programmes (done by init-db too)."""
+        try:
+            results = sync_definitions(db.session)
+        except (OperationError, DefinitionError) as error:
+            raise click.ClickException(str(error)) from None
+        db.session.commit()
+        for result in results:
+            click.echo(f"{result.status:<10} {result.code} version {result.version}")
+
+    @programmes_group.command("list")
+    def programmes_list() -> None:
+        """Every stored programme version, with when it takes effect."""
+        rows = db.session.execute(
+            select(
+                Programme.code,
+                ProgrammeVersion.version,
+                ProgrammeVersion.effective_from,
+                ProgrammeVersion.content_hash,
+            )
+            .join(ProgrammeVersion, ProgrammeVersion.programme_id == Programme.id)
+            .order_by(Programme.code, ProgrammeVersion.version)
+        ).all()
+        if not rows:
+            click.echo("No programme definitions loaded; run `flask --app divert init-db`.")
+        for code, version, effective_from, digest in rows:
+            click.echo(f"{code:<20} v{version:<3} from {effective_from.isoformat()}  {digest[:12]}")
+
+    @programmes_group.command("assign")
+    @click.option("--programme", "code", required=True)
+    @click.option("--organisation", "organisation_code", required=True)
+    @click.option("--role", type=click.Choice(["police", "receiving"]), required=True)
+    @click.option("--route", default=None, help="For receiving organisations: the route they receive.")
+    def programmes_assign(code: str, organisation_code: str, role: str, route: str | None) -> None:
+        """Say which organisation records encounters under, or receives referrals from, a programme."""
+        programme = db.session.scalar(select(Programme).where(Programme.code == code))
+        org = db.session.scalar(select(Organisation).where(Organisation.code == organisation_code))
+        if programme is None or org is None:
+            raise click.ClickException("Unknown programme or organisation code.")
+        try:
+            assign_operator(db.session, programme, org.id, role, route)
+        except OperationError as error:
+            raise click.ClickException(str(error)) from None
+        db.session.commit()
+        click.echo(f"{org.name} is now a {role} organisation for {programme.name}.")
 
     @app.cli.group("db")
     def db_group() -> None:

@@ -15,8 +15,10 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .models import Encounter, Organisation, Person, User
+from .models import Encounter, Organisation, Person, Programme, Referral, User
 from .models.user import ROLES
+from .pathways.cases import offer, record_encounter, respond
+from .pathways.programmes import assign_operator, compiled, sync_definitions
 from .pathways.users import create_user
 
 SETTINGS_FILE = Path(__file__).resolve().parent.parent / "seeds" / "demo.yaml"
@@ -28,6 +30,7 @@ ODE_FOR_GROUP = {
     "Other": "IC6",
     "Not stated": "IC9",
 }
+VULNERABILITIES = ["mental_health", "alcohol", "drugs", "homelessness", "care_leaver"]
 SDE_GROUP = {"W": "White", "M": "Mixed", "A": "Asian", "B": "Black", "O": "Other", "N": "Not stated"}
 
 
@@ -58,6 +61,8 @@ def seed_demo(
     rng = random.Random(seed if seed is not None else settings["seed"])
     orgs = _organisations(session, settings)
     users = _users(session, settings, orgs)
+    sync_definitions(session)
+    _operators(session, settings, orgs)
     officer = next(u for u in users if u.role == "officer")
     already = session.scalar(
         select(func.count()).select_from(Encounter).where(Encounter.officer_id == officer.id)
@@ -65,6 +70,7 @@ def seed_demo(
     created = not already
     if created:
         _people_and_encounters(session, settings, orgs, officer, rng)
+        _decide_and_progress(session, settings, officer, users, rng)
     people = session.scalar(select(func.count()).select_from(Person)) or 0
     encounters = session.scalar(select(func.count()).select_from(Encounter)) or 0
     return DemoResult(
@@ -106,6 +112,48 @@ def _users(session: Session, settings: dict[str, Any], orgs: dict[str, Organisat
             )
         users.append(user)
     return users
+
+
+def _operators(session: Session, settings: dict[str, Any], orgs: dict[str, Organisation]) -> None:
+    for code, spec in settings["operators"].items():
+        programme = session.scalar(select(Programme).where(Programme.code == code))
+        if programme is None:
+            continue
+        assign_operator(session, programme, orgs[spec["police"]].id, "police")
+        for route, org_code in spec.get("receiving", {}).items():
+            assign_operator(session, programme, orgs[org_code].id, "receiving", route)
+
+
+def _decide_and_progress(
+    session: Session, settings: dict[str, Any], officer: User, users: list[User], rng: random.Random
+) -> None:
+    """Decide every encounter in date order (history matters), then carry some cases forward."""
+    shares = settings["progress"]
+    by_role = {user.role: user for user in users}
+    encounters = session.scalars(select(Encounter).order_by(Encounter.occurred_at, Encounter.id)).all()
+    for encounter in encounters:
+        for outcome in record_encounter(session, officer, encounter):
+            case = outcome.referral
+            if case is None:
+                continue
+            offered = rng.random() < shares["offered"]
+            actor = _actor(case, "offer", by_role)
+            offer(
+                session, actor, case, offered, "" if offered else "Person left before the offer could be made"
+            )
+            if offered:
+                accepted = rng.random() < shares["accepted"]
+                actor = _actor(case, "route" if accepted else "acceptance", by_role)
+                respond(session, actor, case, accepted, "" if accepted else "Did not want to take part")
+
+
+def _actor(case: Referral, stage: str, by_role: dict[str, User]) -> User:
+    """A demo user whose role may take the case's next step into ``stage``."""
+    definition = compiled(case.programme_version)
+    for step in definition.transitions:
+        if step.from_state == case.state and definition.state(step.to_state).stage == stage:
+            return next(by_role[role] for role in step.roles if role in by_role)
+    raise LookupError(f"no step from {case.state} into {stage}")
 
 
 def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
@@ -183,5 +231,12 @@ def _encounter(
             admission=rng.choices(["admitted", "no_comment", "denied", "not_asked"], [55, 15, 10, 20])[0],
             hate_crime=rng.random() < 0.02,
             domestic_abuse=offence in {"common_assault", "abh"} and rng.random() < 0.2,
+            lives_in_area=rng.random() < 0.9,
+            offended_in_area=rng.random() < 0.95,
+            on_court_order=rng.random() < 0.08,
+            co_accused=rng.random() < 0.05,
+            vulnerabilities=sorted(
+                rng.sample(VULNERABILITIES, rng.choices([0, 1, 2, 3, 4], [40, 25, 15, 12, 8])[0])
+            ),
         )
     )

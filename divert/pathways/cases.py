@@ -1,0 +1,312 @@
+"""Opening cases from encounters, deciding, overriding, and moving a case along its pathway.
+
+Every operation checks the programme definition (allowed transitions, roles, reasons), flushes,
+writes an event on the case's timeline and an audit entry, and leaves the commit to the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..models import Decision, Encounter, Programme, Referral, ReferralEvent, ReferralParty, User, utcnow
+from ..rules import Decision as RuleDecision
+from ..rules import TransitionError, check_transition, decide
+from .errors import OperationError, StaleEdit
+from .facts import encounter_facts, facts_from_dict, facts_to_dict
+from .programmes import compiled, programmes_run_by, receiving_organisation, version_in_force
+
+# Who may set a rule decision aside. A force can widen this; the rules themselves never change.
+OVERRIDE_ROLES = frozenset({"supervisor"})
+CORRECTION_ROLES = frozenset({"supervisor", "admin"})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What recording an encounter produced for one programme."""
+
+    programme: Programme
+    decision: Decision
+    referral: Referral | None
+
+
+def reference_for(programme_code: str, encounter_id: int) -> str:
+    initials = "".join(part[0] for part in programme_code.split("-")).upper()
+    return f"{initials}-{encounter_id:07d}"
+
+
+def record_encounter(session: Session, actor: User, encounter: Encounter) -> list[Outcome]:
+    """Store an encounter and decide it against every programme the officer's force runs.
+
+    Every encounter is kept, eligible or not, because monitoring asks who was *not* offered
+    diversion. A case is opened for each programme the person is eligible for.
+    """
+    session.add(encounter)  # no-op when the caller already added it
+    session.flush()
+    audit.record(session, "create", "encounter", encounter.id)
+    return [
+        decide_for(session, actor, encounter, programme)
+        for programme in programmes_run_by(session, encounter.organisation_id)
+    ]
+
+
+def decide_for(session: Session, actor: User | None, encounter: Encounter, programme: Programme) -> Outcome:
+    version = version_in_force(session, programme, encounter.occurred_at.date())
+    facts = encounter_facts(session, encounter)
+    result = decide(compiled(version), facts)
+    decision = Decision(
+        encounter_id=encounter.id,
+        programme_version_id=version.id,
+        eligible=result.eligible,
+        route=result.route,
+        reasons=result.to_dict()["reasons"],
+        facts=facts_to_dict(facts),
+        decided_by_id=actor.id if actor else None,
+    )
+    session.add(decision)
+    session.flush()
+    referral = _open_case(session, actor, encounter, programme, decision) if result.eligible else None
+    return Outcome(programme, decision, referral)
+
+
+def replay(decision: Decision) -> RuleDecision:
+    """Decide again from the stored facts with the stored version: must equal what was recorded."""
+    return decide(compiled(decision.programme_version), facts_from_dict(decision.facts))
+
+
+def _open_case(
+    session: Session, actor: User | None, encounter: Encounter, programme: Programme, decision: Decision
+) -> Referral:
+    definition = compiled(decision.programme_version)
+    initial = definition.initial_state.id
+    eligible_state = definition.on_decision["eligible"]
+    referral = Referral(
+        reference=reference_for(programme.code, encounter.id),
+        person_id=encounter.person_id,
+        encounter_id=encounter.id,
+        programme_id=programme.id,
+        programme_version_id=decision.programme_version_id,
+        state=eligible_state,
+        route=decision.route,
+        decision_id=decision.id,
+        assigned_user_id=None,
+    )
+    referral.parties.append(ReferralParty(organisation_id=encounter.organisation_id, role="police"))
+    session.add(referral)
+    session.flush()
+    session.add(
+        ReferralEvent(
+            referral_id=referral.id,
+            actor_id=actor.id if actor else None,
+            kind="decision",
+            from_state=initial,
+            to_state=eligible_state,
+            reason=" ".join(r["text"] for r in decision.reasons if r["passed"]),
+            data={"decision_id": decision.id, "route": decision.route},
+        )
+    )
+    session.flush()
+    audit.record(session, "create", "referral", referral.id)
+    return referral
+
+
+def transition(
+    session: Session,
+    actor: User,
+    referral: Referral,
+    to_state: str,
+    reason: str = "",
+    *,
+    seen_version: int | None = None,
+    occurred_at: datetime | None = None,
+    kind: str = "transition",
+    data: dict[str, Any] | None = None,
+) -> ReferralEvent:
+    """Move a case to ``to_state`` if its programme allows it, for this role, with any reason it needs."""
+    if seen_version is not None and referral.version_id != seen_version:
+        raise StaleEdit("case")
+    definition = compiled(referral.programme_version)
+    reason = (reason or "").strip()
+    try:
+        check_transition(definition, referral.state, to_state, actor.role, reason or None)
+    except TransitionError as error:
+        raise OperationError(str(error)) from None
+    return _move(session, actor, referral, to_state, reason, kind=kind, occurred_at=occurred_at, data=data)
+
+
+def _move(
+    session: Session,
+    actor: User | None,
+    referral: Referral,
+    to_state: str,
+    reason: str,
+    *,
+    kind: str,
+    occurred_at: datetime | None = None,
+    data: dict[str, Any] | None = None,
+) -> ReferralEvent:
+    target = compiled(referral.programme_version).state(to_state)
+    event = ReferralEvent(
+        referral_id=referral.id,
+        actor_id=actor.id if actor else None,
+        kind=kind,
+        from_state=referral.state,
+        to_state=to_state,
+        reason=reason,
+        occurred_at=occurred_at or utcnow(),
+        data=data or {},
+    )
+    referral.state = to_state
+    _add_receiving_party(session, referral, to_state)
+    if target.terminal:
+        referral.closed_at = event.occurred_at
+        referral.outcome_code = target.outcome_code
+    else:
+        referral.closed_at = None
+        referral.outcome_code = None
+    session.add(event)
+    session.flush()
+    audit.record(
+        session, "update", "referral", referral.id, detail=f"{kind}: {event.from_state} -> {to_state}"
+    )
+    return event
+
+
+def _add_receiving_party(session: Session, referral: Referral, state: str) -> None:
+    """Entering a route's first state makes the organisation receiving that route party to the case."""
+    for route in compiled(referral.programme_version).routes:
+        if route.enters != state:
+            continue
+        receiver = receiving_organisation(session, referral.programme, route.id)
+        if receiver is not None and receiver not in {p.organisation_id for p in referral.parties}:
+            referral.parties.append(ReferralParty(organisation_id=receiver, role="receiving"))
+
+
+def offer(
+    session: Session, actor: User, referral: Referral, offered: bool, reason: str = ""
+) -> ReferralEvent:
+    """The officer's decision: offer diversion, or not (which needs a reason)."""
+    return transition(session, actor, referral, _state_in_stage(referral, "offer", positive=offered), reason)
+
+
+def respond(
+    session: Session,
+    actor: User,
+    referral: Referral,
+    accepted: bool,
+    reason: str = "",
+    exit_reason: str | None = None,
+) -> ReferralEvent:
+    """The person's answer. Accepting is the referral: the case enters its route's first state."""
+    if accepted:
+        if referral.route is None:
+            raise OperationError("This case has no route, so it cannot be referred.")
+        entry = compiled(referral.programme_version).route(referral.route).enters
+        return transition(session, actor, referral, entry, reason)
+    event = transition(
+        session, actor, referral, _state_in_stage(referral, "acceptance", positive=False), reason
+    )
+    referral.exit_reason = exit_reason or "declined"
+    session.flush()
+    return event
+
+
+def _state_in_stage(referral: Referral, stage: str, *, positive: bool) -> str:
+    """The state reachable from here in ``stage``: the terminal one for a 'no', the other for a 'yes'."""
+    definition = compiled(referral.programme_version)
+    for transition_ in definition.transitions:
+        if transition_.from_state != referral.state:
+            continue
+        state = definition.state(transition_.to_state)
+        if state.stage == stage and state.terminal is not positive:
+            return state.id
+    raise OperationError(
+        f"A case that is '{definition.state(referral.state).name}' cannot be changed this way."
+    )
+
+
+def override_decision(
+    session: Session, actor: User, decision: Decision, *, eligible: bool, route: str | None, reason: str
+) -> Decision:
+    """Set a rule decision aside with a reason; the original stays, and the case follows the new one."""
+    if actor.role not in OVERRIDE_ROLES:
+        raise OperationError("Only a supervisor can override a decision.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise OperationError("Enter a reason for overriding the decision")
+    definition = compiled(decision.programme_version)
+    if eligible and route not in {r.id for r in definition.routes}:
+        raise OperationError(f"Select a route: one of {', '.join(r.id for r in definition.routes)}")
+    current = session.scalar(
+        select(Decision).where(Decision.overrides_id == decision.id).order_by(Decision.id.desc()).limit(1)
+    )
+    if current is not None:
+        raise OperationError(
+            "This decision has already been overridden; override the latest decision instead."
+        )
+    replacement = Decision(
+        encounter_id=decision.encounter_id,
+        programme_version_id=decision.programme_version_id,
+        eligible=eligible,
+        route=route if eligible else None,
+        reasons=[
+            *decision.reasons,
+            {"rule_id": "override", "text": f"Overridden by {actor.name}: {reason}", "passed": eligible},
+        ],
+        facts=decision.facts,
+        decided_by_id=actor.id,
+        overrides_id=decision.id,
+        override_reason=reason,
+    )
+    session.add(replacement)
+    session.flush()
+    audit.record(
+        session, "update", "decision", decision.id, detail=f"overridden by decision {replacement.id}"
+    )
+    case = session.scalar(select(Referral).where(Referral.decision_id == decision.id))
+    encounter = session.get(Encounter, decision.encounter_id)
+    assert encounter is not None
+    programme = decision.programme_version.programme
+    if case is None:
+        if eligible:
+            _open_case(session, actor, encounter, programme, replacement)
+        return replacement
+    if compiled(case.programme_version).state(case.state).stage not in {"encounter", "eligibility"}:
+        raise OperationError("The case has moved on since this decision. Correct its later steps first.")
+    case.decision_id = replacement.id
+    case.route = replacement.route
+    target = definition.on_decision["eligible" if eligible else "not_eligible"]
+    if target != case.state:
+        _move(session, actor, case, target, reason, kind="override", data={"decision_id": replacement.id})
+    else:
+        session.flush()
+    return replacement
+
+
+def correct_last_step(session: Session, actor: User, referral: Referral, reason: str) -> ReferralEvent:
+    """Undo a mistaken step by recording its reversal; nothing on the timeline is removed."""
+    if actor.role not in CORRECTION_ROLES:
+        raise OperationError("Only a supervisor or administrator can correct a case.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise OperationError("Enter a reason for the correction")
+    last = session.scalar(
+        select(ReferralEvent)
+        .where(ReferralEvent.referral_id == referral.id, ReferralEvent.to_state.is_not(None))
+        .order_by(ReferralEvent.id.desc())
+        .limit(1)
+    )
+    if last is None or last.from_state is None or last.kind == "decision":
+        raise OperationError("There is no step to correct on this case.")
+    if last.to_state != referral.state:
+        raise OperationError(
+            "The case's state does not match its last step; it cannot be corrected automatically."
+        )
+    return _move(
+        session, actor, referral, last.from_state, reason, kind="correction", data={"corrects_event": last.id}
+    )

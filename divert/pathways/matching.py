@@ -1,0 +1,359 @@
+"""Finding a person's earlier records, and records that might be theirs.
+
+Two answers, kept apart on purpose. ``same_person_ids`` says which records ARE this person for
+history (a merge someone confirmed, a shared PNC ID, an identical name and date of birth) and is
+used without asking anyone. ``possible_matches`` only suggests: a typo, a swapped name or a
+transposed date is shown to a person to confirm. Nothing here merges anything.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from ..models import Encounter, Person
+from ..models.person import normalise_name
+
+NameKey = tuple[str, str, date]  # (given name key, family name key, date of birth)
+
+# ---- Pure rules ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """The identity columns of one person record: all that the linking rule looks at."""
+
+    id: int
+    pnc_id: str | None
+    name_key: NameKey | None
+    merged_into_id: int | None = None
+
+
+def linked_records(cluster: Collection[int], records: Mapping[int, Record]) -> set[int]:
+    """The ids in ``records`` that join ``cluster`` without anyone being asked.
+
+    - A shared PNC ID links records: it identifies a person nationally.
+    - Records that both have a PNC ID are linked only by it. The same name and date of birth with
+      different PNC IDs are two people (twins given the same name, namesakes), never one.
+    - Otherwise an identical normalised name and exact date of birth links records, but only while
+      that name and date of birth belongs to at most one PNC ID, and to no PNC ID other than the
+      cluster's own. Once two PNC IDs share a name and date of birth, a record without a PNC ID
+      could be either person, so it is left for someone to confirm as a possible match.
+
+    ``records`` must hold every record with any of the cluster's name keys, so that the PNC IDs
+    sharing a name and date of birth are all known.
+    """
+    members = [records[i] for i in cluster if i in records]
+    own_pncs = {r.pnc_id for r in members if r.pnc_id}
+    own_keys = {r.name_key for r in members if r.name_key}
+    group_pncs: dict[NameKey, set[str]] = {key: set() for key in own_keys}
+    for record in records.values():
+        if record.name_key in group_pncs and record.pnc_id:
+            group_pncs[record.name_key].add(record.pnc_id)
+    usable = {
+        key for key, pncs in group_pncs.items() if len(pncs) <= 1 and (not own_pncs or pncs <= own_pncs)
+    }
+    if not own_pncs:
+        # A cluster without a PNC ID may take one on from a name group, but not two different
+        # ones at once: which of them it is would be a guess.
+        adopted = set().union(*(group_pncs[key] for key in usable))
+        if len(adopted) > 1:
+            usable = {key for key in usable if not group_pncs[key]}
+    return {
+        record.id
+        for record in records.values()
+        if record.id not in cluster
+        and ((record.pnc_id is not None and record.pnc_id in own_pncs) or record.name_key in usable)
+    }
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and swaps of two neighbouring characters, each one.
+
+    (Optimal string alignment.) Counting a swap as one edit matters: "Smtih" is one slip of the
+    fingers from "Smith", not two. Names and PNC IDs are short, so the quadratic cost is nothing.
+    """
+    before: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], before[j - 2] + 1)
+        before, previous = previous, current
+    return previous[-1]
+
+
+def transposed(day: date) -> date | None:
+    """The date with day and month swapped (3 May for 5 March), when that is a different date."""
+    if day.day > 12 or day.day == day.month:
+        return None
+    return day.replace(month=day.day, day=day.month)
+
+
+_PNC_CHARACTERS = string.ascii_uppercase + string.digits + "/"
+
+
+def pnc_variants(pnc: str) -> set[str]:
+    """Every string one character away from ``pnc``.
+
+    Edit distance cannot use an index, but equality can: looking these up with ``IN`` on the
+    indexed column finds one-character slips without reading every person.
+    """
+    out: set[str] = set()
+    for i in range(len(pnc) + 1):
+        out.update(pnc[:i] + ch + pnc[i:] for ch in _PNC_CHARACTERS)
+        if i < len(pnc):
+            out.add(pnc[:i] + pnc[i + 1 :])
+            out.update(pnc[:i] + ch + pnc[i + 1 :] for ch in _PNC_CHARACTERS)
+        if i + 1 < len(pnc):
+            out.add(pnc[:i] + pnc[i + 1] + pnc[i] + pnc[i + 2 :])
+    out.discard(pnc)
+    return {v for v in out if 0 < len(v) <= 20}
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a person record says about who someone is, as the match scoring sees it."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: date | None = None
+    pnc_id: str | None = None
+
+    @property
+    def given_key(self) -> str:
+        return normalise_name(self.given_name)
+
+    @property
+    def family_key(self) -> str:
+        return normalise_name(self.family_name)
+
+    @classmethod
+    def of(cls, person: Person) -> Identity:
+        return cls(person.given_name, person.family_name, person.date_of_birth, person.pnc_id)
+
+
+def _likeness(a: str, b: str) -> str | None:
+    """How two different name keys resemble each other, as words for the reasons; or None."""
+    distance = edit_distance(a, b)
+    # Two edits turn any two-letter name into any other, so short names get less slack.
+    if distance == 1:
+        return "differs by one letter"
+    if distance == 2 and min(len(a), len(b)) >= 5:
+        return "differs by two letters"
+    if len(a) >= 3 and a[:3] == b[:3]:
+        return "begins the same way"
+    if min(len(a), len(b)) == 1 and a[0] == b[0]:
+        return "matches an initial"
+    return None
+
+
+def _name_points(a: Identity, b: Identity) -> tuple[int, list[str]]:
+    """Points and reasons for how alike two names are: 40 the same, 10-35 alike, 0 not alike."""
+    given_same, family_same = a.given_key == b.given_key, a.family_key == b.family_key
+    if given_same and family_same:
+        return 40, ["Same name"]
+    if a.given_key == b.family_key and a.family_key == b.given_key:
+        return 35, [
+            f"Forename and family name swapped ({a.given_name} {a.family_name} / "
+            f"{b.given_name} {b.family_name})"
+        ]
+    given_like = None if given_same else _likeness(a.given_key, b.given_key)
+    family_like = None if family_same else _likeness(a.family_key, b.family_key)
+    given = f"forename {given_like} ({a.given_name} / {b.given_name})" if given_like else ""
+    family = f"family name {family_like} ({a.family_name} / {b.family_name})" if family_like else ""
+    if family_same and given:
+        return 30, ["Same family name", given]
+    if family and given_same:
+        return 30, [family, "same forename"]
+    if family and given:
+        return 20, [family, given]
+    # Alone, one alike name is weak evidence (a common surname, a sibling): same DOB needed too.
+    if family_same:
+        return 15, ["Same family name"]
+    if family:
+        return 10, [family]
+    if given_same:
+        return 10, ["Same forename"]
+    return 0, []
+
+
+def score_match(person: Identity, other: Identity) -> tuple[int, list[str]] | None:
+    """How likely ``other`` is the same person as ``person``, with the reasons; None if not likely.
+
+    A higher score is a likelier match. Different PNC IDs (beyond a one-character slip) mean the
+    police have recorded two people, so those are never suggested.
+    """
+    points, reasons = 0, []
+    dob = "missing"
+    if person.date_of_birth and other.date_of_birth:
+        if person.date_of_birth == other.date_of_birth:
+            dob, points = "same", 40
+            reasons.append("Same date of birth")
+        elif transposed(person.date_of_birth) == other.date_of_birth:
+            dob, points = "transposed", 25
+            reasons.append(
+                "Day and month of birth swapped "
+                f"({person.date_of_birth:%d/%m/%Y} / {other.date_of_birth:%d/%m/%Y})"
+            )
+        else:
+            dob = "different"
+    name_points, name_reasons = _name_points(person, other)
+    points += name_points
+    reasons.extend(name_reasons)
+    pnc_slip = False
+    if person.pnc_id and other.pnc_id:
+        if person.pnc_id == other.pnc_id:
+            return points + 60, [_sentence_case(r) for r in ["Same PNC ID", *reasons]]
+        if edit_distance(person.pnc_id, other.pnc_id) > 1:
+            return None
+        pnc_slip = True
+        points += 45
+        reasons.append(f"PNC IDs differ by one character ({person.pnc_id} / {other.pnc_id})")
+    enough_name = {"same": 10, "transposed": 35, "missing": 35}.get(dob)
+    if pnc_slip or (enough_name is not None and name_points >= enough_name):
+        return points, [_sentence_case(r) for r in reasons]
+    return None
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class PossibleMatch:
+    """A record that might be the same person, for someone to confirm or dismiss."""
+
+    person: Person
+    score: int
+    reasons: list[str]
+
+    @property
+    def summary(self) -> str:
+        """The reasons as one line: "Same date of birth; family name differs by one letter (…)"."""
+        rest = [r[:1].lower() + r[1:] if r[1:2].islower() else r for r in self.reasons[1:]]
+        return "; ".join(self.reasons[:1] + rest)
+
+
+# ---- Queries ---------------------------------------------------------------------------------
+
+_IDENTITY_COLUMNS = (
+    Person.id,
+    Person.pnc_id,
+    Person.given_name_key,
+    Person.family_name_key,
+    Person.date_of_birth,
+    Person.merged_into_id,
+)
+
+
+def _load_records(session: Session, statement: Select[Any]) -> dict[int, Record]:
+    out = {}
+    for id_, pnc, given, family, dob, merged_into in session.execute(statement):
+        key = (given, family, dob) if dob is not None else None
+        out[id_] = Record(id_, pnc, key, merged_into)
+    return out
+
+
+def _merge_components(session: Session, ids: Iterable[int]) -> dict[int, Record]:
+    """The given records with everything merged into them or they into, at any depth: one query."""
+    linked = (
+        select(Person.id, Person.merged_into_id)
+        .where(Person.id.in_(list(ids)))
+        .cte("merge_component", recursive=True)
+    )
+    other = aliased(Person)
+    linked = linked.union(
+        select(other.id, other.merged_into_id).join(
+            linked, or_(other.merged_into_id == linked.c.id, other.id == linked.c.merged_into_id)
+        )
+    )
+    return _load_records(session, select(*_IDENTITY_COLUMNS).where(Person.id.in_(select(linked.c.id))))
+
+
+def _by_identity(session: Session, pncs: Collection[str], keys: Collection[NameKey]) -> dict[int, Record]:
+    """Every record with one of these PNC IDs or names and dates of birth (indexed lookups)."""
+    conditions: list[ColumnElement[bool]] = []
+    if pncs:
+        conditions.append(Person.pnc_id.in_(sorted(pncs)))
+    conditions.extend(
+        and_(Person.family_name_key == family, Person.date_of_birth == dob, Person.given_name_key == given)
+        for given, family, dob in keys
+    )
+    return _load_records(session, select(*_IDENTITY_COLUMNS).where(or_(*conditions)))
+
+
+def same_person_ids(session: Session, person: Person) -> set[int]:
+    """Ids of the records that are this (saved) person for history purposes; see ``linked_records``.
+
+    Links are followed to a fixed point, so the answer is the same whichever of the records is
+    asked about. Usually that is two or three queries however many records there are.
+    """
+    records = _merge_components(session, [person.id])
+    cluster = set(records) | {person.id}
+    asked_pncs: set[str] = set()
+    asked_keys: set[NameKey] = set()
+    while True:
+        members = [records[i] for i in cluster if i in records]
+        pncs = {r.pnc_id for r in members if r.pnc_id} - asked_pncs
+        keys = {r.name_key for r in members if r.name_key} - asked_keys
+        if pncs or keys:
+            records.update(_by_identity(session, pncs, keys))
+            asked_pncs |= pncs
+            asked_keys |= keys
+        new = linked_records(cluster, records)
+        if not new:
+            return cluster
+        # Whatever a linked record was merged with comes too: a person already confirmed that.
+        component = _merge_components(session, new)
+        records.update(component)
+        cluster |= new | set(component)
+
+
+def earlier_encounters(session: Session, person: Person, before: datetime) -> list[Encounter]:
+    """The encounters of every record of this person strictly before ``before``, oldest first."""
+    ids = same_person_ids(session, person)
+    statement = (
+        select(Encounter)
+        .where(Encounter.person_id.in_(sorted(ids)), Encounter.occurred_at < before)
+        .order_by(Encounter.occurred_at, Encounter.id)
+    )
+    return list(session.scalars(statement))
+
+
+def possible_matches(session: Session, person: Person, limit: int = 10) -> list[PossibleMatch]:
+    """Records that might be this person, likeliest first, for someone to confirm. Never merges."""
+    me = Identity.of(person)
+    same_name = and_(Person.family_name_key == me.family_key, Person.given_name_key == me.given_key)
+    swapped = and_(Person.family_name_key == me.given_key, Person.given_name_key == me.family_key)
+    # Each way in is an indexed lookup; scoring then decides which candidates are worth showing.
+    ways_in: list[ColumnElement[bool]] = [swapped]
+    if me.date_of_birth:
+        dates = [me.date_of_birth, transposed(me.date_of_birth)]
+        ways_in += [
+            Person.date_of_birth.in_([d for d in dates if d]),
+            and_(same_name, Person.date_of_birth.is_(None)),
+        ]
+    else:
+        ways_in.append(same_name)
+    if me.pnc_id:
+        ways_in.append(Person.pnc_id.in_(sorted(pnc_variants(me.pnc_id))))
+    known = same_person_ids(session, person)
+    candidates = session.scalars(
+        select(Person).where(or_(*ways_in), Person.merged_into_id.is_(None), Person.id.not_in(sorted(known)))
+    )
+    matches = []
+    for candidate in candidates:
+        scored = score_match(me, Identity.of(candidate))
+        if scored is not None:
+            matches.append(PossibleMatch(candidate, *scored))
+    matches.sort(key=lambda m: (-m.score, m.person.id))
+    return matches[:limit]
