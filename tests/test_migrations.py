@@ -41,3 +41,55 @@ def test_upgrade_downgrade_upgrade(tmp_path: Path) -> None:
 
         migrate.upgrade(engine)
         assert set(inspect(engine).get_table_names()) == tables
+
+
+def test_upgrading_a_database_that_holds_data(tmp_path: Path) -> None:
+    """Batch migrations on SQLite rebuild tables; rows and the foreign keys between them survive."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    with scratch_database(tmp_path, "data") as (_, engine):
+        migrate.upgrade(engine, "0001")
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO ethnicity_codes (code, scheme, label, ethnic_group, sort_order) VALUES ('W1', 'self_defined', 'White British', 'White', 1)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO offence_categories (slug, label, active, sort_order) VALUES ('theft', 'Theft', true, 1)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO organisations (id, code, name, kind, created_at, updated_at) VALUES (1, 'f', 'Force', 'police_force', :t, :t)"
+                ),
+                {"t": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO people (id, given_name, family_name, given_name_key, family_name_key, gender, "
+                    "self_defined_ethnicity, created_at, updated_at, version_id) "
+                    "VALUES (1, 'A', 'B', 'a', 'b', 'male', 'W1', :t, :t, 1)"
+                ),
+                {"t": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO encounters (id, person_id, occurred_at, location, setting, organisation_id, "
+                    "offence_category, supply_suspected, admission, hate_crime, domestic_abuse, notes, "
+                    "created_at, updated_at, version_id) "
+                    "VALUES (1, 1, :t, '', 'street', 1, 'theft', false, 'admitted', false, false, '', :t, :t, 1)"
+                ),
+                {"t": now},
+            )
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT person_id, on_court_order, co_accused FROM encounters")).one()
+        assert tuple(row) == (1, False, False)
+        migrate.downgrade(engine, "0001")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM encounters")).scalar() == 1

@@ -40,6 +40,13 @@ class Referral(IdMixin, TimestampMixin, VersionedMixin, Base):
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
     # Why a case ended without completion (declined, no-show, out-of-hours, ...), for attrition reports.
     exit_reason: Mapped[str | None] = mapped_column(String(60))
+    # When the case first reached each monitoring decision point (see pathways/cases.py). Kept on
+    # the row so monitoring counts them with one GROUP BY instead of replaying every timeline.
+    offered_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    engaged_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
 
     person: Mapped[Person] = relationship()
     encounter: Mapped[Encounter] = relationship()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..models import Decision, Encounter, Programme, Referral, ReferralEvent, ReferralParty, User, utcnow
 from ..rules import Decision as RuleDecision
-from ..rules import TransitionError, check_transition, decide
+from ..rules import State, TransitionError, check_transition, decide
 from .errors import OperationError, StaleEdit
 from .facts import encounter_facts, facts_from_dict, facts_to_dict
 from .programmes import compiled, programmes_run_by, receiving_organisation, version_in_force
@@ -163,6 +163,10 @@ def _move(
     )
     referral.state = to_state
     _add_receiving_party(session, referral, to_state)
+    milestone = _milestone(target)
+    if milestone and getattr(referral, milestone) is None:
+        setattr(referral, milestone, event.occurred_at)
+        event.data = {**event.data, "milestone": milestone}
     if target.terminal:
         referral.closed_at = event.occurred_at
         referral.outcome_code = target.outcome_code
@@ -175,6 +179,15 @@ def _move(
         session, "update", "referral", referral.id, detail=f"{kind}: {event.from_state} -> {to_state}"
     )
     return event
+
+
+def _milestone(state: State) -> str | None:
+    """The monitoring decision point that entering ``state`` reaches, if any."""
+    if state.result is not None:
+        return f"{state.result}_at"
+    if state.terminal:
+        return None
+    return {"offer": "offered_at", "route": "accepted_at", "engagement": "engaged_at"}.get(state.stage)
 
 
 def _add_receiving_party(session: Session, referral: Referral, state: str) -> None:
@@ -307,6 +320,10 @@ def correct_last_step(session: Session, actor: User, referral: Referral, reason:
         raise OperationError(
             "The case's state does not match its last step; it cannot be corrected automatically."
         )
+    undone = last.data.get("milestone")
+    if undone:
+        # The mistaken step is the one that reached this decision point, so it was never reached.
+        setattr(referral, undone, None)
     return _move(
         session, actor, referral, last.from_state, reason, kind="correction", data={"corrects_event": last.id}
     )

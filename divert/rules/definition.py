@@ -27,6 +27,9 @@ ROLES = (
 )
 # The monitoring decision points in the product brief, in journey order.
 STAGES = ("encounter", "eligibility", "offer", "acceptance", "route", "engagement", "completion", "outcome")
+# What a terminal state means for monitoring: the programme was completed, or non-engagement was
+# escalated to the traditional pathway. Other endings (declined, not offered, ...) need no label.
+RESULTS = ("completed", "escalated")
 # How the programme relates to the criminal case: DIVERT runs beside it and never changes it.
 CRIMINAL_CASE = ("replaced", "deferred", "parallel")
 DEADLINE_STARTS = ("encounter", "referral", "custody_contact", "first_contact", "contract_start")
@@ -85,6 +88,7 @@ class State:
     # None on a terminal state means the programme records no Home Office outcome (the criminal case does).
     outcome_code: int | None = None
     initial: bool = False
+    result: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

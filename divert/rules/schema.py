@@ -14,6 +14,7 @@ from divert.rules.definition import (
     CRIMINAL_CASE,
     DEADLINE_STARTS,
     HOME_OFFICE_OUTCOMES,
+    RESULTS,
     ROLES,
     SIGNAL_KINDS,
     STAGES,
@@ -253,7 +254,11 @@ def _states(top: _Reader, problems: _Problems) -> list[State]:
             outcome = r.whole("outcome_code")
             if outcome is not None and outcome not in HOME_OFFICE_OUTCOMES:
                 problems.add(r.at("outcome_code"), f"{outcome} is not a Home Office outcome code (0-22)")
+        result = r.one_of("result", RESULTS, required=False) or None
+        if result and not terminal:
+            problems.add(r.at("result"), "is only allowed on a terminal state")
         return State(
+            result=result,
             id=r.slug("id"),
             name=r.text("name"),
             stage=r.one_of("stage", STAGES),
@@ -263,7 +268,11 @@ def _states(top: _Reader, problems: _Problems) -> list[State]:
         )
 
     states = _each(
-        top, problems, "states", {"id", "name", "stage", "terminal", "outcome_code", "initial"}, build
+        top,
+        problems,
+        "states",
+        {"id", "name", "stage", "terminal", "outcome_code", "initial", "result"},
+        build,
     )
     _unique_ids(problems, _ids(top, "states"))
     initial = [state.id for state in states if state.initial]

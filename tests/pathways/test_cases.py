@@ -278,3 +278,16 @@ def test_sync_refuses_a_changed_definition_with_the_same_version(db_session: Ses
     (tmp_path / "divert.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(OperationError, match="new version number"):
         sync_definitions(db_session, tmp_path)
+
+
+def test_milestones_record_when_each_decision_point_was_reached(tvp: Any) -> None:
+    case = _by_programme(record_encounter(tvp["db"], tvp["officer"], _encounter(tvp)))[
+        "tvp-youth-drugs"
+    ].referral
+    assert (case.offered_at, case.accepted_at) == (None, None)
+    offer(tvp["db"], tvp["officer"], case, True)
+    respond(tvp["db"], tvp["officer"], case, True)
+    assert case.offered_at is not None and case.accepted_at is not None and case.engaged_at is None
+    supervisor = create_user(tvp["db"], "supervisor", tvp["force"])
+    correct_last_step(tvp["db"], supervisor, case, "Accepted on the wrong case")
+    assert case.state == "offered" and case.accepted_at is None and case.offered_at is not None
