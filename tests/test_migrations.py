@@ -47,45 +47,62 @@ def test_upgrading_a_database_that_holds_data(tmp_path: Path) -> None:
     """Batch migrations on SQLite rebuild tables; rows and the foreign keys between them survive."""
     from datetime import UTC, datetime
 
-    from sqlalchemy import text
+    from sqlalchemy import column, table, text
 
     with scratch_database(tmp_path, "data") as (_, engine):
         migrate.upgrade(engine, "0001")
         now = datetime(2026, 1, 1, tzinfo=UTC)
+        stamps = {"created_at": now, "updated_at": now}
+        rows = [
+            (
+                "ethnicity_codes",
+                {
+                    "code": "W1",
+                    "scheme": "self_defined",
+                    "label": "White",
+                    "ethnic_group": "White",
+                    "sort_order": 1,
+                },
+            ),
+            ("offence_categories", {"slug": "theft", "label": "Theft", "active": True, "sort_order": 1}),
+            ("organisations", {"id": 1, "code": "f", "name": "Force", "kind": "police_force", **stamps}),
+            (
+                "people",
+                {
+                    "id": 1,
+                    "given_name": "A",
+                    "family_name": "B",
+                    "given_name_key": "a",
+                    "family_name_key": "b",
+                    "gender": "male",
+                    "self_defined_ethnicity": "W1",
+                    "version_id": 1,
+                    **stamps,
+                },
+            ),
+            (
+                "encounters",
+                {
+                    "id": 1,
+                    "person_id": 1,
+                    "occurred_at": now,
+                    "location": "",
+                    "setting": "street",
+                    "organisation_id": 1,
+                    "offence_category": "theft",
+                    "supply_suspected": False,
+                    "admission": "admitted",
+                    "hate_crime": False,
+                    "domestic_abuse": False,
+                    "notes": "",
+                    "version_id": 1,
+                    **stamps,
+                },
+            ),
+        ]
         with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO ethnicity_codes (code, scheme, label, ethnic_group, sort_order) VALUES ('W1', 'self_defined', 'White British', 'White', 1)"
-                )
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO offence_categories (slug, label, active, sort_order) VALUES ('theft', 'Theft', true, 1)"
-                )
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO organisations (id, code, name, kind, created_at, updated_at) VALUES (1, 'f', 'Force', 'police_force', :t, :t)"
-                ),
-                {"t": now},
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO people (id, given_name, family_name, given_name_key, family_name_key, gender, "
-                    "self_defined_ethnicity, created_at, updated_at, version_id) "
-                    "VALUES (1, 'A', 'B', 'a', 'b', 'male', 'W1', :t, :t, 1)"
-                ),
-                {"t": now},
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO encounters (id, person_id, occurred_at, location, setting, organisation_id, "
-                    "offence_category, supply_suspected, admission, hate_crime, domestic_abuse, notes, "
-                    "created_at, updated_at, version_id) "
-                    "VALUES (1, 1, :t, '', 'street', 1, 'theft', false, 'admitted', false, false, '', :t, :t, 1)"
-                ),
-                {"t": now},
-            )
+            for name, values in rows:
+                conn.execute(table(name, *(column(key) for key in values)).insert().values(**values))
         migrate.upgrade(engine)
         with engine.connect() as conn:
             row = conn.execute(text("SELECT person_id, on_court_order, co_accused FROM encounters")).one()
