@@ -119,7 +119,8 @@ class PersonMerge(IdMixin, Base):
     survivor_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     merged_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     reason: Mapped[str] = mapped_column(Text)
-    moved: Mapped[dict[str, list[int]]] = mapped_column(JSON)
+    # {"encounters": [ids], "referrals": [ids], "filled": {field: value}}: exactly what undo restores.
+    moved: Mapped[dict[str, Any]] = mapped_column(JSON)
     merged_at: Mapped[datetime] = mapped_column(default=utcnow)
     merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     undone_at: Mapped[datetime | None]

@@ -52,5 +52,8 @@ class Encounter(IdMixin, TimestampMixin, VersionedMixin, Base):
     co_accused: Mapped[bool] = mapped_column(Boolean, default=False)
     vulnerabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # A one-off key from the form, so a form submitted twice (a double tap, a retry on a bad
+    # signal) records one encounter, not two.
+    submission_key: Mapped[str | None] = mapped_column(String(40), unique=True)
 
     person: Mapped[Person] = relationship()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from .base import Base, IdMixin, TimestampMixin, VersionedMixin
@@ -22,7 +22,11 @@ def normalise_name(value: str) -> str:
 
 class Person(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "people"
-    __table_args__ = (CheckConstraint(f"gender IN {GENDERS!r}", name="gender"),)
+    __table_args__ = (
+        CheckConstraint(f"gender IN {GENDERS!r}", name="gender"),
+        # Finding "the same name and date of birth" is one index lookup.
+        Index("ix_people_identity", "family_name_key", "given_name_key", "date_of_birth"),
+    )
     # Field-level history is written for every change to these columns (see models/history.py).
     __history__ = True
 
@@ -38,7 +42,7 @@ class Person(IdMixin, TimestampMixin, VersionedMixin, Base):
     officer_defined_ethnicity: Mapped[str | None] = mapped_column(ForeignKey("ethnicity_codes.code"))
     postcode_district: Mapped[str | None] = mapped_column(String(8), index=True)
     # Set when this record was merged into another; the record is kept so the merge can be undone.
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
 
     @validates("given_name", "family_name")
     def _keep_keys(self, key: str, value: str) -> str:

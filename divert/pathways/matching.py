@@ -56,15 +56,13 @@ def linked_records(cluster: Collection[int], records: Mapping[int, Record]) -> s
     for record in records.values():
         if record.name_key in group_pncs and record.pnc_id:
             group_pncs[record.name_key].add(record.pnc_id)
-    usable = {
-        key for key, pncs in group_pncs.items() if len(pncs) <= 1 and (not own_pncs or pncs <= own_pncs)
-    }
-    if not own_pncs:
-        # A cluster without a PNC ID may take one on from a name group, but not two different
-        # ones at once: which of them it is would be a guess.
-        adopted = set().union(*(group_pncs[key] for key in usable))
-        if len(adopted) > 1:
-            usable = {key for key in usable if not group_pncs[key]}
+    if own_pncs:
+        usable = {key for key, pncs in group_pncs.items() if pncs <= own_pncs}
+    else:
+        # A cluster without a PNC ID may take one on from its name groups, but not two different
+        # ones (from one group or several): which of them it is would be a guess.
+        adopted = set().union(*group_pncs.values())
+        usable = {key for key, pncs in group_pncs.items() if len(adopted) <= 1 or not pncs}
     return {
         record.id
         for record in records.values()
@@ -294,8 +292,9 @@ def _by_identity(session: Session, pncs: Collection[str], keys: Collection[NameK
 def same_person_ids(session: Session, person: Person) -> set[int]:
     """Ids of the records that are this (saved) person for history purposes; see ``linked_records``.
 
-    Links are followed to a fixed point, so the answer is the same whichever of the records is
-    asked about. Usually that is two or three queries however many records there are.
+    Links are followed to a fixed point: a record found by name brings its PNC ID, one found by
+    PNC ID brings its name, and each brings whatever was merged with it. That is two queries for
+    a person with no other records and four or five for most who have some, however many.
     """
     records = _merge_components(session, [person.id])
     cluster = set(records) | {person.id}
