@@ -15,16 +15,17 @@ LONDON = ZoneInfo("Europe/London")
 
 # Which sections each role sees in the service navigation.
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
+    "record": [("Record an encounter", "encounters.new")],
     "people": [("People", "people.search")],
     "admin": [("Users", "admin.users"), ("Reference data", "admin.reference")],
 }
 ROLE_SECTIONS = {
-    "officer": ["people"],
+    "officer": ["record", "people"],
     "yot_caseworker": ["people"],
     "yju_decision_maker": ["people"],
     "navigator": ["people"],
     "coach": ["people"],
-    "supervisor": ["people"],
+    "supervisor": ["record", "people"],
     "analyst": [],
     "admin": ["people", "admin"],
 }

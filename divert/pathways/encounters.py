@@ -1,0 +1,101 @@
+"""Recording an encounter from the officer's form: find the person or add them, then decide."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..models import Encounter, Person, User
+from ..models.person import normalise_name
+from .cases import Outcome, record_encounter
+from .matching import PossibleMatch, possible_matches
+
+PERSON_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "pnc_id",
+    "gender",
+    "self_defined_ethnicity",
+    "officer_defined_ethnicity",
+    "postcode_district",
+)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    encounter: Encounter
+    outcomes: list[Outcome]
+    possible_matches: list[PossibleMatch]
+    existing_person: bool
+
+
+def existing_record(session: Session, details: dict[str, Any]) -> Person | None:
+    """A record that certainly is this person: the same PNC ID, or the same name and date of birth.
+
+    Anything less certain is only suggested (``possible_matches``) for a person to confirm.
+    """
+    pnc = (details.get("pnc_id") or "").strip().upper() or None
+    if pnc:
+        found = session.scalar(
+            select(Person).where(Person.pnc_id == pnc, Person.merged_into_id.is_(None)).order_by(Person.id)
+        )
+        if found is not None:
+            return found
+    dob: date | None = details.get("date_of_birth")
+    if dob is None:
+        return None
+    candidates = session.scalars(
+        select(Person).where(
+            Person.family_name_key == normalise_name(details["family_name"]),
+            Person.given_name_key == normalise_name(details["given_name"]),
+            Person.date_of_birth == dob,
+            Person.merged_into_id.is_(None),
+        )
+    ).all()
+    # A different PNC ID on the stored record means a different person with the same name.
+    same = [p for p in candidates if not pnc or not p.pnc_id or p.pnc_id == pnc]
+    return same[0] if len(same) == 1 else None
+
+
+def record_from_form(
+    session: Session,
+    actor: User,
+    person_details: dict[str, Any],
+    encounter_details: dict[str, Any],
+    submission_key: str | None,
+    person: Person | None = None,
+) -> Recorded:
+    """Record one encounter, once: a repeated submission returns the first one's result."""
+    if submission_key:
+        earlier = session.scalar(select(Encounter).where(Encounter.submission_key == submission_key))
+        if earlier is not None:
+            return Recorded(earlier, [], [], True)
+    existing = person is not None
+    if person is None:
+        person = existing_record(session, person_details)
+        existing = person is not None
+    if person is None:
+        person = Person(**{k: v for k, v in person_details.items() if k in PERSON_FIELDS})
+        session.add(person)
+        session.flush()
+        audit.record(session, "create", "person", person.id)
+    else:
+        # Collect once, use many times: fill in what the stored record lacks, never overwrite.
+        for field in ("pnc_id", "postcode_district", "officer_defined_ethnicity", "date_of_birth"):
+            if getattr(person, field) is None and person_details.get(field):
+                setattr(person, field, person_details[field])
+    encounter = Encounter(
+        person=person,
+        organisation_id=actor.organisation_id,
+        officer_id=actor.id,
+        submission_key=submission_key,
+        **encounter_details,
+    )
+    outcomes = record_encounter(session, actor, encounter)
+    return Recorded(encounter, outcomes, possible_matches(session, person), existing)
