@@ -13,6 +13,7 @@ from .extensions import db
 from .models import Organisation, Programme, ProgrammeVersion
 from .pathways.errors import OperationError
 from .pathways.programmes import PROGRAMMES_DIR, assign_operator, sync_definitions
+from .pathways.sweep import register_sweep_command
 from .pathways.users import create_user
 from .rules import DefinitionError, load_definition, load_directory
 from .seeding import load_reference_data
@@ -25,6 +26,8 @@ def _engine() -> Engine:
 
 
 def register_commands(app: Flask) -> None:
+    register_sweep_command(app)
+
     @app.cli.command("init-db")
     def init_db() -> None:
         """Bring the schema to the latest migration and load reference data. Safe to run again."""

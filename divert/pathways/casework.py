@@ -1,0 +1,450 @@
+"""Working a referred case: contacts and attendance, needs, the person's non-engagement decision, the end.
+
+Each operation checks the programme definition, flushes, writes an event on the case's timeline and an audit
+entry, and leaves the commit to the caller. Moves between states go through ``cases.transition`` so the
+definition's roles and reasons are checked in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..models import CaseContact, CaseFlag, NeedsAssessment, Referral, ReferralEvent, User, utcnow
+from ..models.casework import ATTENDANCE, CONTACT_KINDS
+from ..rules import ProgrammeDefinition, allowed_transitions
+from .cases import transition
+from .errors import OperationError, StaleEdit
+from .programmes import compiled
+
+# Dates on a case (the day a session fell on, the day a deadline runs from) are days in England and Wales,
+# not in UTC: a session at 00:30 BST on 2 June happened on 2 June.
+LONDON = ZoneInfo("Europe/London")
+# Stages in which a case has been referred and is being worked: contacts and needs belong to these.
+WORKED_STAGES = frozenset({"route", "engagement", "completion"})
+ATTENDED = frozenset({"attended", "late"})
+# The pathway areas in the product brief; a programme's contract options replace them where it has any.
+PATHWAY_AREAS = (
+    "alcohol",
+    "drugs",
+    "housing",
+    "mental_health",
+    "physical_health",
+    "finances",
+    "employment",
+    "relationships",
+    "exploitation",
+)
+NEED_LEVELS = ("low", "medium", "high")
+EXIT_REASON_LENGTH = 60
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(LONDON).date()
+
+
+def _label(role: str) -> str:
+    return role.replace("_", " ")
+
+
+def case_roles(definition: ProgrammeDefinition, state_id: str) -> frozenset[str]:
+    """Who works a case in this state: whoever may move it on within its stage, and supervisors."""
+    stage = definition.state(state_id).stage
+    in_stage = {state.id for state in definition.states if state.stage == stage}
+    movers = {role for t in definition.transitions if t.from_state in in_stage for role in t.roles}
+    return frozenset({"supervisor", *movers})
+
+
+def check_works_case(definition: ProgrammeDefinition, referral: Referral, actor: User, what: str) -> None:
+    if referral.closed_at is not None:
+        raise OperationError(f"This case is closed, so {what} cannot be recorded.")
+    state = definition.state(referral.state)
+    if state.stage not in WORKED_STAGES:
+        raise OperationError(
+            f"This case is '{state.name}' and has not been referred yet, so {what} cannot be recorded."
+        )
+    roles = case_roles(definition, referral.state)
+    if actor.role not in roles:
+        allowed = ", ".join(sorted(_label(r) for r in roles))
+        raise OperationError(
+            f"Your role ({_label(actor.role)}) does not work cases that are '{state.name}'. "
+            f"Allowed: {allowed}."
+        )
+
+
+def add_event(
+    session: Session,
+    actor: User | None,
+    referral: Referral,
+    kind: str,
+    reason: str = "",
+    data: Mapping[str, Any] | None = None,
+) -> ReferralEvent:
+    """An event that records something on the case without moving it."""
+    event = ReferralEvent(
+        referral_id=referral.id,
+        actor_id=actor.id if actor else None,
+        kind=kind,
+        reason=reason,
+        data=dict(data or {}),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _aware_utc(moment: datetime | None) -> datetime:
+    if moment is None:
+        raise OperationError("Enter the date and time")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        # A naive time cannot be placed on the day, and attrition by time of day is reported.
+        raise OperationError("The time must include a time zone")
+    return moment.astimezone(UTC)
+
+
+def schedule_contact(
+    session: Session, actor: User, referral: Referral, *, kind: str, scheduled_at: datetime
+) -> CaseContact:
+    """Book a contact, session or meeting; its time is kept because drop-out by time of day is reported."""
+    definition = compiled(referral.programme_version)
+    if kind not in CONTACT_KINDS:
+        raise OperationError(f"Select the kind of appointment: one of {', '.join(CONTACT_KINDS)}")
+    when = _aware_utc(scheduled_at)
+    check_works_case(definition, referral, actor, "a contact")
+    contact = CaseContact(
+        referral_id=referral.id, kind=kind, scheduled_at=when, attendance="scheduled", recorded_by_id=actor.id
+    )
+    session.add(contact)
+    session.flush()
+    add_event(
+        session,
+        actor,
+        referral,
+        "contact",
+        data={"contact_id": contact.id, "contact_kind": kind, "scheduled_at": when.isoformat()},
+    )
+    audit.record(session, "create", "case_contact", contact.id, detail=f"{kind} at {when.isoformat()}")
+    return contact
+
+
+def record_attendance(
+    session: Session,
+    actor: User,
+    contact: CaseContact,
+    *,
+    attendance: str,
+    missed_reason: str = "",
+    reason_acceptable: bool | None = None,
+    notes: str = "",
+    seen_version: int | None = None,
+) -> CaseContact:
+    """Record whether the person came. The first attendance moves a newly referred case into engagement."""
+    if seen_version is not None and contact.version_id != seen_version:
+        raise StaleEdit("appointment")
+    referral = contact.referral
+    definition = compiled(referral.programme_version)
+    if attendance not in ATTENDANCE or attendance == "scheduled":
+        raise OperationError("Select whether the person attended, was late, missed it or it was cancelled")
+    missed_reason = (missed_reason or "").strip()
+    if attendance == "missed":
+        if not missed_reason:
+            raise OperationError(f"Enter why the {contact.kind} was missed")
+        if reason_acceptable is None:
+            raise OperationError("Select whether the reason is acceptable")
+    else:
+        missed_reason, reason_acceptable = "", None
+    if attendance != "cancelled" and contact.scheduled_at > utcnow():
+        raise OperationError(f"The {contact.kind} has not happened yet, so attendance cannot be recorded")
+    check_works_case(definition, referral, actor, "attendance")
+    contact.attendance = attendance
+    contact.missed_reason = missed_reason
+    contact.reason_acceptable = reason_acceptable
+    contact.notes = (notes or "").strip()
+    contact.recorded_by_id = actor.id
+    session.flush()
+    add_event(
+        session,
+        actor,
+        referral,
+        "attendance",
+        reason=missed_reason,
+        data={
+            "contact_id": contact.id,
+            "contact_kind": contact.kind,
+            "scheduled_at": contact.scheduled_at.isoformat(),
+            "attendance": attendance,
+            "reason_acceptable": reason_acceptable,
+        },
+    )
+    audit.record(session, "update", "case_contact", contact.id, detail=f"attendance: {attendance}")
+    if attendance in ATTENDED:
+        _engage(session, actor, referral, definition, contact)
+    return contact
+
+
+def _engage(
+    session: Session, actor: User, referral: Referral, definition: ProgrammeDefinition, contact: CaseContact
+) -> ReferralEvent | None:
+    # Where a programme has a contract, signing it is what engages the person, not the first meeting.
+    if definition.contract is not None or definition.state(referral.state).stage != "route":
+        return None
+    for option in allowed_transitions(definition, referral.state, actor.role):
+        if definition.state(option.to_state).stage == "engagement" and not option.reason_required:
+            return transition(
+                session, actor, referral, option.to_state, kind="engagement", data={"contact_id": contact.id}
+            )
+    return None
+
+
+def need_areas(definition: ProgrammeDefinition) -> tuple[str, ...]:
+    if definition.contract is not None:
+        for group in definition.contract.conditions:
+            if group.options:
+                return group.options
+    return PATHWAY_AREAS
+
+
+def record_needs_assessment(
+    session: Session,
+    actor: User,
+    referral: Referral,
+    *,
+    assessed_on: date,
+    needs: Sequence[Mapping[str, Any]],
+    summary: str,
+) -> NeedsAssessment:
+    """A needs assessment: each need is an area of the programme's pathways with a level."""
+    definition = compiled(referral.programme_version)
+    check_works_case(definition, referral, actor, "a needs assessment")
+    if assessed_on is None:
+        raise OperationError("Enter the date of the assessment")
+    if assessed_on > local_date(utcnow()):
+        raise OperationError("The date of the assessment must be today or in the past")
+    areas = need_areas(definition)
+    cleaned: list[dict[str, Any]] = []
+    for need in needs:
+        area = str(need.get("area") or "")
+        level = str(need.get("level") or "")
+        if area not in areas:
+            raise OperationError(f"Choose each need from: {', '.join(a.replace('_', ' ') for a in areas)}")
+        if level not in NEED_LEVELS:
+            raise OperationError(
+                f"Select the level of the {area.replace('_', ' ')} need: low, medium or high"
+            )
+        if any(existing["area"] == area for existing in cleaned):
+            raise OperationError(f"Enter the {area.replace('_', ' ')} need only once")
+        cleaned.append({"area": area, "level": level, "notes": str(need.get("notes") or "").strip()})
+    summary = (summary or "").strip()
+    if not cleaned and not summary:
+        raise OperationError("Enter at least one need or a summary of the assessment")
+    assessment = NeedsAssessment(
+        referral_id=referral.id,
+        assessed_on=assessed_on,
+        needs=cleaned,
+        summary=summary,
+        assessed_by_id=actor.id,
+    )
+    session.add(assessment)
+    session.flush()
+    add_event(
+        session,
+        actor,
+        referral,
+        "needs_assessment",
+        data={"needs_assessment_id": assessment.id, "areas": [n["area"] for n in cleaned]},
+    )
+    audit.record(session, "create", "needs_assessment", assessment.id)
+    return assessment
+
+
+def open_flags(session: Session, referral: Referral) -> list[CaseFlag]:
+    return list(
+        session.scalars(
+            select(CaseFlag)
+            .where(CaseFlag.referral_id == referral.id, CaseFlag.resolved_at.is_(None))
+            .order_by(CaseFlag.id)
+        )
+    )
+
+
+def _resolve(session: Session, actor: User, flags: Sequence[CaseFlag], resolution: str) -> None:
+    now = utcnow()
+    for flag in flags:
+        flag.resolved_at, flag.resolved_by_id, flag.resolution = now, actor.id, resolution
+    if flags:
+        session.flush()
+        for flag in flags:
+            audit.record(session, "update", "case_flag", flag.id, detail=f"resolved: {resolution}")
+
+
+def escalation_decision(
+    session: Session,
+    actor: User,
+    referral: Referral,
+    option_id: str,
+    reason: str,
+    *,
+    exit_reason: str | None = None,
+    seen_version: int | None = None,
+) -> ReferralEvent:
+    """A person's decision on non-engagement: escalate, or try again with a revised plan. Never automatic.
+
+    A case still being worked is first put under review (a separate event), so the timeline shows both the
+    review and the decision; the open non-engagement flags are resolved with the decision's reason.
+    """
+    if seen_version is not None and referral.version_id != seen_version:
+        raise StaleEdit("case")
+    definition = compiled(referral.programme_version)
+    escalation = definition.escalation
+    if escalation is None:
+        raise OperationError(f"{definition.name} has no non-engagement decision to make.")
+    option = next((o for o in escalation.options if o.id == option_id), None)
+    if option is None:
+        raise OperationError(f"Select what happens next: {' or '.join(o.label for o in escalation.options)}")
+    if actor.role not in escalation.decided_by:
+        allowed = ", ".join(_label(r) for r in escalation.decided_by)
+        raise OperationError(
+            f"Your role ({_label(actor.role)}) cannot make this decision. Allowed: {allowed}."
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise OperationError("Enter a reason for the decision")
+    if referral.closed_at is not None:
+        raise OperationError("This case is closed, so no decision can be made on it.")
+    target = definition.state(option.to_state)
+    # A drop-out reason recorded earlier (when the person stopped coming) stands unless another is given.
+    given = exit_reason or referral.exit_reason
+    ending = _valid_exit_reason(definition, given, default=option.id) if target.terminal else None
+    if referral.state != escalation.from_state:
+        review = definition.state(escalation.from_state)
+        if not any(
+            t.from_state == referral.state and t.to_state == escalation.from_state
+            for t in definition.transitions
+        ):
+            current = definition.state(referral.state).name
+            raise OperationError(f"A case that is '{current}' cannot be put under review ('{review.name}').")
+        transition(session, actor, referral, escalation.from_state, reason, kind="review")
+    flags = open_flags(session, referral)
+    event = transition(
+        session,
+        actor,
+        referral,
+        option.to_state,
+        reason,
+        kind="escalation",
+        data={"option": option.id, "label": option.label, "flags": [f.id for f in flags]},
+    )
+    _resolve(session, actor, flags, f"{option.label}: {reason}")
+    if ending is not None:
+        _set_exit_reason(session, referral, ending)
+    return event
+
+
+def completion_states(definition: ProgrammeDefinition) -> frozenset[str]:
+    """The states that mean 'completed': terminal outcomes reached without a reason or an escalation.
+
+    Failing a programme is always a reasoned move or an escalation option, so what is left is completion.
+    """
+    escalated = {o.to_state for o in definition.escalation.options} if definition.escalation else set()
+    return frozenset(
+        t.to_state
+        for t in definition.transitions
+        if not t.reason_required
+        and t.to_state not in escalated
+        and definition.state(t.to_state).terminal
+        and definition.state(t.to_state).stage == "outcome"
+    )
+
+
+def complete(
+    session: Session, actor: User, referral: Referral, reason: str = "", *, seen_version: int | None = None
+) -> ReferralEvent:
+    """Record completion; ``transition`` puts the state's Home Office outcome code on the referral."""
+    definition = compiled(referral.programme_version)
+    done = completion_states(definition)
+    targets = sorted({t.to_state for t in definition.transitions if t.from_state == referral.state} & done)
+    if len(targets) != 1:
+        current = definition.state(referral.state).name
+        raise OperationError(f"A case that is '{current}' cannot be completed.")
+    flags = open_flags(session, referral)
+    event = transition(
+        session, actor, referral, targets[0], reason, seen_version=seen_version, kind="completion"
+    )
+    _resolve(session, actor, flags, "Completed")
+    return event
+
+
+def _valid_exit_reason(
+    definition: ProgrammeDefinition, exit_reason: str | None, *, default: str | None
+) -> str:
+    exit_reason = (exit_reason or "").strip()
+    if definition.drop_out_reasons:
+        # Programmes that list reasons do so to report attrition by them, so one must be chosen.
+        if exit_reason not in definition.drop_out_reasons:
+            choices = ", ".join(r.replace("_", " ") for r in definition.drop_out_reasons)
+            raise OperationError(f"Select why the person dropped out: {choices}")
+        return exit_reason
+    exit_reason = exit_reason or (default or "")
+    if not exit_reason:
+        raise OperationError("Enter why the case ended")
+    if len(exit_reason) > EXIT_REASON_LENGTH:
+        raise OperationError(f"Why the case ended must be {EXIT_REASON_LENGTH} characters or fewer")
+    return exit_reason
+
+
+def _set_exit_reason(session: Session, referral: Referral, exit_reason: str) -> None:
+    referral.exit_reason = exit_reason
+    session.flush()
+    audit.record(session, "update", "referral", referral.id, detail=f"exit reason: {exit_reason}")
+
+
+def record_drop_out(
+    session: Session,
+    actor: User,
+    referral: Referral,
+    *,
+    exit_reason: str,
+    to_state: str | None = None,
+    note: str = "",
+    seen_version: int | None = None,
+) -> ReferralEvent:
+    """Record why a case ended (or is ending) without completion, for attrition by reason.
+
+    With ``to_state`` the case is also closed there (e.g. DIVERT's 'Closed, no longer engaging'); without it
+    the reason is recorded on a case that is still open or already closed by another decision.
+    """
+    if seen_version is not None and referral.version_id != seen_version:
+        raise StaleEdit("case")
+    definition = compiled(referral.programme_version)
+    if referral.state in completion_states(definition):
+        raise OperationError("This case was completed, so it has no drop-out reason.")
+    exit_reason = _valid_exit_reason(definition, exit_reason, default=None)
+    note = (note or "").strip()
+    if to_state is not None:
+        if to_state not in {s.id for s in definition.states if s.terminal} or to_state in completion_states(
+            definition
+        ):
+            raise OperationError("Select a state that ends the case without completion.")
+        flags = open_flags(session, referral)
+        event = transition(
+            session, actor, referral, to_state, note, kind="drop_out", data={"exit_reason": exit_reason}
+        )
+        _resolve(session, actor, flags, f"Case ended: {exit_reason.replace('_', ' ')}")
+    else:
+        if referral.closed_at is None:
+            check_works_case(definition, referral, actor, "a drop-out reason")
+        else:
+            closers = {r for t in definition.transitions if t.to_state == referral.state for r in t.roles}
+            if actor.role not in closers | {"supervisor"}:
+                raise OperationError(f"Your role ({_label(actor.role)}) cannot record why this case ended.")
+        event = add_event(
+            session, actor, referral, "drop_out", reason=note, data={"exit_reason": exit_reason}
+        )
+    _set_exit_reason(session, referral, exit_reason)
+    return event

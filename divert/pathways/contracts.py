@@ -1,0 +1,288 @@
+"""Contracts (Checkpoint, Checkpoint Plus): drawing one up, and varying it with a reason.
+
+A variation never edits a condition: it marks the old one removed (when and why) and adds a new one, so the
+contract as it stood on any day can be shown to a court. The contract row itself carries field history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..models import Contract, ContractCondition, NeedsAssessment, Referral, ReferralEvent, User, utcnow
+from ..models.casework import CONDITION_KINDS
+from ..rules import CaseFacts, ProgrammeDefinition, contract_end
+from ..rules.definition import ConditionGroup
+from ..rules.definition import Contract as ContractTerms
+from .cases import transition
+from .casework import add_event
+from .errors import OperationError, StaleEdit
+from .programmes import compiled
+
+# The brief gives drafting and monitoring the contract to the navigator.
+CONTRACT_ROLES = frozenset({"navigator"})
+# Checkpoint's one fixed term: it is added to every contract and can never be varied away.
+ALWAYS = "do_not_reoffend"
+
+
+@dataclass(frozen=True)
+class Term:
+    """A condition as asked for, matched to the definition's group it counts towards."""
+
+    group: ConditionGroup
+    description: str
+    pathway: str | None = None
+    hours: int | None = None
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "group": self.group.id,
+            "pathway": self.pathway,
+            "description": self.description,
+            "hours": self.hours,
+        }
+
+
+def _stored_kind(group: ConditionGroup) -> str:
+    # The table's CHECK names four kinds while definitions name their groups freely; until the table stores
+    # the group id, each group is mapped to the kind it is (see the report on ContractCondition.group).
+    if group.id in CONDITION_KINDS:
+        return group.id
+    if group.options:
+        return "pathway"
+    if group.hours_min is not None or group.hours_max is not None:
+        return "voluntary_work"
+    if group.id.startswith("victim"):
+        return "victim"
+    raise OperationError(f"Condition group '{group.id}' cannot be stored: it matches no condition kind.")
+
+
+def _group_of(terms: ContractTerms, condition: ContractCondition) -> ConditionGroup:
+    for group in terms.conditions:
+        if _stored_kind(group) == condition.kind and (
+            not group.options or condition.pathway in group.options
+        ):
+            return group
+    raise OperationError(
+        f"Condition {condition.id} does not belong to any group of this programme's contract."
+    )
+
+
+def _terms_of(referral: Referral) -> tuple[ProgrammeDefinition, ContractTerms]:
+    definition = compiled(referral.programme_version)
+    if definition.contract is None:
+        raise OperationError(f"{definition.name} does not use contracts.")
+    return definition, definition.contract
+
+
+def _check_role(actor: User, what: str) -> None:
+    if actor.role not in CONTRACT_ROLES:
+        raise OperationError(f"Only a navigator can {what}.")
+
+
+def _term(terms: ContractTerms, item: Mapping[str, Any]) -> Term:
+    group_id = str(item.get("group") or "")
+    group = next((g for g in terms.conditions if g.id == group_id), None)
+    if group is None:
+        labels = ", ".join(g.label.lower() for g in terms.conditions)
+        raise OperationError(f"Select the type of condition: {labels}")
+    description = str(item.get("description") or "").strip()
+    pathway = None
+    if group.options:
+        pathway = str(item.get("pathway") or "")
+        if pathway not in group.options:
+            options = ", ".join(o.replace("_", " ") for o in group.options)
+            raise OperationError(f"Select a pathway for the condition: {options}")
+        description = description or pathway.replace("_", " ").capitalize()
+    hours = None
+    if group.hours_min is not None or group.hours_max is not None:
+        hours = _hours(group, item.get("hours"))
+        description = description or f"{hours} hours of voluntary work"
+    if not description:
+        if group.id != ALWAYS:
+            raise OperationError(f"Enter what the {group.label.lower()} is")
+        description = group.label
+    return Term(group, description, pathway, hours)
+
+
+def _hours(group: ConditionGroup, value: object) -> int:
+    low, high = group.hours_min or 0, group.hours_max
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        span = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise OperationError(f"Enter {span} hours of {group.label.lower()}")
+    return value
+
+
+def _check_groups(terms: ContractTerms, chosen: Sequence[Term]) -> None:
+    for group in terms.conditions:
+        mine = [t for t in chosen if t.group.id == group.id]
+        if len(mine) < group.min:
+            raise OperationError(f"Add at least {group.min} of: {group.label.lower()}")
+        if len(mine) > group.max:
+            raise OperationError(f"Choose no more than {group.max} of: {group.label.lower()}")
+        pathways = [t.pathway for t in mine if t.pathway]
+        if len(set(pathways)) != len(pathways):
+            raise OperationError("Choose each pathway only once")
+
+
+def draw_up_contract(
+    session: Session,
+    actor: User,
+    referral: Referral,
+    *,
+    starts_on: date,
+    conditions: Sequence[Mapping[str, Any]],
+    voluntary_hours: int | None = None,
+) -> Contract:
+    """Draw up and sign the contract after the needs assessment; the case moves into its engagement state.
+
+    Each condition is ``{"group": id, "pathway": ..., "description": ..., "hours": ...}`` naming a group of
+    the programme's contract; "do not reoffend" is always added. ``voluntary_hours`` adds voluntary work.
+    """
+    definition, terms = _terms_of(referral)
+    _check_role(actor, "draw up a contract")
+    if referral.closed_at is not None:
+        raise OperationError("This case is closed, so a contract cannot be drawn up.")
+    state = definition.state(referral.state)
+    if state.stage != "route":
+        raise OperationError(
+            f"A contract is drawn up after the needs assessment, not when a case is '{state.name}'."
+        )
+    if session.scalar(select(Contract.id).where(Contract.referral_id == referral.id)) is not None:
+        raise OperationError("This case already has a contract; vary it instead.")
+    if session.scalar(select(NeedsAssessment.id).where(NeedsAssessment.referral_id == referral.id)) is None:
+        raise OperationError("Record the needs assessment before drawing up the contract.")
+    if starts_on is None:
+        raise OperationError("Enter the date the contract starts")
+    chosen = [_term(terms, item) for item in conditions if item.get("group") != ALWAYS]
+    always = next((g for g in terms.conditions if g.id == ALWAYS), None)
+    if always is not None:
+        chosen.insert(0, Term(always, always.label))
+    if voluntary_hours is not None:
+        group = next(
+            (g for g in terms.conditions if g.hours_min is not None or g.hours_max is not None), None
+        )
+        if group is None:
+            raise OperationError(f"{definition.name} contracts have no voluntary work.")
+        chosen.append(_term(terms, {"group": group.id, "hours": voluntary_hours}))
+    _check_groups(terms, chosen)
+    ends_on = contract_end(definition, CaseFacts(contract_start=starts_on))
+    assert ends_on is not None  # the definition has a contract, so it has a length
+    contract = Contract(
+        referral=referral,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        voluntary_hours=next((t.hours for t in chosen if t.hours is not None), None),
+        # Signed at the meeting where it is agreed; the contract runs from the day it starts.
+        signed_on=starts_on,
+    )
+    session.add(contract)
+    for term in chosen:
+        contract.conditions.append(_condition(term))
+    session.flush()
+    audit.record(session, "create", "contract", contract.id, detail=f"{starts_on} to {ends_on}")
+    data = {
+        "contract_id": contract.id,
+        "conditions": [t.as_data() for t in chosen],
+        "ends_on": ends_on.isoformat(),
+    }
+    engage = [t.to_state for t in definition.transitions if t.from_state == referral.state]
+    target = next((s for s in engage if definition.state(s).stage == "engagement"), None)
+    if target is None:
+        add_event(session, actor, referral, "contract", data=data)
+    else:
+        transition(session, actor, referral, target, kind="contract", data=data)
+    return contract
+
+
+def _condition(term: Term) -> ContractCondition:
+    return ContractCondition(
+        kind=_stored_kind(term.group), pathway=term.pathway, description=term.description, added_at=utcnow()
+    )
+
+
+def vary_contract(
+    session: Session,
+    actor: User,
+    contract: Contract,
+    *,
+    remove_condition_ids: Collection[int] = (),
+    add_conditions: Sequence[Mapping[str, Any]] = (),
+    new_end: date | None = None,
+    reason: str,
+    seen_version: int | None = None,
+) -> ReferralEvent:
+    """Vary a contract with a reason; the result must still satisfy every group of the programme's terms."""
+    if seen_version is not None and contract.version_id != seen_version:
+        raise StaleEdit("contract")
+    referral = contract.referral
+    _, terms = _terms_of(referral)
+    _check_role(actor, "vary a contract")
+    if referral.closed_at is not None:
+        raise OperationError("This case is closed, so its contract cannot be varied.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise OperationError("Enter a reason for varying the contract")
+    active = {c.id: c for c in contract.conditions if c.removed_at is None}
+    removing = []
+    for condition_id in remove_condition_ids:
+        if condition_id not in active:
+            raise OperationError(f"Condition {condition_id} is not a current condition of this contract")
+        condition = active[condition_id]
+        if _group_of(terms, condition).id == ALWAYS:
+            raise OperationError("'Do not reoffend' is part of every contract and cannot be removed")
+        removing.append(condition)
+    adding = [_term(terms, item) for item in add_conditions]
+    if new_end is not None and new_end <= contract.starts_on:
+        raise OperationError("The new end date must be after the contract starts")
+    if not removing and not adding and (new_end is None or new_end == contract.ends_on):
+        raise OperationError("Select a condition to remove, add a condition or change the end date")
+    kept = [
+        Term(
+            _group_of(terms, c),
+            c.description,
+            c.pathway,
+            contract.voluntary_hours if c.kind == "voluntary_work" else None,
+        )
+        for c in active.values()
+        if c not in removing
+    ]
+    _check_groups(terms, kept + adding)
+
+    now = utcnow()
+    for condition in removing:
+        condition.removed_at, condition.removed_reason = now, reason
+    for term in adding:
+        contract.conditions.append(_condition(term))
+    hours = [t.hours for t in kept + adding if t.hours is not None]
+    contract.voluntary_hours = hours[0] if hours else None
+    old_end = contract.ends_on
+    if new_end is not None:
+        contract.ends_on = new_end
+    # Touching the row bumps its version even when only conditions changed, so a stale form is caught.
+    contract.updated_at = now
+    session.flush()
+    data: dict[str, Any] = {
+        "contract_id": contract.id,
+        "removed": [
+            {"condition_id": c.id, "kind": c.kind, "pathway": c.pathway, "description": c.description}
+            for c in removing
+        ],
+        "added": [t.as_data() for t in adding],
+    }
+    if contract.ends_on != old_end:
+        data["ends_on"] = {"from": old_end.isoformat(), "to": contract.ends_on.isoformat()}
+    event = add_event(session, actor, referral, "contract_varied", reason=reason, data=data)
+    audit.record(session, "update", "contract", contract.id, detail=f"varied: {reason}")
+    return event
