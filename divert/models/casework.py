@@ -14,7 +14,6 @@ from .user import User
 
 CONTACT_KINDS = ("contact", "session", "meeting")
 ATTENDANCE = ("scheduled", "attended", "late", "missed", "cancelled")
-CONDITION_KINDS = ("do_not_reoffend", "victim", "pathway", "voluntary_work")
 FLAG_KINDS = ("non_engagement", "first_contact_overdue", "contract_expired")
 
 
@@ -74,10 +73,10 @@ class ContractCondition(IdMixin, Base):
     """A condition; a variation removes one (with a reason) and adds another, never edits."""
 
     __tablename__ = "contract_conditions"
-    __table_args__ = (CheckConstraint(f"kind IN {CONDITION_KINDS!r}", name="kind"),)
-
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    # The id of the condition group in the programme's definition (e.g. do_not_reoffend,
+    # victim_restorative, pathway, voluntary_work): definitions name their groups, not the code.
+    condition_group: Mapped[str] = mapped_column(String(40))
     pathway: Mapped[str | None] = mapped_column(String(30))
     description: Mapped[str] = mapped_column(Text)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)

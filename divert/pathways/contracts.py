@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..models import Contract, ContractCondition, NeedsAssessment, Referral, ReferralEvent, User, utcnow
-from ..models.casework import CONDITION_KINDS
 from ..rules import CaseFacts, ProgrammeDefinition, contract_end
 from ..rules.definition import ConditionGroup
 from ..rules.definition import Contract as ContractTerms
@@ -49,25 +48,9 @@ class Term:
         }
 
 
-def _stored_kind(group: ConditionGroup) -> str:
-    # The table's CHECK names four kinds while definitions name their groups freely; until the table stores
-    # the group id, each group is mapped to the kind it is (see the report on ContractCondition.group).
-    if group.id in CONDITION_KINDS:
-        return group.id
-    if group.options:
-        return "pathway"
-    if group.hours_min is not None or group.hours_max is not None:
-        return "voluntary_work"
-    if group.id.startswith("victim"):
-        return "victim"
-    raise OperationError(f"Condition group '{group.id}' cannot be stored: it matches no condition kind.")
-
-
 def _group_of(terms: ContractTerms, condition: ContractCondition) -> ConditionGroup:
     for group in terms.conditions:
-        if _stored_kind(group) == condition.kind and (
-            not group.options or condition.pathway in group.options
-        ):
+        if group.id == condition.condition_group:
             return group
     raise OperationError(
         f"Condition {condition.id} does not belong to any group of this programme's contract."
@@ -208,7 +191,7 @@ def draw_up_contract(
 
 def _condition(term: Term) -> ContractCondition:
     return ContractCondition(
-        kind=_stored_kind(term.group), pathway=term.pathway, description=term.description, added_at=utcnow()
+        condition_group=term.group.id, pathway=term.pathway, description=term.description, added_at=utcnow()
     )
 
 
@@ -248,16 +231,20 @@ def vary_contract(
         raise OperationError("The new end date must be after the contract starts")
     if not removing and not adding and (new_end is None or new_end == contract.ends_on):
         raise OperationError("Select a condition to remove, add a condition or change the end date")
-    kept = [
-        Term(
-            _group_of(terms, c),
-            c.description,
-            c.pathway,
-            contract.voluntary_hours if c.kind == "voluntary_work" else None,
+    kept = []
+    for condition in active.values():
+        if condition in removing:
+            continue
+        group = _group_of(terms, condition)
+        counts_hours = group.hours_min is not None or group.hours_max is not None
+        kept.append(
+            Term(
+                group,
+                condition.description,
+                condition.pathway,
+                contract.voluntary_hours if counts_hours else None,
+            )
         )
-        for c in active.values()
-        if c not in removing
-    ]
     _check_groups(terms, kept + adding)
 
     now = utcnow()
@@ -276,7 +263,12 @@ def vary_contract(
     data: dict[str, Any] = {
         "contract_id": contract.id,
         "removed": [
-            {"condition_id": c.id, "kind": c.kind, "pathway": c.pathway, "description": c.description}
+            {
+                "condition_id": c.id,
+                "group": c.condition_group,
+                "pathway": c.pathway,
+                "description": c.description,
+            }
             for c in removing
         ],
         "added": [t.as_data() for t in adding],

@@ -54,7 +54,9 @@ def refused(call: Any, *args: Any, **kwargs: Any) -> str:
 
 
 def active(contract: Contract) -> list[tuple[str, str | None, str]]:
-    return [(c.kind, c.pathway, c.description) for c in contract.conditions if c.removed_at is None]
+    return [
+        (c.condition_group, c.pathway, c.description) for c in contract.conditions if c.removed_at is None
+    ]
 
 
 def test_a_contract_runs_four_months_and_always_includes_do_not_reoffend(
@@ -67,7 +69,7 @@ def test_a_contract_runs_four_months_and_always_includes_do_not_reoffend(
     assert active(stored) == [
         ("do_not_reoffend", None, "Do not reoffend"),
         ("pathway", "drugs", "Attend the drug service weekly"),
-        ("victim", None, "Letter of apology to the shop"),
+        ("victim_restorative", None, "Letter of apology to the shop"),
         ("voluntary_work", None, "24 hours of voluntary work"),
     ]
     assert assessed.state == "in_contract"
@@ -186,7 +188,7 @@ def test_a_variation_keeps_the_removed_condition_and_records_what_changed(
     assert old.removed_reason == "Drug service waiting list is 10 weeks"
     assert [(kind, pathway) for kind, pathway, _ in active(stored)] == [
         ("do_not_reoffend", None),
-        ("victim", None),
+        ("victim_restorative", None),
         ("voluntary_work", None),
         ("pathway", "housing"),
         ("pathway", "alcohol"),
@@ -199,7 +201,12 @@ def test_a_variation_keeps_the_removed_condition_and_records_what_changed(
         nav.id,
     )
     assert event.data["removed"] == [
-        {"condition_id": drugs.id, "kind": "pathway", "pathway": "drugs", "description": DRUGS["description"]}
+        {
+            "condition_id": drugs.id,
+            "group": "pathway",
+            "pathway": "drugs",
+            "description": DRUGS["description"],
+        }
     ]
     assert [a["pathway"] for a in event.data["added"]] == ["housing", "alcohol"]
     assert event.data["ends_on"] == {"from": "2026-07-10", "to": "2026-08-07"}
@@ -214,7 +221,7 @@ def test_a_variation_must_leave_a_valid_contract(
 ) -> None:
     nav = people["navigator"]
     contract = draw(db_session, nav, assessed)
-    by_kind = {c.kind: c for c in contract.conditions}
+    by_kind = {c.condition_group: c for c in contract.conditions}
 
     def vary(**kwargs: Any) -> str:
         return refused(
@@ -277,5 +284,10 @@ def test_checkpoint_plus_interventions(db_session: Session, people: dict[str, Us
     ) == ("Checkpoint Plus (Surrey) contracts have no voluntary work.")
     contract = draw_up_contract(db_session, nav, case, starts_on=STARTS, conditions=four[:3])
     assert contract.ends_on == STARTS.replace(month=7) and contract.voluntary_hours is None
-    assert [c.kind for c in contract.conditions] == ["do_not_reoffend", "pathway", "pathway", "pathway"]
+    assert [c.condition_group for c in contract.conditions] == [
+        "do_not_reoffend",
+        "interventions",
+        "interventions",
+        "interventions",
+    ]
     assert contract.ends_on - contract.starts_on == timedelta(days=122)
