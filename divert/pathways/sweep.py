@@ -31,6 +31,7 @@ from ..models import (
     utcnow,
 )
 from ..rules import CaseFacts, ProgrammeDefinition, SessionRecord, Signal, non_engagement_signals
+from ..seeding import bank_holidays
 from .casework import ATTENDED, LONDON, local_date
 from .programmes import compiled
 
@@ -268,7 +269,7 @@ def register_sweep_command(app: Flask) -> None:
     def sweep_command(as_of: datetime | None) -> None:
         """Flag open cases that meet a non-engagement criterion. Changes no case; safe to run again."""
         day = as_of.date() if as_of else datetime.now(LONDON).date()
-        report = sweep(db.session, day)
+        report = sweep(db.session, day, bank_holidays())
         db.session.commit()
         kinds = ", ".join(f"{kind} {count}" for kind, count in report.by_kind.items()) or "none"
         click.echo(f"Open cases checked as of {day.isoformat()}: {report.cases_checked}")
