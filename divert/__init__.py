@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .views.admin import bp as admin_bp
     from .views.cases import bp as cases_bp
+    from .views.casework import bp as casework_bp
     from .views.decisions import bp as decisions_bp
     from .views.encounters import bp as encounters_bp
     from .views.errors import register_error_handlers
@@ -79,7 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from .views.merges import bp as merges_bp
     from .views.people import bp as people_bp
 
-    for blueprint in (auth_bp, main_bp, people_bp, encounters_bp, cases_bp, decisions_bp, merges_bp, admin_bp):
+    for blueprint in (auth_bp, main_bp, people_bp, encounters_bp, cases_bp, casework_bp, decisions_bp, merges_bp, admin_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     # Flask's own static route: the GOV.UK assets are public by nature.

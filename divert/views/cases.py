@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,9 +12,11 @@ from sqlalchemy.orm import joinedload
 from .. import audit
 from ..auth import CASEWORKING, requires
 from ..extensions import db
-from ..models import Decision, Referral, ReferralEvent
+from ..forms.casework import AttendanceForm, ContactForm, StepForm
+from ..models import CaseContact, Contract, Decision, NeedsAssessment, Referral, ReferralEvent
+from ..pathways.casework import case_roles, need_areas, open_flags
 from ..pathways.programmes import compiled
-from ..rules import allowed_transitions
+from ..pathways.steps import next_steps
 from ..scoping import visible_referrals
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -32,7 +36,13 @@ def case_or_404(case_id: int) -> Referral:
 @bp.route("/<int:case_id>")
 @requires(CASEWORKING)
 def show(case_id: int) -> str:
-    case = case_or_404(case_id)
+    return render_case(case_or_404(case_id))
+
+
+def render_case(
+    case: Referral, forms: dict[str, Any] | None = None, problems: list[str] | None = None
+) -> str:
+    """The case page; a failed form comes back here with its errors, so nothing typed is lost."""
     definition = compiled(case.programme_version)
     events = db.session.scalars(
         select(ReferralEvent)
@@ -48,8 +58,23 @@ def show(case_id: int) -> str:
         )
         .order_by(Decision.id)
     ).all()
+    contacts = db.session.scalars(
+        select(CaseContact).where(CaseContact.referral_id == case.id).order_by(CaseContact.scheduled_at)
+    ).all()
+    needs = db.session.scalars(
+        select(NeedsAssessment)
+        .where(NeedsAssessment.referral_id == case.id)
+        .order_by(NeedsAssessment.id.desc())
+    ).first()
+    contract = db.session.scalar(select(Contract).where(Contract.referral_id == case.id))
     names = {state.id: state.name for state in definition.states}
-    next_steps = [names[t.to_state] for t in allowed_transitions(definition, case.state, current_user.role)]
+    forms = forms or {}
+    steps = next_steps(case, current_user.role)
+    step_form = forms.get("step") or StepForm(formdata=None, prefix="step", version_id=str(case.version_id))
+    step_form.to_state.choices = [(s.to_state, s.label) for s in steps]
+    step_form.exit_reason.choices = [("", "Not ending")] + [
+        (r, r.replace("_", " ").capitalize()) for r in definition.drop_out_reasons
+    ]
     audit.record(db.session, "view", "referral", case.id)
     return render_template(
         "cases/show.html",
@@ -60,5 +85,20 @@ def show(case_id: int) -> str:
         events=events,
         names=names,
         decisions=decisions,
-        next_steps=next_steps,
+        steps=steps,
+        step_form=step_form,
+        contacts=contacts,
+        contact_form=forms.get("contact") or ContactForm(formdata=None, prefix="book"),
+        attendance_forms={
+            c.id: forms.get(f"attendance-{c.id}")
+            or AttendanceForm(formdata=None, prefix=f"c{c.id}", version_id=str(c.version_id))
+            for c in contacts
+            if c.attendance == "scheduled"
+        },
+        flags=open_flags(db.session, case),
+        needs=needs,
+        need_areas=need_areas(definition),
+        contract=contract,
+        problems=problems or [],
+        works_case=current_user.role in case_roles(definition, case.state) | {"supervisor"},
     )

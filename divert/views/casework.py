@@ -1,0 +1,197 @@
+"""Working a case from its page: the next step, appointments, attendance, needs, the contract.
+
+Each handler validates, calls one operation and redirects back to the case; on a problem the case
+page is shown again with the error and what was typed, and nothing is saved.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..auth import CASEWORKING, requires
+from ..extensions import db
+from ..forms.casework import AttendanceForm, ContactForm, StepForm
+from ..models import CaseContact, Contract, Referral
+from ..pathways.casework import record_attendance, record_needs_assessment, schedule_contact
+from ..pathways.contracts import draw_up_contract, vary_contract
+from ..pathways.errors import OperationError
+from ..pathways.programmes import compiled
+from ..pathways.steps import next_steps, take_step
+from .cases import case_or_404, render_case
+
+bp = Blueprint("casework", __name__)
+
+
+def _back(case: Referral, message: str) -> Response:
+    flash(message, "success")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _again(case: Referral, problem: str | None = None, **forms: Any) -> tuple[str, int]:
+    db.session.rollback()
+    fresh = case_or_404(case.id)
+    return render_case(
+        fresh, forms, [problem] if problem else None
+    ), 409 if problem and "Someone else" in problem else 400
+
+
+@bp.route("/cases/<int:case_id>/step", methods=["POST"])
+@requires(CASEWORKING)
+def step(case_id: int) -> Response | tuple[str, int]:
+    case = case_or_404(case_id)
+    form = StepForm(prefix="step")
+    form.to_state.choices = [(s.to_state, s.label) for s in next_steps(case, current_user.role)]
+    form.exit_reason.choices = [("", "")] + [
+        (r, r) for r in compiled(case.programme_version).drop_out_reasons
+    ]
+    if not form.validate_on_submit():
+        return _again(case, step=form)
+    try:
+        take_step(
+            db.session,
+            current_user,
+            case,
+            form.to_state.data,
+            form.reason.data or "",
+            exit_reason=form.exit_reason.data or None,
+            seen_version=int(form.version_id.data or 0),
+        )
+    except OperationError as error:
+        return _again(case, str(error), step=form)
+    return _back(case, "Step saved.")
+
+
+@bp.route("/cases/<int:case_id>/contacts", methods=["POST"])
+@requires(CASEWORKING)
+def book(case_id: int) -> Response | tuple[str, int]:
+    case = case_or_404(case_id)
+    form = ContactForm(prefix="book")
+    if not form.validate_on_submit():
+        return _again(case, contact=form)
+    try:
+        schedule_contact(
+            db.session, current_user, case, kind=form.kind.data, scheduled_at=form.scheduled_at()
+        )
+    except OperationError as error:
+        return _again(case, str(error), contact=form)
+    return _back(case, "Appointment booked.")
+
+
+@bp.route("/contacts/<int:contact_id>/attendance", methods=["POST"])
+@requires(CASEWORKING)
+def attendance(contact_id: int) -> Response | tuple[str, int]:
+    contact = db.session.get(CaseContact, contact_id)
+    if contact is None:
+        abort(404)
+    case = case_or_404(contact.referral_id)
+    form = AttendanceForm(prefix=f"c{contact.id}")
+    key = f"attendance-{contact.id}"
+    if not form.validate_on_submit():
+        return _again(case, **{key: form})
+    try:
+        record_attendance(
+            db.session,
+            current_user,
+            contact,
+            attendance=form.attendance.data,
+            missed_reason=form.missed_reason.data or "",
+            reason_acceptable=form.acceptable(),
+            notes=form.notes.data or "",
+            seen_version=int(form.version_id.data or 0),
+        )
+    except OperationError as error:
+        return _again(case, str(error), **{key: form})
+    return _back(case, "Attendance saved.")
+
+
+@bp.route("/cases/<int:case_id>/needs", methods=["POST"])
+@requires(CASEWORKING)
+def needs(case_id: int) -> Response | tuple[str, int]:
+    # The areas come from the programme definition, so this form is built from data, not a class.
+    case = case_or_404(case_id)
+    areas = [
+        {"area": key.removeprefix("need-"), "level": value}
+        for key, value in request.form.items()
+        if key.startswith("need-") and value
+    ]
+    try:
+        record_needs_assessment(
+            db.session,
+            current_user,
+            case,
+            assessed_on=date.today(),
+            needs=areas,
+            summary=(request.form.get("summary") or "").strip(),
+        )
+    except OperationError as error:
+        return _again(case, str(error))
+    return _back(case, "Needs assessment saved.")
+
+
+@bp.route("/cases/<int:case_id>/contract", methods=["POST"])
+@requires(CASEWORKING)
+def contract(case_id: int) -> Response | tuple[str, int]:
+    case = case_or_404(case_id)
+    definition = compiled(case.programme_version)
+    if definition.contract is None:
+        abort(404)
+    conditions: list[dict[str, Any]] = []
+    hours: int | None = None
+    for group in definition.contract.conditions:
+        if group.options:
+            for pathway in request.form.getlist(f"group-{group.id}"):
+                conditions.append({"group": group.id, "pathway": pathway, "description": ""})
+        elif group.hours_min is not None or group.hours_max is not None:
+            raw = (request.form.get(f"group-{group.id}") or "").strip()
+            if raw:
+                if not raw.isdigit():
+                    return _again(case, f"Enter the hours of {group.label.lower()} as a whole number")
+                hours = int(raw)
+        elif group.min == 0 or group.max > 0:
+            text = (request.form.get(f"group-{group.id}") or "").strip()
+            if text and group.id != "do_not_reoffend":
+                conditions.append({"group": group.id, "description": text})
+    try:
+        draw_up_contract(
+            db.session,
+            current_user,
+            case,
+            starts_on=date.today(),
+            conditions=conditions,
+            voluntary_hours=hours,
+        )
+    except OperationError as error:
+        return _again(case, str(error))
+    return _back(case, "Contract drawn up and signed.")
+
+
+@bp.route("/contracts/<int:contract_id>/vary", methods=["POST"])
+@requires(CASEWORKING)
+def vary(contract_id: int) -> Response | tuple[str, int]:
+    found = db.session.get(Contract, contract_id)
+    if found is None:
+        abort(404)
+    case = case_or_404(found.referral_id)
+    remove = [int(v) for v in request.form.getlist("remove") if v.isdigit()]
+    add = []
+    pathway = (request.form.get("add_pathway") or "").strip()
+    if pathway:
+        add.append({"group": request.form.get("add_group") or "", "pathway": pathway, "description": ""})
+    try:
+        vary_contract(
+            db.session,
+            current_user,
+            found,
+            remove_condition_ids=remove,
+            add_conditions=add,
+            reason=(request.form.get("reason") or "").strip(),
+            seen_version=int(request.form.get("version_id") or 0),
+        )
+    except OperationError as error:
+        return _again(case, str(error))
+    return _back(case, "Contract varied.")

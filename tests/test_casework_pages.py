@@ -1,0 +1,212 @@
+"""Working a case through its page, as a caseworker, navigator and supervisor would."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from divert.models import Programme, Referral
+from divert.pathways.programmes import assign_operator, sync_definitions
+from divert.pathways.sweep import sweep
+
+from .client import form_fields, parse
+from .factories import create_organisation
+from .pathways.helpers import days_ago, open_case, refer, staff
+
+
+def _receiving(db_session: Session, code: str, route: str, kind: str = "yot") -> Any:
+    sync_definitions(db_session)
+    team = create_organisation(db_session, kind=kind)
+    programme = db_session.scalars(select(Programme).where(Programme.code == code)).one()
+    assign_operator(db_session, programme, team.id, "receiving", route)
+    return team
+
+
+def _post(client: Any, page: Any, selector: str, **values: Any) -> Any:
+    form = page.select_one(selector)
+    assert form is not None, selector
+    return client.post(form["action"], data={**form_fields(form), **values})
+
+
+def _case_page(client: Any, case: Any) -> Any:
+    response = client.get(f"/cases/{case.id}")
+    assert response.status_code == 200
+    return parse(response)
+
+
+def test_a_yot_books_a_session_records_attendance_and_completes(
+    client: Any, signed_in: Any, org: Any, db_session: Session
+) -> None:
+    yot = _receiving(db_session, "tvp-youth-drugs", "yot")
+    officer = staff(db_session, "officer", org)
+    case = refer(db_session, officer, open_case(db_session, "tvp-youth-drugs", officer))
+    signed_in("yot_caseworker", organisation=yot)
+
+    page = _case_page(client, case)
+    when = days_ago(1)
+    booked = _post(
+        client,
+        page,
+        "form[action$='/contacts']",
+        **{
+            "book-kind": "session",
+            "book-day": [str(when.day), str(when.month), str(when.year)],
+            "book-time": "10:00",
+        },
+    )
+    assert booked.status_code == 302, parse(booked).select_one(".govuk-error-summary")
+    page = _case_page(client, case)
+    assert "Scheduled" in page.select_one("[data-testid=contacts]").text
+    attended = _post(
+        client, page, "form[action$='/attendance']", **{f"c{_only_contact(page)}-attendance": "attended"}
+    )
+    assert attended.status_code == 302
+    page = _case_page(client, case)
+    assert "Engaged with YOT" in page.select_one("[data-testid=status]").text
+
+    done = _post(
+        client,
+        page,
+        "[data-testid=step-form]",
+        **{"step-to_state": "completed", "step-reason": "All six sessions"},
+    )
+    assert done.status_code == 302
+    db_session.expire_all()
+    finished = db_session.get(Referral, case.id)
+    assert (finished.state, finished.outcome_code) == ("completed", 22)
+    assert finished.completed_at is not None
+
+
+def _only_contact(page: Any) -> str:
+    form = page.select_one("form[action$='/attendance']")
+    return form["action"].split("/")[2]
+
+
+def test_a_missed_session_needs_a_reason_and_nothing_is_saved(
+    client: Any, signed_in: Any, org: Any, db_session: Session
+) -> None:
+    yot = _receiving(db_session, "tvp-youth-drugs", "yot")
+    officer = staff(db_session, "officer", org)
+    case = refer(db_session, officer, open_case(db_session, "tvp-youth-drugs", officer))
+    signed_in("yot_caseworker", organisation=yot)
+    page = _case_page(client, case)
+    when = days_ago(2)
+    _post(
+        client,
+        page,
+        "form[action$='/contacts']",
+        **{
+            "book-kind": "session",
+            "book-day": [str(when.day), str(when.month), str(when.year)],
+            "book-time": "16:00",
+        },
+    )
+    page = _case_page(client, case)
+    contact = _only_contact(page)
+    bad = _post(client, page, "form[action$='/attendance']", **{f"c{contact}-attendance": "missed"})
+    assert bad.status_code == 400
+    assert "Enter why the session was missed" in parse(bad).select_one(".govuk-error-summary").text
+    assert "Scheduled" in _case_page(client, case).select_one("[data-testid=contacts]").text
+
+
+def test_missed_sessions_raise_a_flag_and_a_supervisor_decides(
+    client: Any, signed_in: Any, org: Any, db_session: Session
+) -> None:
+    yot = _receiving(db_session, "tvp-youth-drugs", "yot")
+    officer = staff(db_session, "officer", org)
+    case = refer(db_session, officer, open_case(db_session, "tvp-youth-drugs", officer))
+    worker = staff(db_session, "yot_caseworker", yot)
+    from divert.pathways.casework import record_attendance, schedule_contact
+
+    for days in (20, 10, 5):
+        contact = schedule_contact(db_session, worker, case, kind="session", scheduled_at=days_ago(days))
+        attendance = "attended" if days == 20 else "missed"
+        record_attendance(
+            db_session,
+            worker,
+            contact,
+            attendance=attendance,
+            missed_reason="No show" if attendance == "missed" else "",
+            reason_acceptable=False if attendance == "missed" else None,
+        )
+    report = sweep(db_session, (days_ago(0) + timedelta(days=1)).date())
+    assert report.flags_raised >= 1
+    signed_in("supervisor", organisation=yot)
+    page = _case_page(client, case)
+    assert "missed" in page.select_one("[data-testid=flags]").text.lower()
+    escalate = _post(
+        client,
+        page,
+        "[data-testid=step-form]",
+        **{"step-to_state": "non_engagement_review", "step-reason": "Two missed sessions"},
+    )
+    assert escalate.status_code == 302
+    page = _case_page(client, case)
+    decided = _post(
+        client,
+        page,
+        "[data-testid=step-form]",
+        **{"step-to_state": "engaged", "step-reason": "Exams this month; sessions moved to Saturdays"},
+    )
+    assert decided.status_code == 302, parse(decided).select_one(".govuk-error-summary")
+    page = _case_page(client, case)
+    assert page.select_one("[data-testid=flags]") is None
+    assert "Exams this month" in page.select_one("[data-testid=timeline]").text
+
+
+def test_a_navigator_assesses_needs_draws_up_and_varies_a_contract(
+    client: Any, signed_in: Any, org: Any, db_session: Session
+) -> None:
+    navigators = _receiving(db_session, "checkpoint", "navigator", kind="provider")
+    officer = staff(db_session, "officer", org)
+    case = refer(db_session, officer, open_case(db_session, "checkpoint", officer))
+    signed_in("navigator", organisation=navigators)
+    page = _case_page(client, case)
+    form = page.select_one("form[action$='/needs']")
+    assessed = client.post(
+        form["action"],
+        data={**form_fields(form), "need-drugs": "high", "need-housing": "medium", "summary": "Sofa surfing"},
+    )
+    assert assessed.status_code == 302
+    page = _case_page(client, case)
+    assert "High" in page.select_one("[data-testid=needs]").text
+
+    contract_form = page.select_one("[data-testid=contract-form]")
+    too_many = client.post(
+        contract_form["action"],
+        data={**form_fields(contract_form), "group-pathway": ["drugs", "housing", "finances"]},
+    )
+    assert too_many.status_code == 400
+    assert "Choose no more than 2" in parse(too_many).select_one(".govuk-error-summary").text
+    signed = client.post(
+        contract_form["action"],
+        data={
+            **form_fields(contract_form),
+            "group-pathway": ["drugs", "housing"],
+            "group-voluntary_work": "24",
+        },
+    )
+    assert signed.status_code == 302, parse(signed).select_one(".govuk-error-summary")
+    page = _case_page(client, case)
+    conditions = page.select_one("[data-testid=conditions]").text
+    assert "Do not reoffend" in conditions and "Drugs" in conditions
+
+    vary = page.select_one("form[action$='/vary']")
+    housing = next(
+        i["value"] for i in vary.select("input[name=remove]") if "Housing" in i.find_next("label").text
+    )
+    varied = client.post(
+        vary["action"],
+        data={
+            **form_fields(vary),
+            "remove": housing,
+            "add_pathway": "employment",
+            "reason": "Housed now; needs work",
+        },
+    )
+    assert varied.status_code == 302, parse(varied).select_one(".govuk-error-summary")
+    conditions = _case_page(client, case).select_one("[data-testid=conditions]")
+    assert conditions.select_one("s").text == "Housing" and "Employment" in conditions.text
