@@ -79,8 +79,9 @@ def register_blueprints(app: Flask) -> None:
     from .views.main import bp as main_bp
     from .views.merges import bp as merges_bp
     from .views.people import bp as people_bp
+    from .views.worklists import bp as worklists_bp
 
-    for blueprint in (auth_bp, main_bp, people_bp, encounters_bp, cases_bp, casework_bp, decisions_bp, merges_bp, admin_bp):
+    for blueprint in (auth_bp, main_bp, people_bp, encounters_bp, cases_bp, casework_bp, worklists_bp, decisions_bp, merges_bp, admin_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     # Flask's own static route: the GOV.UK assets are public by nature.

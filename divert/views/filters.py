@@ -17,15 +17,16 @@ LONDON = ZoneInfo("Europe/London")
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
     "record": [("Record an encounter", "encounters.new")],
     "people": [("People", "people.search")],
+    "cases": [("Cases", "worklists.index")],
     "admin": [("Users", "admin.users"), ("Reference data", "admin.reference")],
 }
 ROLE_SECTIONS = {
     "officer": ["record", "people"],
-    "yot_caseworker": ["people"],
-    "yju_decision_maker": ["people"],
-    "navigator": ["people"],
-    "coach": ["people"],
-    "supervisor": ["record", "people"],
+    "yot_caseworker": ["cases", "people"],
+    "yju_decision_maker": ["cases", "people"],
+    "navigator": ["cases", "people"],
+    "coach": ["cases", "people"],
+    "supervisor": ["cases", "record", "people"],
     "analyst": [],
     "admin": ["people", "admin"],
 }

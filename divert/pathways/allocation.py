@@ -1,0 +1,64 @@
+"""Who works a case: taking a new referral, and a supervisor reallocating cases (for staff who leave)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..models import Referral, ReferralEvent, User
+from .errors import OperationError
+
+# Roles that work cases and so can be given them; officers and analysts hold no caseload.
+CASEWORKERS = frozenset({"yot_caseworker", "yju_decision_maker", "navigator", "coach", "supervisor"})
+
+
+def take(session: Session, actor: User, referral: Referral) -> None:
+    """A caseworker picks up an unassigned case that their organisation is party to."""
+    if actor.role not in CASEWORKERS:
+        raise OperationError("Only caseworkers can take cases.")
+    if referral.assigned_user_id is not None:
+        raise OperationError(f"Case {referral.reference} is already assigned.")
+    _assign(session, actor, referral, actor, "Taken by the caseworker")
+
+
+def reallocate(
+    session: Session, actor: User, referrals: Sequence[Referral], assignee: User, reason: str
+) -> int:
+    """Give cases to another worker in the same organisation, with a reason; one event per case."""
+    if actor.role != "supervisor":
+        raise OperationError("Only a supervisor can reallocate cases.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise OperationError("Enter a reason for reallocating the cases")
+    if not referrals:
+        raise OperationError("Select at least one case to reallocate")
+    if (
+        assignee.organisation_id != actor.organisation_id
+        or assignee.role not in CASEWORKERS
+        or not assignee.active
+    ):
+        raise OperationError("Select a caseworker in your organisation")
+    moved = 0
+    for referral in referrals:
+        if referral.assigned_user_id != assignee.id:
+            _assign(session, actor, referral, assignee, reason)
+            moved += 1
+    return moved
+
+
+def _assign(session: Session, actor: User, referral: Referral, assignee: User, reason: str) -> None:
+    previous = referral.assigned_user_id
+    referral.assigned_user_id = assignee.id
+    session.add(
+        ReferralEvent(
+            referral_id=referral.id,
+            actor_id=actor.id,
+            kind="allocation",
+            reason=reason,
+            data={"from_user": previous, "to_user": assignee.id},
+        )
+    )
+    session.flush()
+    audit.record(session, "update", "referral", referral.id, detail=f"assigned to user {assignee.id}")

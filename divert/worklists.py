@@ -1,0 +1,130 @@
+"""Caseworkers' and supervisors' worklists: filtered, sorted and paginated in the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from .models import CaseFlag, Person, Programme, Referral, User
+from .pathways.allocation import CASEWORKERS
+from .scoping import visible_referrals
+
+PAGE_SIZE = 25
+VIEWS = {
+    "mine": "Assigned to me",
+    "new": "New referrals not yet taken",
+    "team": "All open cases",
+    "flagged": "Non-engagement flags",
+    "overdue": "Overdue work",
+    "closed": "Closed cases",
+}
+SORTS = {
+    "opened": Referral.opened_at,
+    "reference": Referral.reference,
+    "person": Person.family_name_key,
+}
+
+
+@dataclass(frozen=True)
+class Worklist:
+    rows: list[Referral]
+    total: int
+    page: int
+    pages: int
+    flagged: set[int]
+
+
+def _flag_exists(kinds: tuple[str, ...]) -> Any:
+    return exists().where(
+        CaseFlag.referral_id == Referral.id, CaseFlag.resolved_at.is_(None), CaseFlag.kind.in_(kinds)
+    )
+
+
+def _filtered(user: User, view: str, programme: str | None) -> Select[tuple[Referral]]:
+    statement = visible_referrals(user).join(Person, Person.id == Referral.person_id)
+    if view == "closed":
+        statement = statement.where(Referral.closed_at.is_not(None))
+    else:
+        statement = statement.where(Referral.closed_at.is_(None))
+    if view == "mine":
+        statement = statement.where(Referral.assigned_user_id == user.id)
+    elif view == "new":
+        statement = statement.where(Referral.assigned_user_id.is_(None))
+    elif view == "flagged":
+        statement = statement.where(_flag_exists(("non_engagement",)))
+    elif view == "overdue":
+        statement = statement.where(_flag_exists(("first_contact_overdue", "contract_expired")))
+    if programme:
+        statement = statement.where(
+            Referral.programme_id == select(Programme.id).where(Programme.code == programme).scalar_subquery()
+        )
+    return statement
+
+
+def worklist(
+    session: Session,
+    user: User,
+    *,
+    view: str = "mine",
+    programme: str | None = None,
+    sort: str = "opened",
+    descending: bool = False,
+    page: int = 1,
+) -> Worklist:
+    view = view if view in VIEWS else "mine"
+    statement = _filtered(user, view, programme)
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    column = SORTS.get(sort, Referral.opened_at)
+    order = column.desc() if descending else column.asc()
+    rows = list(
+        session.scalars(
+            statement.options(
+                joinedload(Referral.person),
+                joinedload(Referral.programme),
+                joinedload(Referral.assigned_user),
+            )
+            .order_by(order, Referral.id)
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
+        ).unique()
+    )
+    flagged = set(
+        session.scalars(
+            select(CaseFlag.referral_id).where(
+                CaseFlag.referral_id.in_([r.id for r in rows]), CaseFlag.resolved_at.is_(None)
+            )
+        )
+    )
+    return Worklist(rows, total, page, pages, flagged)
+
+
+def programmes_for(session: Session, user: User) -> list[tuple[str, str]]:
+    """The programmes of the cases this user can see, for the filter."""
+    visible = visible_referrals(user).subquery()
+    return [
+        (code, name)
+        for code, name in session.execute(
+            select(Programme.code, Programme.name)
+            .where(Programme.id.in_(select(visible.c.programme_id)))
+            .order_by(Programme.name)
+        )
+    ]
+
+
+def colleagues(session: Session, user: User) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .where(
+                User.organisation_id == user.organisation_id,
+                User.active.is_(True),
+                User.role.in_(CASEWORKERS),
+            )
+            .order_by(User.name)
+        )
+    )
