@@ -56,7 +56,7 @@ def test_sorting_and_pagination(client: Any, signed_in: Any, org: Any, db_sessio
     rest = [a.text for a in second.select("[data-testid=worklist] tbody a")]
     assert sorted(shown + rest) == sorted(c.reference for c in cases)
     backwards = parse(client.get("/worklist?view=team&sort=reference&order=desc"))
-    assert [a.text for a in backwards.select("[data-testid=worklist] tbody a")][0] == max(shown + rest)
+    assert backwards.select_one("[data-testid=worklist] tbody a").text == max(shown + rest)
 
 
 def test_a_supervisor_reallocates_cases_with_a_reason(
