@@ -78,3 +78,22 @@ def test_admin_creates_a_user(client: Any, signed_in: Any) -> None:
     assert (
         "Black – African" in reference and "Diversionary, educational or intervention activity" in reference
     )
+
+
+def test_admin_sees_programmes_versions_and_who_runs_them(
+    client: Any, signed_in: Any, org: Any, db_session: Session
+) -> None:
+    from sqlalchemy import select
+
+    from divert.models import Programme
+    from divert.pathways.programmes import assign_operator, sync_definitions
+
+    sync_definitions(db_session)
+    checkpoint = db_session.scalars(select(Programme).where(Programme.code == "checkpoint")).one()
+    assign_operator(db_session, checkpoint, org.id, "police")
+    signed_in("admin")
+    page = parse(client.get("/admin/programmes"))
+    card = next(c for c in page.select("[data-testid=programme-card]") if "(checkpoint)" in c.text)
+    assert "Version 1" in card.text and "Version 2" in card.text and "records encounters" in card.text
+    version = parse(client.get(card.select_one("table a")["href"]))
+    assert "Checkpoint needs an admission or a 'no comment' interview" in version.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -10,8 +10,18 @@ from werkzeug.wrappers import Response
 from ..auth import requires
 from ..extensions import db
 from ..forms.admin import UserForm
-from ..models import EthnicityCode, OffenceCategory, OutcomeCode, Programme, User
+from ..models import (
+    EthnicityCode,
+    OffenceCategory,
+    Organisation,
+    OutcomeCode,
+    Programme,
+    ProgrammeOperator,
+    ProgrammeVersion,
+    User,
+)
 from ..pathways.errors import OperationError
+from ..pathways.programmes import compiled
 from ..pathways.users import create_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -72,3 +82,30 @@ def reference() -> str:
         ),
     ]
     return render_template("admin/reference.html", tables=tables)
+
+
+@bp.route("/programmes")
+@requires("admin")
+def programmes() -> str:
+    rows = db.session.scalars(select(Programme).order_by(Programme.name)).all()
+    operators = db.session.execute(
+        select(
+            ProgrammeOperator.programme_id, Organisation.name, ProgrammeOperator.role, ProgrammeOperator.route
+        )
+        .join(Organisation, Organisation.id == ProgrammeOperator.organisation_id)
+        .order_by(Organisation.name)
+    ).all()
+    by_programme: dict[int, list[tuple[str, str, str | None]]] = {}
+    for programme_id, name, role, route in operators:
+        by_programme.setdefault(programme_id, []).append((name, role, route))
+    return render_template("admin/programmes.html", programmes=rows, operators=by_programme)
+
+
+@bp.route("/programmes/versions/<int:version_id>")
+@requires("admin")
+def programme_version(version_id: int) -> str:
+    version = db.session.get(ProgrammeVersion, version_id)
+    if version is None:
+        abort(404)
+    definition = compiled(version)
+    return render_template("admin/programme_version.html", version=version, definition=definition)
