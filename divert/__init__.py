@@ -81,7 +81,19 @@ def register_blueprints(app: Flask) -> None:
     from .views.people import bp as people_bp
     from .views.worklists import bp as worklists_bp
 
-    for blueprint in (auth_bp, main_bp, people_bp, encounters_bp, cases_bp, casework_bp, worklists_bp, decisions_bp, merges_bp, admin_bp):
+    blueprints = (
+        auth_bp,
+        main_bp,
+        people_bp,
+        encounters_bp,
+        cases_bp,
+        casework_bp,
+        worklists_bp,
+        decisions_bp,
+        merges_bp,
+        admin_bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     # Flask's own static route: the GOV.UK assets are public by nature.

@@ -99,7 +99,7 @@ def _organisations(session: Session, settings: dict[str, Any]) -> dict[str, Orga
 def _users(session: Session, settings: dict[str, Any], orgs: dict[str, Organisation]) -> list[User]:
     users = []
     for spec in settings["users"]:
-        email = f"{spec['role'].replace('_', '.')}@demo.divert.local"
+        email = f"{spec['role'].replace('_', '.')}@demo.divert.example"
         user = session.scalar(select(User).where(User.email == email))
         if user is None:
             user = create_user(

@@ -52,7 +52,7 @@ def db_session(app: Flask, database: tuple[str, Engine]) -> Iterator[Session]:
     session.close()
     outer.rollback()
     connection.close()
-    db.factory.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+    db.factory.configure(bind=engine, join_transaction_mode="conditional_savepoint")
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def test_seed_demo_is_deterministic_and_idempotent(app: Flask, db_session: Sessi
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    assert "officer@demo.divert.local" in first.output and demo_password("officer") in first.output
+    assert "officer@demo.divert.example" in first.output and demo_password("officer") in first.output
     people, encounters = _count(db_session, Person), _count(db_session, Encounter)
     assert people == 300 and encounters > people
     names = db_session.scalars(select(Person.family_name).order_by(Person.id).limit(5)).all()

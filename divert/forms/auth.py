@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms.validators import InputRequired, Length
 
 
 class SignInForm(FlaskForm):
@@ -12,10 +12,6 @@ class SignInForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             InputRequired(message="Enter your email address"),
-            Email(
-                message="Enter an email address in the correct format, like name@example.org",
-                check_deliverability=False,
-            ),
             Length(max=254, message="Email address must be 254 characters or fewer"),
         ],
     )
