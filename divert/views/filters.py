@@ -18,7 +18,11 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
     "record": [("Record an encounter", "encounters.new")],
     "people": [("People", "people.search")],
     "cases": [("Cases", "worklists.index")],
-    "admin": [("Users", "admin.users"), ("Programmes", "admin.programmes"), ("Reference data", "admin.reference")],
+    "admin": [
+        ("Users", "admin.users"),
+        ("Programmes", "admin.programmes"),
+        ("Reference data", "admin.reference"),
+    ],
 }
 ROLE_SECTIONS = {
     "officer": ["record", "people"],
