@@ -7,6 +7,7 @@ half-written (see ``register_transaction``).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, g
@@ -23,6 +24,9 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False}
         if parsed.database in (None, "", ":memory:"):
             kwargs["poolclass"] = StaticPool
+        else:
+            # A fresh clone has no instance folder yet; SQLite creates the file but not its folder.
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
