@@ -22,7 +22,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False}
-        if parsed.database in (None, "", ":memory:"):
+        if not parsed.database or parsed.database == ":memory:":
             kwargs["poolclass"] = StaticPool
         else:
             # A fresh clone has no instance folder yet; SQLite creates the file but not its folder.

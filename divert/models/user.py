@@ -7,19 +7,12 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..rules.definition import ROLES as RULE_ROLES
 from .base import Base, IdMixin, TimestampMixin
 from .organisation import Organisation, Team
 
-ROLES = (
-    "officer",
-    "yot_caseworker",
-    "yju_decision_maker",
-    "navigator",
-    "coach",
-    "supervisor",
-    "analyst",
-    "admin",
-)
+# The roles are the rules engine's vocabulary (definitions say which role may take each step).
+ROLES = RULE_ROLES
 
 ROLE_LABELS = {
     "officer": "Police officer",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -75,67 +77,28 @@ def _prior(session: Session, encounters: list[Encounter]) -> tuple[PriorEncounte
 
 def facts_to_dict(facts: EncounterFacts) -> dict[str, Any]:
     """The facts as stored beside a decision (JSON), so it can be replayed."""
-    return {
-        "occurred_on": facts.occurred_on.isoformat(),
-        "offence_category": facts.offence_category,
-        "date_of_birth": facts.date_of_birth.isoformat() if facts.date_of_birth else None,
-        "gender": facts.gender,
-        "setting": facts.setting,
-        "offence_date": facts.offence_date.isoformat() if facts.offence_date else None,
-        "drug_class": facts.drug_class,
-        "personal_use": facts.personal_use,
-        "supply_suspected": facts.supply_suspected,
-        "admission": facts.admission,
-        "hate_crime": facts.hate_crime,
-        "domestic_abuse": facts.domestic_abuse,
-        "lives_in_area": facts.lives_in_area,
-        "offended_in_area": facts.offended_in_area,
-        "on_court_order": facts.on_court_order,
-        "co_accused": facts.co_accused,
-        "vulnerabilities": sorted(facts.vulnerabilities),
-        "history": [
-            {
-                "occurred_on": p.occurred_on.isoformat(),
-                "offence_category": p.offence_category,
-                "programme": p.programme,
-                "diverted": p.diverted,
-                "outcome": p.outcome,
-            }
-            for p in facts.history
-        ],
-    }
+    stored: dict[str, Any] = json.loads(json.dumps(asdict(facts), default=_json_value))
+    return stored
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, frozenset):
+        return sorted(value)
+    raise TypeError(f"cannot store {type(value).__name__} in a decision's facts")
+
+
+# Fields that are dates in EncounterFacts and PriorEncounter; everything else is stored as is.
+_DATES = frozenset({"occurred_on", "date_of_birth", "offence_date"})
+
+
+def _dates(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: date.fromisoformat(v) if k in _DATES and v else v for k, v in data.items()}
 
 
 def facts_from_dict(data: dict[str, Any]) -> EncounterFacts:
-    def day(value: str | None) -> date | None:
-        return date.fromisoformat(value) if value else None
-
-    return EncounterFacts(
-        occurred_on=date.fromisoformat(data["occurred_on"]),
-        offence_category=data["offence_category"],
-        date_of_birth=day(data["date_of_birth"]),
-        gender=data["gender"],
-        setting=data["setting"],
-        offence_date=day(data["offence_date"]),
-        drug_class=data["drug_class"],
-        personal_use=data["personal_use"],
-        supply_suspected=data["supply_suspected"],
-        admission=data["admission"],
-        hate_crime=data["hate_crime"],
-        domestic_abuse=data["domestic_abuse"],
-        lives_in_area=data["lives_in_area"],
-        offended_in_area=data["offended_in_area"],
-        on_court_order=data["on_court_order"],
-        co_accused=data["co_accused"],
-        vulnerabilities=frozenset(data["vulnerabilities"]),
-        history=tuple(
-            PriorEncounter(
-                occurred_on=date.fromisoformat(p["occurred_on"]),
-                offence_category=p["offence_category"],
-                programme=p["programme"],
-                diverted=p["diverted"],
-                outcome=p["outcome"],
-            )
-            for p in data["history"]
-        ),
-    )
+    fields = _dates(data)
+    fields["vulnerabilities"] = frozenset(fields["vulnerabilities"])
+    fields["history"] = tuple(PriorEncounter(**_dates(prior)) for prior in fields["history"])
+    return EncounterFacts(**fields)
