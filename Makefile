@@ -55,6 +55,7 @@ pytest:
 
 bench: install-dev
 	$(BIN)/python -m bench.bench_rules
+	$(BIN)/python -m bench.bench_monitoring --n 100000
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache

@@ -46,6 +46,8 @@ class Config:
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
 
     FORCE_HTTPS = _flag("FORCE_HTTPS", False)
+    # Published monitoring figures hide counts from 1 up to one below this (and what reveals them).
+    MONITORING_SUPPRESSION_THRESHOLD = int(os.environ.get("MONITORING_SUPPRESSION_THRESHOLD", "5"))
     DEMO_SEED = int(os.environ.get("DEMO_SEED", "20261124"))
 
     @classmethod

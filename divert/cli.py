@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 from . import migrate
 from .extensions import db
 from .models import Organisation, Programme, ProgrammeVersion
+from .monitoring.export import register_monitoring_commands
 from .pathways.errors import OperationError
 from .pathways.programmes import PROGRAMMES_DIR, assign_operator, sync_definitions
 from .pathways.sweep import register_sweep_command
@@ -27,6 +28,7 @@ def _engine() -> Engine:
 
 def register_commands(app: Flask) -> None:
     register_sweep_command(app)
+    register_monitoring_commands(app)
 
     @app.cli.command("init-db")
     def init_db() -> None:

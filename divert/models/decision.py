@@ -31,7 +31,7 @@ class Decision(IdMixin, Base):
     facts: Mapped[dict[str, Any]] = mapped_column(JSON)
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    overrides_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    overrides_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), index=True)
     override_reason: Mapped[str] = mapped_column(Text, default="")
 
     encounter: Mapped[Encounter] = relationship()

@@ -1,0 +1,176 @@
+"""Why people left the journey, by group: reasons for "not offered", reasons for drop-out, overrides.
+
+Counted per case (encounter × programme), cohort by the encounter's period, grouped in the database.
+For all programmes together a case on each programme counts once: these are reasons given on cases,
+not people. The published table is two-way (groups × reasons) with both margins and a grand total,
+so suppression here protects rows and columns at once (see suppression.py).
+
+- not_offered: cases now in a programme's not-offered state (a terminal state of the "offer" stage);
+  the reason is the one recorded on the latest step into that state, so a corrected step is not counted.
+- drop_out: cases that ended without completion, by their exit reason.
+- override: decisions that set another aside, by direction (e.g. "not eligible → eligible").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from ..models import Decision, ProgrammeVersion, Referral, ReferralEvent
+from ..pathways.programmes import compiled
+from .points import ALL_GROUPS, DIMENSIONS
+from .query import Scope, frame_by_encounter, label_group, period_key, programme_id, tune
+from .suppression import DEFAULT_THRESHOLD, Margin, suppress
+
+KINDS = ("not_offered", "drop_out", "override")
+ALL_REASONS = "All reasons"
+NO_REASON = "No reason recorded"
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonCount:
+    period: str
+    group: str
+    reason: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonRow:
+    programme: str
+    period: str
+    dimension: str
+    kind: str
+    group: str
+    reason: str
+    count: int | None
+    suppressed: bool
+
+
+def not_offered_states(session: Session) -> set[str]:
+    """Every programme version's not-offered states: configuration, so read from the definitions."""
+    return {
+        state.id
+        for version in session.scalars(select(ProgrammeVersion))
+        for state in compiled(version).states
+        if state.stage == "offer" and state.terminal
+    }
+
+
+def _source(session: Session, scope: Scope, kind: str) -> tuple[Any, Any]:
+    """The rows to count (one per case or override) with their reason, and their encounter id."""
+    stmt: Select[Any]
+    if kind == "override":
+        d = aliased(Decision, name="d")
+        old = aliased(Decision, name="old")
+        pv = aliased(ProgrammeVersion, name="pv")
+        label: ColumnElement[str] = case(
+            (old.eligible == d.eligible, "Eligibility unchanged (route)"),
+            (d.eligible.is_(True), "Not eligible → eligible"),
+            else_="Eligible → not eligible",
+        )
+        stmt = (
+            select(label.label("reason"))
+            .select_from(d)
+            .join(old, old.id == d.overrides_id)
+            .join(pv, pv.id == d.programme_version_id)
+        )
+        if scope.programme is not None:
+            stmt = stmt.where(pv.programme_id == programme_id(session, scope.programme))
+        return stmt, d.encounter_id
+    r = aliased(Referral, name="r")
+    if kind == "not_offered":
+        ev = aliased(ReferralEvent, name="ev")
+        latest = (
+            select(ev.reason)
+            .where(ev.referral_id == r.id, ev.to_state == r.state)
+            .order_by(ev.id.desc())
+            .limit(1)
+            .correlate(r)
+            .scalar_subquery()
+        )
+        stmt = select(latest.label("reason")).select_from(r).where(r.state.in_(not_offered_states(session)))
+    elif kind == "drop_out":
+        stmt = (
+            select(r.exit_reason.label("reason"))
+            .select_from(r)
+            .where(r.exit_reason.is_not(None), r.completed_at.is_(None))
+        )
+    else:
+        raise ValueError(f"Unknown breakdown '{kind}'; choose one of {', '.join(KINDS)}")
+    if scope.programme is not None:
+        stmt = stmt.where(r.programme_id == programme_id(session, scope.programme))
+    return stmt, r.encounter_id
+
+
+def count_reasons(session: Session, scope: Scope, kind: str) -> list[ReasonCount]:
+    tune(session)
+    stmt, encounter_id = _source(session, scope, kind)
+    rows = frame_by_encounter(session, scope, stmt, encounter_id).subquery("b")
+    reason = func.coalesce(func.nullif(func.trim(rows.c.reason), ""), NO_REASON)
+    grouped = select(
+        rows.c.y, rows.c.m, rows.c.grp, reason.label("reason"), func.count().label("n")
+    ).group_by(rows.c.y, rows.c.m, rows.c.grp, reason)
+    totals: dict[tuple[str, str, str], int] = defaultdict(int)
+    for row in session.execute(grouped):
+        key = (period_key(int(row.y), int(row.m), scope.period), label_group(scope.dimension, row.grp))
+        totals[(*key, str(row.reason))] += int(row.n)
+    return [ReasonCount(p, g, r, n) for (p, g, r), n in sorted(totals.items())]
+
+
+def reason_rows(
+    scope: Scope,
+    kind: str,
+    counts: Sequence[ReasonCount],
+    groups: Sequence[str],
+    *,
+    published: bool = False,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> list[ReasonRow]:
+    """Groups × reasons per period, with "All" and "All reasons" margins; suppressed when published."""
+    reasons = sorted({c.reason for c in counts})
+    periods = sorted({c.period for c in counts})
+    programme = scope.programme or "all"
+    rows: list[ReasonRow] = []
+    for period in periods:
+        table: dict[tuple[str, str], int] = {}
+        for group in groups:
+            for reason in reasons:
+                table[group, reason] = 0
+        for c in counts:
+            if c.period == period:
+                table[c.group, c.reason] = c.count
+        groups_here = [*groups, *sorted({g for g, _ in table} - set(groups))]
+        for group in groups_here:
+            table[group, ALL_REASONS] = sum(table.get((group, r), 0) for r in reasons)
+        for reason in [*reasons, ALL_REASONS]:
+            table[ALL_GROUPS, reason] = sum(table.get((g, reason), 0) for g in groups_here)
+        margins = [
+            Margin((g, ALL_REASONS), tuple((g, r) for r in reasons)) for g in [*groups_here, ALL_GROUPS]
+        ]
+        margins += [
+            Margin((ALL_GROUPS, r), tuple((g, r) for g in groups_here)) for r in [*reasons, ALL_REASONS]
+        ]
+        hidden = suppress(table, margins, threshold) if published else frozenset()
+        for group in [*groups_here, ALL_GROUPS]:
+            for reason in [*reasons, ALL_REASONS]:
+                value = table.get((group, reason), 0)
+                shown = (group, reason) not in hidden
+                rows.append(
+                    ReasonRow(
+                        programme,
+                        period,
+                        DIMENSIONS[scope.dimension].name,
+                        kind,
+                        group,
+                        reason,
+                        value if shown else None,
+                        not shown,
+                    )
+                )
+    return rows
