@@ -210,3 +210,37 @@ def test_a_navigator_assesses_needs_draws_up_and_varies_a_contract(
     assert varied.status_code == 302, parse(varied).select_one(".govuk-error-summary")
     conditions = _case_page(client, case).select_one("[data-testid=conditions]")
     assert conditions.select_one("s").text == "Housing" and "Employment" in conditions.text
+
+
+def test_forms_sent_twice_do_not_book_or_assess_twice(
+    client: Any, signed_in: Any, org: Any, db_session: Session
+) -> None:
+    from divert.models import CaseContact, NeedsAssessment
+
+    navigators = _receiving(db_session, "checkpoint", "navigator", kind="provider")
+    officer = staff(db_session, "officer", org)
+    case = refer(db_session, officer, open_case(db_session, "checkpoint", officer))
+    signed_in("navigator", organisation=navigators)
+    page = _case_page(client, case)
+    needs = page.select_one("form[action$='/needs']")
+    data = {**form_fields(needs), "need-drugs": "high", "summary": "Same form twice"}
+    assert client.post(needs["action"], data=data).status_code == 302
+    assert client.post(needs["action"], data=data).status_code == 302
+    assert (
+        len(db_session.scalars(select(NeedsAssessment).where(NeedsAssessment.referral_id == case.id)).all())
+        == 1
+    )
+
+    when = days_ago(1)
+    book = page.select_one("form[action$='/contacts']")
+    booking = {
+        **form_fields(book),
+        "book-kind": "meeting",
+        "book-day": [str(when.day), str(when.month), str(when.year)],
+        "book-time": "09:30",
+    }
+    assert client.post(book["action"], data=booking).status_code == 302
+    second = client.post(book["action"], data=booking)
+    assert second.status_code == 400
+    assert "already booked" in parse(second).select_one(".govuk-error-summary").text
+    assert len(db_session.scalars(select(CaseContact).where(CaseContact.referral_id == case.id)).all()) == 1

@@ -10,7 +10,7 @@ from divert.models import Decision, Programme, Referral
 from divert.pathways.cases import offer, record_encounter
 from divert.pathways.programmes import assign_operator, sync_definitions
 
-from .client import parse
+from .client import form_fields, parse
 from .factories import create_encounter, create_person, create_user
 
 
@@ -62,9 +62,15 @@ def test_a_supervisor_corrects_a_mistaken_step(
     offer(db_session, officer, outcome.referral, False, "Pressed the wrong option")
     signed_in("supervisor")
     path = f"/cases/{outcome.referral.id}/correct"
-    assert "Not offered" in parse(client.get(path)).text
-    response = client.submit(path, {"reason": "Officer chose 'not offered' by mistake"})
+    page = parse(client.get(path))
+    assert "Not offered" in page.text
+    data = {**form_fields(page.select_one("main form")), "reason": "Officer chose 'not offered' by mistake"}
+    response = client.post(path, data=data)
     assert response.status_code == 302
+    # The same correction sent again must not undo the step before it too.
+    again = client.post(path, data=data)
+    assert again.status_code == 400
+    assert "Someone else changed this case" in parse(again).text
     db_session.expire_all()
     assert db_session.get(Referral, outcome.referral.id).state == "eligible"
     timeline = parse(client.get(f"/cases/{outcome.referral.id}")).select_one("[data-testid=timeline]").text

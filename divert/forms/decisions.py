@@ -4,7 +4,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea
-from wtforms import RadioField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 
@@ -46,4 +46,5 @@ class CorrectionForm(FlaskForm):
             Length(max=1000, message="Reason must be 1000 characters or fewer"),
         ],
     )
+    version_id = HiddenField()
     submit = SubmitField("Correct the last step", widget=GovSubmitInput())

@@ -301,8 +301,15 @@ def override_decision(
     return replacement
 
 
-def correct_last_step(session: Session, actor: User, referral: Referral, reason: str) -> ReferralEvent:
-    """Undo a mistaken step by recording its reversal; nothing on the timeline is removed."""
+def correct_last_step(
+    session: Session, actor: User, referral: Referral, reason: str, *, seen_version: int | None = None
+) -> ReferralEvent:
+    """Undo a mistaken step by recording its reversal; nothing on the timeline is removed.
+
+    ``seen_version`` matters here: a correction sent twice must not undo the step before too.
+    """
+    if seen_version is not None and referral.version_id != seen_version:
+        raise StaleEdit("case")
     if actor.role not in CORRECTION_ROLES:
         raise OperationError("Only a supervisor or administrator can correct a case.")
     reason = (reason or "").strip()

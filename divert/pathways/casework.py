@@ -117,6 +117,16 @@ def schedule_contact(
         raise OperationError(f"Select the kind of appointment: one of {', '.join(CONTACT_KINDS)}")
     when = _aware_utc(scheduled_at)
     check_works_case(definition, referral, actor, "a contact")
+    clash = session.scalar(
+        select(CaseContact.id).where(
+            CaseContact.referral_id == referral.id,
+            CaseContact.scheduled_at == when,
+            CaseContact.attendance != "cancelled",
+        )
+    )
+    if clash is not None:
+        # Also what stops a form sent twice from booking the same appointment twice.
+        raise OperationError("An appointment is already booked on this case at that time")
     contact = CaseContact(
         referral_id=referral.id, kind=kind, scheduled_at=when, attendance="scheduled", recorded_by_id=actor.id
     )
@@ -243,6 +253,19 @@ def record_needs_assessment(
     summary = (summary or "").strip()
     if not cleaned and not summary:
         raise OperationError("Enter at least one need or a summary of the assessment")
+    latest = session.scalar(
+        select(NeedsAssessment)
+        .where(NeedsAssessment.referral_id == referral.id)
+        .order_by(NeedsAssessment.id.desc())
+        .limit(1)
+    )
+    if latest is not None and (latest.assessed_on, latest.needs, latest.summary) == (
+        assessed_on,
+        cleaned,
+        summary,
+    ):
+        # The same form sent twice (a double click, a retry): one assessment, not two.
+        return latest
     assessment = NeedsAssessment(
         referral_id=referral.id,
         assessed_on=assessed_on,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -46,9 +46,13 @@ def override(decision_id: int) -> str | Response | tuple[str, int]:
 def correct(case_id: int) -> str | Response | tuple[str, int]:
     case = case_or_404(case_id)
     form = CorrectionForm()
+    if request.method == "GET":
+        form.version_id.data = str(case.version_id)
     if form.validate_on_submit():
         try:
-            correct_last_step(db.session, current_user, case, form.reason.data)
+            correct_last_step(
+                db.session, current_user, case, form.reason.data, seen_version=int(form.version_id.data or 0)
+            )
         except OperationError as error:
             form.reason.errors = [str(error)]
         else:
