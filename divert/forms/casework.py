@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -19,9 +18,9 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
+from ..clock import LONDON
 from .fields import GovDateField
 
-LONDON = ZoneInfo("Europe/London")
 TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -19,10 +18,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
+from ..clock import LONDON
 from .fields import GovDateField, NotInFuture
 from .person import DISTRICT_PATTERN, GENDER_LABELS, PNC_PATTERN
 
-LONDON = ZoneInfo("Europe/London")
 TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 YES_NO = [("yes", "Yes"), ("no", "No")]
 DRUG_OFFENCES = {"drug_possession", "drug_supply"}

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..clock import LONDON
 from ..models import CaseContact, CaseFlag, NeedsAssessment, Referral, ReferralEvent, User, utcnow
 from ..models.casework import ATTENDANCE, CONTACT_KINDS
 from ..rules import ProgrammeDefinition, allowed_transitions
@@ -23,9 +23,6 @@ from .cases import transition
 from .errors import OperationError, StaleEdit
 from .programmes import compiled
 
-# Dates on a case (the day a session fell on, the day a deadline runs from) are days in England and Wales,
-# not in UTC: a session at 00:30 BST on 2 June happened on 2 June.
-LONDON = ZoneInfo("Europe/London")
 # Stages in which a case has been referred and is being worked: contacts and needs belong to these.
 WORKED_STAGES = frozenset({"route", "engagement", "completion"})
 ATTENDED = frozenset({"attended", "late"})

@@ -18,6 +18,7 @@ from flask import Flask
 from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
+from ..clock import LONDON
 from ..extensions import db
 from ..models import (
     AuditEntry,
@@ -32,7 +33,7 @@ from ..models import (
 )
 from ..rules import CaseFacts, ProgrammeDefinition, SessionRecord, Signal, non_engagement_signals
 from ..seeding import bank_holidays
-from .casework import ATTENDED, LONDON, local_date
+from .casework import ATTENDED, local_date
 from .programmes import compiled
 
 # Cases are checked this many at a time: a handful of queries per batch, however many contacts they have.

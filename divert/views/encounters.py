@@ -12,8 +12,9 @@ from werkzeug.wrappers import Response
 
 from .. import audit
 from ..auth import requires
+from ..clock import LONDON
 from ..extensions import db
-from ..forms.encounter import LONDON, EncounterForm, OfferForm
+from ..forms.encounter import EncounterForm, OfferForm
 from ..models import Decision, Encounter, EthnicityCode, OffenceCategory, Person, Referral
 from ..pathways.cases import offer, respond
 from ..pathways.encounters import record_from_form

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, request, url_for
 from flask_login import current_user
 
+from ..clock import LONDON
 from ..models.user import ROLE_LABELS
-
-LONDON = ZoneInfo("Europe/London")
 
 # Which sections each role sees in the service navigation.
 NAVIGATION: dict[str, list[tuple[str, str]]] = {

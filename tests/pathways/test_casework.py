@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from divert.clock import LONDON
 from divert.models import AuditEntry, CaseContact, NeedsAssessment, User
 from divert.pathways.cases import offer, respond, transition
 from divert.pathways.casework import (
-    LONDON,
     complete,
     escalation_decision,
     record_attendance,
