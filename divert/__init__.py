@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from .views.errors import register_error_handlers
     from .views.main import bp as main_bp
     from .views.merges import bp as merges_bp
+    from .views.monitoring import bp as monitoring_bp
     from .views.people import bp as people_bp
     from .views.worklists import bp as worklists_bp
 
@@ -91,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
         worklists_bp,
         decisions_bp,
         merges_bp,
+        monitoring_bp,
         admin_bp,
     )
     for blueprint in blueprints:

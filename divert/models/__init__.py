@@ -16,6 +16,7 @@ from .decision import Decision
 from .encounter import Encounter
 from .organisation import Organisation, Team
 from .person import Person
+from .population import PopulationBaseline, PopulationBaselineRow
 from .programme import Programme, ProgrammeVersion
 from .reference import EthnicityCode, OffenceCategory, OutcomeCode
 from .referral import Referral, ReferralEvent, ReferralParty
@@ -39,6 +40,8 @@ __all__ = [
     "OutcomeCode",
     "Person",
     "PersonMerge",
+    "PopulationBaseline",
+    "PopulationBaselineRow",
     "Programme",
     "ProgrammeOperator",
     "ProgrammeVersion",

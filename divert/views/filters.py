@@ -16,6 +16,7 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
     "record": [("Record an encounter", "encounters.new")],
     "people": [("People", "people.search")],
     "cases": [("Cases", "worklists.index")],
+    "monitoring": [("Monitoring", "monitoring.index")],
     "admin": [
         ("Users", "admin.users"),
         ("Programmes", "admin.programmes"),
@@ -28,9 +29,9 @@ ROLE_SECTIONS = {
     "yju_decision_maker": ["cases", "people"],
     "navigator": ["cases", "people"],
     "coach": ["cases", "people"],
-    "supervisor": ["cases", "record", "people"],
-    "analyst": [],
-    "admin": ["people", "admin"],
+    "supervisor": ["cases", "record", "people", "monitoring"],
+    "analyst": ["monitoring"],
+    "admin": ["people", "monitoring", "admin"],
 }
 
 
