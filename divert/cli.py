@@ -36,7 +36,11 @@ def register_commands(app: Flask) -> None:
         migrate.upgrade(_engine())
         session = db.session
         counts = load_reference_data(session)
-        programmes = sync_definitions(session)
+        try:
+            programmes = sync_definitions(session)
+        except (OperationError, DefinitionError) as error:
+            session.rollback()
+            raise click.ClickException(str(error)) from None
         session.commit()
         added = sum(1 for r in programmes if r.status == "added")
         click.echo(f"Database at {migrate.current_revision(_engine())}; reference data: {counts}")
