@@ -1,6 +1,7 @@
 """The data model: one module per aggregate. Importing this package registers every table."""
 
 from . import guards as guards
+from .api import ApiToken, IdempotentRequest
 from .audit import AuditEntry, ChangeRecord
 from .base import Base, utcnow
 from .casework import (
@@ -24,6 +25,7 @@ from .user import ROLES, User
 
 __all__ = [
     "ROLES",
+    "ApiToken",
     "AuditEntry",
     "Base",
     "CaseContact",
@@ -34,6 +36,7 @@ __all__ = [
     "Decision",
     "Encounter",
     "EthnicityCode",
+    "IdempotentRequest",
     "NeedsAssessment",
     "OffenceCategory",
     "Organisation",

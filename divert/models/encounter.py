@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, IdMixin, TimestampMixin, VersionedMixin
@@ -25,6 +25,7 @@ class Encounter(IdMixin, TimestampMixin, VersionedMixin, Base):
         CheckConstraint(f"setting IN {SETTINGS!r}", name="setting"),
         CheckConstraint(f"admission IN {ADMISSIONS!r}", name="admission"),
         CheckConstraint(f"drug_class IS NULL OR drug_class IN {DRUG_CLASSES!r}", name="drug_class"),
+        UniqueConstraint("organisation_id", "external_ref", name="external_ref"),
     )
     __history__ = True
 
@@ -55,5 +56,8 @@ class Encounter(IdMixin, TimestampMixin, VersionedMixin, Base):
     # A one-off key from the form, so a form submitted twice (a double tap, a retry on a bad
     # signal) records one encounter, not two.
     submission_key: Mapped[str | None] = mapped_column(String(40), unique=True)
+    # The recording system's own reference (bulk imports, partner systems): one encounter per
+    # reference per organisation, so importing the same file twice changes nothing.
+    external_ref: Mapped[str | None] = mapped_column(String(80))
 
     person: Mapped[Person] = relationship()
