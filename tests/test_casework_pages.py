@@ -244,3 +244,38 @@ def test_forms_sent_twice_do_not_book_or_assess_twice(
     assert second.status_code == 400
     assert "already booked" in parse(second).select_one(".govuk-error-summary").text
     assert len(db_session.scalars(select(CaseContact).where(CaseContact.referral_id == case.id)).all()) == 1
+
+
+def test_notes_and_stale_steps_say_what_changed(
+    client: Any, signed_in: Any, org: Any, db_session: Session
+) -> None:
+    yot = _receiving(db_session, "tvp-youth-drugs", "yot")
+    officer = staff(db_session, "officer", org)
+    case = refer(db_session, officer, open_case(db_session, "tvp-youth-drugs", officer))
+    signed_in("yot_caseworker", organisation=yot)
+    page = _case_page(client, case)
+    empty = _post(client, page, "form[action$='/notes']", **{"note-text": ""})
+    assert empty.status_code == 400
+    assert parse(empty).title.text.startswith("Error:")
+    assert "Enter the note" in parse(empty).select_one(".govuk-error-summary").text
+    added = _post(client, page, "form[action$='/notes']", **{"note-text": "Mum asked for evening sessions"})
+    assert added.status_code == 302
+    assert (
+        "Mum asked for evening sessions" in _case_page(client, case).select_one("[data-testid=timeline]").text
+    )
+
+    stale_page = _case_page(client, case)
+    from divert.pathways.cases import transition
+
+    worker = staff(db_session, "yot_caseworker", yot)
+    transition(
+        db_session, worker, db_session.get(Referral, case.id), "non_engagement_review", "Not answering calls"
+    )
+    db_session.commit()
+    stale = _post(
+        client, stale_page, "[data-testid=step-form]", **{"step-to_state": "engaged", "step-reason": ""}
+    )
+    assert stale.status_code == 409
+    summary = parse(stale).select_one(".govuk-error-summary").text
+    assert "Someone else changed this case" in summary
+    assert "The case is now 'Non-engagement under review'" in summary and worker.name in summary

@@ -124,6 +124,8 @@ def test_a_stale_edit_is_refused_with_a_clear_message(
 ) -> None:
     signed_in("officer")
     person = _person_seen_by(db_session, org, postcode_district="OX4")
+    person.pnc_id = "12/345678A"  # someone else's edit, made after the form was loaded
+    db_session.commit()
     data = {
         "given_name": "Alex",
         "family_name": "Example",
@@ -135,5 +137,6 @@ def test_a_stale_edit_is_refused_with_a_clear_message(
     response = client.submit(f"/people/{person.id}/edit", data)
     assert response.status_code == 409
     assert "Someone else changed this person's record" in parse(response).text
+    assert "They changed: pnc id" in parse(response).text
     db_session.expire_all()
     assert db_session.get(type(person), person.id).postcode_district == "OX4"

@@ -99,3 +99,15 @@ class AttendanceForm(FlaskForm):
     def acceptable(self) -> bool | None:
         value: Any = self.reason_acceptable.data
         return None if not value else value == "yes"
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(
+        "Add a note",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired(message="Enter the note"),
+            Length(max=4000, message="A note must be 4000 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Add note", widget=GovSubmitInput())

@@ -96,6 +96,21 @@ def add_event(
     return event
 
 
+def add_note(session: Session, actor: User, referral: Referral, text: str) -> ReferralEvent:
+    """A case note: on the timeline for good, like every other event (a correction is a new note)."""
+    definition = compiled(referral.programme_version)
+    if actor.role not in case_roles(definition, referral.state) | {"supervisor"} and not any(
+        party.organisation_id == actor.organisation_id for party in referral.parties
+    ):
+        raise OperationError("Only people working this case can add notes to it.")
+    text = (text or "").strip()
+    if not text:
+        raise OperationError("Enter the note")
+    event = add_event(session, actor, referral, "note", reason=text)
+    audit.record(session, "update", "referral", referral.id, detail="note added")
+    return event
+
+
 def _aware_utc(moment: datetime | None) -> datetime:
     if moment is None:
         raise OperationError("Enter the date and time")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 from .. import audit
 from ..auth import CASEWORKING, requires
 from ..extensions import db
-from ..forms.casework import AttendanceForm, ContactForm, StepForm
+from ..forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm
 from ..models import CaseContact, Contract, Decision, NeedsAssessment, Referral, ReferralEvent
 from ..pathways.casework import case_roles, need_areas, open_flags
 from ..pathways.programmes import compiled
@@ -89,6 +89,8 @@ def render_case(
         step_form=step_form,
         contacts=contacts,
         contact_form=forms.get("contact") or ContactForm(formdata=None, prefix="book"),
+        note_form=forms.get("note") or NoteForm(formdata=None, prefix="note"),
+        page_errors=bool(problems) or any(f.errors for f in forms.values()),
         attendance_forms={
             c.id: forms.get(f"attendance-{c.id}")
             or AttendanceForm(formdata=None, prefix=f"c{c.id}", version_id=str(c.version_id))

@@ -11,18 +11,20 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..auth import CASEWORKING, requires
 from ..extensions import db
-from ..forms.casework import AttendanceForm, ContactForm, StepForm
-from ..models import CaseContact, Contract, Referral
-from ..pathways.casework import record_attendance, record_needs_assessment, schedule_contact
+from ..forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm
+from ..models import CaseContact, Contract, Referral, ReferralEvent
+from ..pathways.casework import add_note, record_attendance, record_needs_assessment, schedule_contact
 from ..pathways.contracts import draw_up_contract, vary_contract
-from ..pathways.errors import OperationError
+from ..pathways.errors import OperationError, StaleEdit
 from ..pathways.programmes import compiled
 from ..pathways.steps import next_steps, take_step
 from .cases import case_or_404, render_case
+from .filters import uk_datetime
 
 bp = Blueprint("casework", __name__)
 
@@ -32,12 +34,44 @@ def _back(case: Referral, message: str) -> Response:
     return redirect(url_for("cases.show", case_id=case.id))
 
 
-def _again(case: Referral, problem: str | None = None, **forms: Any) -> tuple[str, int]:
+def _again(case: Referral, problem: str | OperationError | None = None, **forms: Any) -> tuple[str, int]:
+    """The case page again, with the problem, what was typed, and (if stale) what changed meanwhile."""
     db.session.rollback()
     fresh = case_or_404(case.id)
-    return render_case(
-        fresh, forms, [problem] if problem else None
-    ), 409 if problem and "Someone else" in problem else 400
+    problems = [str(problem)] if problem else []
+    if isinstance(problem, StaleEdit):
+        problems.append(latest_change(fresh))
+    return render_case(fresh, forms, problems), 409 if isinstance(problem, StaleEdit) else 400
+
+
+def latest_change(case: Referral) -> str:
+    event = db.session.scalar(
+        select(ReferralEvent)
+        .where(ReferralEvent.referral_id == case.id)
+        .order_by(ReferralEvent.id.desc())
+        .limit(1)
+    )
+    state = compiled(case.programme_version).state(case.state).name
+    if event is None:
+        return f"The case is now '{state}'."
+    who = event.actor.name if event.actor else "divert"
+    what = event.kind.replace("_", " ")
+    when = uk_datetime(event.occurred_at)
+    return f"The case is now '{state}'. The latest change was a {what} by {who} at {when}."
+
+
+@bp.route("/cases/<int:case_id>/notes", methods=["POST"])
+@requires(CASEWORKING)
+def note(case_id: int) -> Response | tuple[str, int]:
+    case = case_or_404(case_id)
+    form = NoteForm(prefix="note")
+    if not form.validate_on_submit():
+        return _again(case, note=form)
+    try:
+        add_note(db.session, current_user, case, form.text.data)
+    except OperationError as error:
+        return _again(case, error, note=form)
+    return _back(case, "Note added.")
 
 
 @bp.route("/cases/<int:case_id>/step", methods=["POST"])
@@ -62,7 +96,7 @@ def step(case_id: int) -> Response | tuple[str, int]:
             seen_version=int(form.version_id.data or 0),
         )
     except OperationError as error:
-        return _again(case, str(error), step=form)
+        return _again(case, error, step=form)
     return _back(case, "Step saved.")
 
 
@@ -78,7 +112,7 @@ def book(case_id: int) -> Response | tuple[str, int]:
             db.session, current_user, case, kind=form.kind.data, scheduled_at=form.scheduled_at()
         )
     except OperationError as error:
-        return _again(case, str(error), contact=form)
+        return _again(case, error, contact=form)
     return _back(case, "Appointment booked.")
 
 
@@ -105,7 +139,7 @@ def attendance(contact_id: int) -> Response | tuple[str, int]:
             seen_version=int(form.version_id.data or 0),
         )
     except OperationError as error:
-        return _again(case, str(error), **{key: form})
+        return _again(case, error, **{key: form})
     return _back(case, "Attendance saved.")
 
 
@@ -129,7 +163,7 @@ def needs(case_id: int) -> Response | tuple[str, int]:
             summary=(request.form.get("summary") or "").strip(),
         )
     except OperationError as error:
-        return _again(case, str(error))
+        return _again(case, error)
     return _back(case, "Needs assessment saved.")
 
 
@@ -166,7 +200,7 @@ def contract(case_id: int) -> Response | tuple[str, int]:
             voluntary_hours=hours,
         )
     except OperationError as error:
-        return _again(case, str(error))
+        return _again(case, error)
     return _back(case, "Contract drawn up and signed.")
 
 
@@ -193,5 +227,5 @@ def vary(contract_id: int) -> Response | tuple[str, int]:
             seen_version=int(request.form.get("version_id") or 0),
         )
     except OperationError as error:
-        return _again(case, str(error))
+        return _again(case, error)
     return _back(case, "Contract varied.")

@@ -11,7 +11,7 @@ from .. import audit
 from ..auth import CASEWORKING, requires
 from ..extensions import db
 from ..forms.person import PersonForm
-from ..models import ChangeRecord, Encounter, EthnicityCode, Person, Referral
+from ..models import ChangeRecord, Encounter, EthnicityCode, Person, Referral, User
 from ..models.person import normalise_name
 from ..pathways.errors import StaleEdit
 from ..pathways.people import EDITABLE, update_person
@@ -110,12 +110,29 @@ def edit(person_id: int) -> str | Response | tuple[str, int]:
             form = PersonForm(obj=person)
             _ethnicity_choices(form)
             form.version_id.data = str(person.version_id)
-            form.form_errors.append(str(error))
-            return render_template("people/edit.html", form=form, person=person, stale=str(error)), 409
+            message = f"{error} {_latest_change(person)}"
+            return render_template("people/edit.html", form=form, person=person, stale=message), 409
         flash("Changes saved." if changed else "No changes to save.", "success")
         return redirect(url_for("people.show", person_id=person.id))
     status = 400 if form.errors else 200
     return render_template("people/edit.html", form=form, person=person, stale=None), status
+
+
+def _latest_change(person: Person) -> str:
+    """Which fields the other person changed, so the user sees what is different now."""
+    latest = db.session.scalars(
+        select(ChangeRecord)
+        .where(ChangeRecord.object_type == "person", ChangeRecord.object_id == person.id)
+        .order_by(ChangeRecord.id.desc())
+        .limit(20)
+    ).all()
+    if not latest:
+        return ""
+    batch = [c for c in latest if c.at == latest[0].at]
+    who = db.session.get(User, batch[0].user_id) if batch[0].user_id else None
+    fields = ", ".join(sorted({c.field.replace("_", " ") for c in batch}))
+    by = f" by {who.name}" if who else ""
+    return f"They changed: {fields}{by}."
 
 
 def _ethnicity_labels() -> dict[str, str]:
