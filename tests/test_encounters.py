@@ -155,6 +155,7 @@ def test_not_offered_needs_a_reason(
     form = page.select_one("[data-testid=programme] form")
     bad = client.post(form["action"], data={**form_fields(form), "response": "not_offered", "reason": ""})
     assert bad.status_code == 400
+    assert parse(bad).title.text.startswith("Error:")
     assert (
         "Enter the reason diversion was declined or not offered"
         in parse(bad).select_one(".govuk-error-summary").text

@@ -94,7 +94,7 @@ def show(encounter_id: int) -> str:
     return _render_decisions(encounter, {})
 
 
-def _render_decisions(encounter: Encounter, forms: dict[int, OfferForm], status: int = 200) -> str:
+def _render_decisions(encounter: Encounter, forms: dict[int, OfferForm]) -> str:
     decisions = db.session.scalars(
         select(Decision).where(Decision.encounter_id == encounter.id).order_by(Decision.id)
     ).all()
@@ -128,7 +128,7 @@ def _render_decisions(encounter: Encounter, forms: dict[int, OfferForm], status:
         encounter=encounter,
         rows=rows,
         matches=possible_matches(db.session, encounter.person),
-        status=status,
+        page_errors=any(form.errors for form in forms.values()),
     )
 
 
