@@ -19,6 +19,7 @@ from .models import (
     Referral,
     User,
 )
+from .pathways.programmes import compiled
 from .scoping import visible_referrals
 
 SMALL_NUMBER = 5  # counts below this are not shown to analysts, even on their home page
@@ -48,13 +49,21 @@ def officer_home(session: Session, user: User) -> dict[str, Any]:
 def caseworker_home(session: Session, user: User) -> dict[str, Any]:
     open_cases = visible_referrals(user).where(Referral.closed_at.is_(None))
     mine = session.scalars(
-        open_cases.options(joinedload(Referral.person), joinedload(Referral.programme))
+        open_cases.options(
+            joinedload(Referral.person),
+            joinedload(Referral.programme),
+            joinedload(Referral.programme_version),
+        )
         .where(Referral.assigned_user_id == user.id)
         .order_by(Referral.opened_at)
         .limit(50)
     ).all()
     unassigned = session.scalars(
-        open_cases.options(joinedload(Referral.person), joinedload(Referral.programme))
+        open_cases.options(
+            joinedload(Referral.person),
+            joinedload(Referral.programme),
+            joinedload(Referral.programme_version),
+        )
         .where(Referral.assigned_user_id.is_(None))
         .order_by(Referral.opened_at)
         .limit(50)
@@ -64,12 +73,21 @@ def caseworker_home(session: Session, user: User) -> dict[str, Any]:
 
 def supervisor_home(session: Session, user: User) -> dict[str, Any]:
     scoped = visible_referrals(user).where(Referral.closed_at.is_(None)).subquery()
-    rows = session.execute(
-        select(Programme.name, scoped.c.state, func.count())
-        .join(scoped, scoped.c.programme_id == Programme.id)
-        .group_by(Programme.name, scoped.c.state)
-        .order_by(Programme.name, scoped.c.state)
+    counted = session.execute(
+        select(scoped.c.programme_version_id, scoped.c.state, func.count()).group_by(
+            scoped.c.programme_version_id, scoped.c.state
+        )
     ).all()
+    ids = {version_id for version_id, _, _ in counted}
+    versions = {
+        v.id: v for v in session.scalars(select(ProgrammeVersion).where(ProgrammeVersion.id.in_(ids)))
+    }
+    totals: dict[tuple[str, str], int] = {}
+    for version_id, state, count in counted:
+        definition = compiled(versions[version_id])
+        key = (definition.name, definition.state(state).name)
+        totals[key] = totals.get(key, 0) + count
+    rows = [(programme, state, count) for (programme, state), count in sorted(totals.items())]
     unassigned = session.scalar(
         select(func.count()).select_from(scoped).where(scoped.c.assigned_user_id.is_(None))
     )

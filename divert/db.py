@@ -53,7 +53,9 @@ def _fix_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock at the start, so two writers queue (busy_timeout) instead
+        # of both reading and then one failing with "database is locked" when it tries to write.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:

@@ -87,6 +87,7 @@ def worklist(
                 joinedload(Referral.person),
                 joinedload(Referral.programme),
                 joinedload(Referral.assigned_user),
+                joinedload(Referral.programme_version),
             )
             .order_by(order, Referral.id)
             .limit(PAGE_SIZE)

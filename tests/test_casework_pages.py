@@ -279,3 +279,18 @@ def test_notes_and_stale_steps_say_what_changed(
     summary = parse(stale).select_one(".govuk-error-summary").text
     assert "Someone else changed this case" in summary
     assert "The case is now 'Non-engagement under review'" in summary and worker.name in summary
+
+
+def test_only_the_escalation_deciders_are_offered_the_decision(
+    client: Any, signed_in: Any, org: Any, db_session: Session
+) -> None:
+    from divert.pathways.cases import transition
+    from divert.pathways.steps import next_steps
+
+    yot = _receiving(db_session, "tvp-youth-drugs", "yot")
+    officer = staff(db_session, "officer", org)
+    case = refer(db_session, officer, open_case(db_session, "tvp-youth-drugs", officer))
+    worker = staff(db_session, "yot_caseworker", yot)
+    transition(db_session, worker, case, "non_engagement_review", "Not answering calls")
+    assert next_steps(case, "yot_caseworker") == []
+    assert {s.to_state for s in next_steps(case, "supervisor")} == {"escalated", "engaged"}

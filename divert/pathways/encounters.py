@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -71,11 +72,38 @@ def record_from_form(
     submission_key: str | None,
     person: Person | None = None,
 ) -> Recorded:
-    """Record one encounter, once: a repeated submission returns the first one's result."""
+    """Record one encounter, once: a repeated submission returns the first one's result.
+
+    Two copies of a form can also arrive at the same moment (a double tap on a slow signal): the
+    second then hits the unique submission key, and gets the first one's result instead of an error.
+    """
     if submission_key:
-        earlier = session.scalar(select(Encounter).where(Encounter.submission_key == submission_key))
+        earlier = _by_submission_key(session, submission_key)
         if earlier is not None:
             return Recorded(earlier, [], [], True)
+        try:
+            with session.begin_nested():
+                return _record(session, actor, person_details, encounter_details, submission_key, person)
+        except IntegrityError:
+            earlier = _by_submission_key(session, submission_key)
+            if earlier is None:
+                raise
+            return Recorded(earlier, [], [], True)
+    return _record(session, actor, person_details, encounter_details, submission_key, person)
+
+
+def _by_submission_key(session: Session, key: str) -> Encounter | None:
+    return session.scalar(select(Encounter).where(Encounter.submission_key == key))
+
+
+def _record(
+    session: Session,
+    actor: User,
+    person_details: dict[str, Any],
+    encounter_details: dict[str, Any],
+    submission_key: str | None,
+    person: Person | None,
+) -> Recorded:
     existing = person is not None
     if person is None:
         person = existing_record(session, person_details)

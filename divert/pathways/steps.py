@@ -30,8 +30,16 @@ class Step:
 def next_steps(referral: Referral, role: str) -> list[Step]:
     definition = compiled(referral.programme_version)
     done = completion_states(definition)
+    escalation = definition.escalation
+    # Leaving the review state is the escalation decision, which only its deciders may make.
+    deciding = escalation is not None and referral.state == escalation.from_state
     steps = []
     for step in allowed_transitions(definition, referral.state, role):
+        decision = (
+            deciding and escalation is not None and step.to_state in {o.to_state for o in escalation.options}
+        )
+        if decision and escalation is not None and role not in escalation.decided_by:
+            continue
         target = definition.state(step.to_state)
         ends_badly = target.terminal and step.to_state not in done
         steps.append(Step(step.to_state, target.name, step.reason_required, ends_badly))

@@ -42,7 +42,7 @@ def check_transition(
             f"Your role ({role.replace('_', ' ')}) cannot move a case {move}. Allowed: {allowed}."
         )
     if transition.reason_required and not (reason and reason.strip()):
-        raise ReasonRequired(f"Give a reason to move a case {move}.")
+        raise ReasonRequired(f"Enter a reason to move a case {move}.")
     return transition
 
 

@@ -9,7 +9,9 @@ from flask import Flask, request, url_for
 from flask_login import current_user
 
 from ..clock import LONDON
+from ..models import Referral
 from ..models.user import ROLE_LABELS
+from ..pathways.programmes import compiled
 
 # Which sections each role sees in the service navigation.
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
@@ -56,6 +58,11 @@ def label(value: str | None) -> str:
     return value.replace("_", " ").capitalize()
 
 
+def state_name(case: Referral) -> str:
+    """A case's state as its programme names it ("Referred to YOT"), not its id."""
+    return compiled(case.programme_version).state(case.state).name
+
+
 def navigation() -> list[dict[str, Any]]:
     if not current_user.is_authenticated:
         return []
@@ -76,6 +83,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(uk_date, "uk_date")
     app.add_template_filter(uk_datetime, "uk_datetime")
     app.add_template_filter(label, "label")
+    app.add_template_filter(state_name, "state_name")
     app.add_template_global(navigation, "navigation")
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
     app.add_template_global(lambda: datetime.now(UTC), "now")

@@ -85,7 +85,7 @@ def test_youth_yot_route_from_encounter_to_outcome_22(db_session: Session, team:
     assert (case.state, case.route) == ("eligible", "yot")
 
     assert error(offer, db_session, officer, case, False) == (
-        "Give a reason to move a case from 'Eligible' to 'Not offered'."
+        "Enter a reason to move a case from 'Eligible' to 'Not offered'."
     )
     offer(db_session, officer, case, True)
     respond(db_session, officer, case, True)
@@ -223,7 +223,7 @@ def test_youth_yju_decides_to_divert_again_with_a_reason(db_session: Session, te
         "Allowed: yju decision maker."
     )
     assert error(transition, db_session, yju, case, "referred_yot") == (
-        "Give a reason to move a case from 'Awaiting YJU decision' to 'Referred to YOT'."
+        "Enter a reason to move a case from 'Awaiting YJU decision' to 'Referred to YOT'."
     )
     assert "cannot move from 'Awaiting YJU decision' to 'Completed drug education'" in error(
         transition, db_session, yju, case, "completed"
@@ -257,7 +257,7 @@ def test_youth_declined_needs_a_reason_and_records_an_exit_reason(
     officer = team["officer"]
     case = open_case(db_session, "tvp-youth-drugs", officer)
     offer(db_session, officer, case, True)
-    assert "Give a reason" in error(respond, db_session, officer, case, False)
+    assert "Enter a reason" in error(respond, db_session, officer, case, False)
     respond(db_session, officer, case, False, "Wants to go to court")
     assert (case.state, case.exit_reason) == ("declined", "declined")
 
@@ -422,7 +422,7 @@ def test_divert_drop_out_records_why(db_session: Session, team: dict[str, User])
     assert error(record_drop_out, db_session, coach, case, exit_reason=" ", to_state="closed_disengaged") == (
         "Enter why the case ended"
     )
-    assert "Give a reason" in error(
+    assert "Enter a reason" in error(
         record_drop_out, db_session, coach, case, exit_reason="moved_away", to_state="closed_disengaged"
     )
     assert error(record_drop_out, db_session, coach, case, exit_reason="moved_away", to_state="placed") == (

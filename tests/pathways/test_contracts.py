@@ -260,7 +260,7 @@ def test_completing_or_failing_the_contract_are_transitions(
     db_session: Session, people: dict[str, User], assessed: Referral
 ) -> None:
     draw(db_session, people["navigator"], assessed)
-    assert "Give a reason" in refused(
+    assert "Enter a reason" in refused(
         transition, db_session, people["navigator"], assessed, "non_compliance_review"
     )
     complete(db_session, people["navigator"], assessed)

@@ -29,7 +29,7 @@ def test_allowed_moves(from_state: str, to_state: str, role: str, reason: str | 
 
 
 def test_yju_decision_needs_a_reason() -> None:
-    with pytest.raises(ReasonRequired, match="Give a reason to move a case from 'Awaiting YJU decision' to"):
+    with pytest.raises(ReasonRequired, match="Enter a reason to move a case from 'Awaiting YJU decision' to"):
         check_transition(YOUTH, "awaiting_yju", "formal_outcome", "yju_decision_maker", "   ")
 
 
