@@ -294,3 +294,54 @@ def test_only_the_escalation_deciders_are_offered_the_decision(
     transition(db_session, worker, case, "non_engagement_review", "Not answering calls")
     assert next_steps(case, "yot_caseworker") == []
     assert {s.to_state for s in next_steps(case, "supervisor")} == {"escalated", "engaged"}
+
+
+def test_due_dates_and_condition_progress(client: Any, signed_in: Any, org: Any, db_session: Session) -> None:
+    from divert.clock import LONDON
+    from divert.pathways.casework import record_needs_assessment
+    from divert.pathways.contracts import draw_up_contract
+    from divert.rules import add_working_days
+    from divert.seeding import bank_holidays
+
+    navigators = _receiving(db_session, "checkpoint", "navigator", kind="provider")
+    officer = staff(db_session, "officer", org)
+    case = refer(db_session, officer, open_case(db_session, "checkpoint", officer))
+    signed_in("navigator", organisation=navigators)
+    due = _case_page(client, case).select_one("[data-testid=due]").text
+    expected = add_working_days(case.accepted_at.astimezone(LONDON).date(), 10, bank_holidays())
+    assert "Needs assessment with a navigator" in due and f"{expected.day} {expected:%B %Y}" in due
+
+    navigator = staff(db_session, "navigator", navigators)
+    record_needs_assessment(
+        db_session,
+        navigator,
+        case,
+        assessed_on=case.accepted_at.date(),
+        needs=[{"area": "drugs", "level": "high"}],
+        summary="",
+    )
+    contract = draw_up_contract(
+        db_session,
+        navigator,
+        case,
+        starts_on=case.accepted_at.date(),
+        conditions=[{"group": "pathway", "pathway": "drugs"}],
+    )
+    db_session.commit()
+    page = _case_page(client, case)
+    assert (
+        "Done" in page.select_one("[data-testid=due]").text
+        and "Contract ends" in page.select_one("[data-testid=due]").text
+    )
+    drugs = next(c for c in contract.conditions if c.pathway == "drugs")
+    form = page.select_one(f"form[action='/conditions/{drugs.id}/progress']")
+    empty = client.post(form["action"], data={**form_fields(form), "note": ""})
+    assert "Enter the progress on this condition" in parse(empty).select_one(".govuk-error-summary").text
+    done = client.post(
+        form["action"],
+        data={**form_fields(form), "note": "Six weeks clean; keyworker confirms", "met": "yes"},
+    )
+    assert done.status_code == 302
+    page = _case_page(client, case)
+    assert "Six weeks clean" in page.select_one(f"[data-testid=progress-{drugs.id}]").text
+    assert "Met" in page.select_one("[data-testid=conditions]").text

@@ -278,3 +278,24 @@ def vary_contract(
     event = add_event(session, actor, referral, "contract_varied", reason=reason, data=data)
     audit.record(session, "update", "contract", contract.id, detail=f"varied: {reason}")
     return event
+
+
+def record_condition_progress(
+    session: Session, actor: User, condition: ContractCondition, *, note: str, met: bool
+) -> ReferralEvent:
+    """Progress on one condition (a session attended, hours done) or that it is met; kept on the timeline."""
+    contract = condition.contract
+    referral = contract.referral
+    _check_role(actor, "record progress on a contract")
+    if referral.closed_at is not None:
+        raise OperationError("This case is closed, so progress cannot be recorded.")
+    if condition.removed_at is not None:
+        raise OperationError("This condition was removed from the contract.")
+    note = (note or "").strip()
+    if not note:
+        raise OperationError("Enter the progress on this condition")
+    kind = "condition_met" if met else "condition_progress"
+    data = {"condition_id": condition.id, "condition": condition.description}
+    event = add_event(session, actor, referral, kind, reason=note, data=data)
+    audit.record(session, "update", "contract", contract.id, detail=f"condition {condition.id} progress")
+    return event

@@ -17,9 +17,9 @@ from werkzeug.wrappers import Response
 from ..auth import CASEWORKING, requires
 from ..extensions import db
 from ..forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm
-from ..models import CaseContact, Contract, Referral, ReferralEvent
+from ..models import CaseContact, Contract, ContractCondition, Referral, ReferralEvent
 from ..pathways.casework import add_note, record_attendance, record_needs_assessment, schedule_contact
-from ..pathways.contracts import draw_up_contract, vary_contract
+from ..pathways.contracts import draw_up_contract, record_condition_progress, vary_contract
 from ..pathways.errors import OperationError, StaleEdit
 from ..pathways.programmes import compiled
 from ..pathways.steps import next_steps, take_step
@@ -60,6 +60,26 @@ def latest_change(case: Referral) -> str:
     return f"The case is now '{state}'. The latest change was a {what} by {who} at {when}."
 
 
+@bp.route("/conditions/<int:condition_id>/progress", methods=["POST"])
+@requires(CASEWORKING)
+def condition_progress(condition_id: int) -> Response | tuple[str, int]:
+    condition = db.session.get(ContractCondition, condition_id)
+    if condition is None:
+        abort(404)
+    case = case_or_404(condition.contract.referral_id)
+    try:
+        record_condition_progress(
+            db.session,
+            current_user,
+            condition,
+            note=request.form.get("note", ""),
+            met=request.form.get("met") == "yes",
+        )
+    except OperationError as error:
+        return _again(case, error)
+    return _back(case, "Progress recorded.")
+
+
 @bp.route("/cases/<int:case_id>/notes", methods=["POST"])
 @requires(CASEWORKING)
 def note(case_id: int) -> Response | tuple[str, int]:
@@ -83,6 +103,10 @@ def step(case_id: int) -> Response | tuple[str, int]:
     form.exit_reason.choices = [("", "")] + [
         (r, r) for r in compiled(case.programme_version).drop_out_reasons
     ]
+    # A stale form is answered as stale first: its choices may no longer exist, and "someone else
+    # changed this case" is the useful message, not "not a valid choice".
+    if (form.version_id.data or "").isdigit() and int(form.version_id.data) != case.version_id:
+        return _again(case, StaleEdit("case"), step=form)
     if not form.validate_on_submit():
         return _again(case, step=form)
     try:
