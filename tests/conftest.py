@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,6 +54,26 @@ def db_session(app: Flask, database: tuple[str, Engine]) -> Iterator[Session]:
     outer.rollback()
     connection.close()
     db.factory.configure(bind=engine, join_transaction_mode="conditional_savepoint")
+
+
+@pytest.fixture
+def empty_database(app: Flask, tmp_path: Path) -> Iterator[Session]:
+    """A brand-new, empty database the app's commands run against, as on a new installation.
+
+    Commands such as init-db migrate on a connection of their own, so they cannot run inside the
+    rolled-back transaction the other tests share.
+    """
+    with scratch_database(tmp_path, "fresh") as (_, engine):
+        previous = db.engine
+        db.engine = engine
+        db.factory.configure(bind=engine, join_transaction_mode="conditional_savepoint")
+        session = db.factory()
+        try:
+            yield session
+        finally:
+            session.close()
+            db.engine = previous
+            db.factory.configure(bind=previous)
 
 
 @pytest.fixture

@@ -15,15 +15,15 @@ def _count(session: Session, model: Any) -> int:
     return session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def test_init_db_is_safe_to_run_again_and_loads_no_people(app: Flask, db_session: Session) -> None:
+def test_init_db_is_safe_to_run_again_and_loads_no_people(app: Flask, empty_database: Session) -> None:
     runner = app.test_cli_runner()
     for _ in range(2):
         result = runner.invoke(args=["init-db"])
         assert result.exit_code == 0, result.output
         assert "'ethnicity_codes': 26" in result.output
-    assert _count(db_session, EthnicityCode) == 26
-    assert _count(db_session, OutcomeCode) == 23
-    assert _count(db_session, Person) == 0
+    assert _count(empty_database, EthnicityCode) == 26
+    assert _count(empty_database, OutcomeCode) == 23
+    assert _count(empty_database, Person) == 0
 
 
 def test_seed_demo_is_deterministic_and_idempotent(app: Flask, db_session: Session) -> None:
