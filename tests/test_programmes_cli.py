@@ -44,5 +44,6 @@ def test_init_db_loads_definitions_once_and_list_shows_them(app: Flask, empty_da
     second = runner.invoke(args=["init-db"])
     assert "(0 newly loaded)" in second.output
     assert empty_database.scalar(select(func.count()).select_from(ProgrammeVersion)) == 7
+    empty_database.rollback()
     listing = runner.invoke(args=["programmes", "list"]).output
     assert "checkpoint" in listing and "v2" in listing and "tvp-youth-drugs" in listing
