@@ -69,6 +69,8 @@ def register_templates(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .api import bp as api_bp
+    from .api.admin import bp as api_tokens_bp
     from .auth.views import bp as auth_bp
     from .views.admin import bp as admin_bp
     from .views.cases import bp as cases_bp
@@ -94,9 +96,13 @@ def register_blueprints(app: Flask) -> None:
         merges_bp,
         monitoring_bp,
         admin_bp,
+        api_bp,
+        api_tokens_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    # The API takes bearer tokens only (a session cookie is refused there), so CSRF cannot apply.
+    csrf.exempt(api_bp)
     register_error_handlers(app)
     # Flask's own static route: the GOV.UK assets are public by nature.
     from .auth.access import public

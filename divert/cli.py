@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from sqlalchemy import Engine, select
 
 from . import migrate
+from .api.cli import register_token_command
 from .extensions import db
 from .models import Organisation, Programme, ProgrammeVersion
 from .monitoring.export import register_monitoring_commands
@@ -29,6 +30,7 @@ def _engine() -> Engine:
 def register_commands(app: Flask) -> None:
     register_sweep_command(app)
     register_monitoring_commands(app)
+    register_token_command(app)
 
     @app.cli.command("init-db")
     def init_db() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from hypothesis import settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,10 @@ from divert.seeding import load_reference_data
 from .client import PageClient
 from .database import scratch_database
 from .factories import PASSWORD, create_organisation, create_user
+
+# These machines are shared and noisy: a property test's slow example is not a failure.
+settings.register_profile("divert", deadline=None)
+settings.load_profile("divert")
 
 
 @pytest.fixture(scope="session")

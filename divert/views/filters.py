@@ -23,6 +23,7 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("Users", "admin.users"),
         ("Programmes", "admin.programmes"),
         ("Reference data", "admin.reference"),
+        ("API tokens", "api_tokens.index"),
     ],
 }
 ROLE_SECTIONS = {

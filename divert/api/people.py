@@ -1,0 +1,159 @@
+"""A person's encounters, and the subject access export of everything held on them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import joinedload
+
+from .. import audit
+from ..auth import CASEWORKING
+from ..extensions import db
+from ..models import (
+    CaseContact,
+    CaseFlag,
+    ChangeRecord,
+    Contract,
+    Decision,
+    Encounter,
+    NeedsAssessment,
+    Person,
+    ProgrammeVersion,
+    Referral,
+    ReferralEvent,
+)
+from ..scoping import visible_people, visible_referrals
+from . import bp
+from .encounters import decision_out
+from .schemas import EncounterList, EncounterOut, SubjectAccessExport
+from .spec import operation
+
+EXPORTERS = frozenset({"supervisor", "admin"})
+
+
+def person_or_404(person_id: int) -> Person:
+    person = db.session.scalar(visible_people(current_user).where(Person.id == person_id))
+    if person is None:
+        abort(404)
+    return person
+
+
+def _decisions(encounter_ids: list[int]) -> list[Decision]:
+    return list(
+        db.session.scalars(
+            select(Decision)
+            .options(joinedload(Decision.programme_version).joinedload(ProgrammeVersion.programme))
+            .where(Decision.encounter_id.in_(encounter_ids))
+            .order_by(Decision.id)
+        )
+    )
+
+
+@operation(
+    bp,
+    "/people/<int:person_id>/encounters",
+    summary="A person's encounters and the decisions made on them",
+    roles=CASEWORKING,
+    response=EncounterList,
+)
+def person_encounters(person_id: int) -> EncounterList:
+    person = person_or_404(person_id)
+    encounters = db.session.scalars(
+        select(Encounter).where(Encounter.person_id == person.id).order_by(Encounter.occurred_at.desc())
+    ).all()
+    cases = {
+        (r.encounter_id, r.programme_version_id): r
+        for r in db.session.scalars(visible_referrals(current_user).where(Referral.person_id == person.id))
+    }
+    by_encounter: dict[int, list[Decision]] = {}
+    for decision in _decisions([e.id for e in encounters]):
+        by_encounter.setdefault(decision.encounter_id, []).append(decision)
+    audit.record(db.session, "view", "person", person.id, detail="api: encounters")
+
+    def out(decision: Decision) -> Any:
+        case = cases.get((decision.encounter_id, decision.programme_version_id))
+        return decision_out(
+            decision.programme_version.programme,
+            decision,
+            case.id if case else None,
+            case.reference if case else None,
+        )
+
+    return EncounterList(
+        person_id=person.id,
+        encounters=[
+            EncounterOut(
+                id=e.id,
+                occurred_at=e.occurred_at,
+                setting=e.setting,
+                offence_category=e.offence_category,
+                area=e.area,
+                decisions=[out(d) for d in by_encounter.get(e.id, [])],
+            )
+            for e in encounters
+        ],
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def row(record: Any) -> dict[str, Any]:
+    """Every stored column of a record: a subject access answer leaves nothing out."""
+    return {attr.key: _plain(getattr(record, attr.key)) for attr in inspect(record).mapper.column_attrs}
+
+
+def _rows(model: Any, *where: Any) -> list[dict[str, Any]]:
+    return [row(r) for r in db.session.scalars(select(model).where(*where).order_by(model.id))]
+
+
+def _history(object_type: str, ids: list[int]) -> list[dict[str, Any]]:
+    return _rows(ChangeRecord, ChangeRecord.object_type == object_type, ChangeRecord.object_id.in_(ids))
+
+
+@operation(
+    bp,
+    "/people/<int:person_id>/export",
+    summary="Subject access export: everything held on one person",
+    roles=EXPORTERS,
+    response=SubjectAccessExport,
+)
+def export_person(person_id: int) -> SubjectAccessExport:
+    """Everything your organisation may see on the person, as stored. Audited as an export."""
+    person = person_or_404(person_id)
+    encounters = list(db.session.scalars(select(Encounter).where(Encounter.person_id == person.id)))
+    referrals = list(
+        db.session.scalars(
+            visible_referrals(current_user).where(Referral.person_id == person.id).order_by(Referral.id)
+        )
+    )
+    cases = []
+    for referral in referrals:
+        contract = db.session.scalar(select(Contract).where(Contract.referral_id == referral.id))
+        cases.append(
+            {
+                **row(referral),
+                "events": _rows(ReferralEvent, ReferralEvent.referral_id == referral.id),
+                "contacts": _rows(CaseContact, CaseContact.referral_id == referral.id),
+                "needs_assessments": _rows(NeedsAssessment, NeedsAssessment.referral_id == referral.id),
+                "flags": _rows(CaseFlag, CaseFlag.referral_id == referral.id),
+                "contract": None
+                if contract is None
+                else {**row(contract), "conditions": [row(c) for c in contract.conditions]},
+            }
+        )
+    audit.record(db.session, "export", "person", person.id, detail="subject access export (api)")
+    return SubjectAccessExport(
+        person=row(person),
+        encounters=[row(e) for e in sorted(encounters, key=lambda e: e.id)],
+        decisions=[row(d) for d in _decisions([e.id for e in encounters])],
+        referrals=cases,
+        change_history=_history("person", [person.id]) + _history("referral", [r.id for r in referrals]),
+    )

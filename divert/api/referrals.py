@@ -1,0 +1,187 @@
+"""A referral's status, due dates and history, and the steps, contacts and attendance that change it."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from .. import audit
+from ..auth import CASEWORKING
+from ..extensions import db
+from ..models import CaseContact, Contract, Referral, ReferralEvent
+from ..pathways.casework import open_flags, record_attendance, schedule_contact
+from ..pathways.programmes import compiled
+from ..pathways.steps import next_steps, take_step
+from ..scoping import visible_referrals
+from . import bp
+from .errors import FieldProblem, Invalid
+from .schemas import AttendanceIn, ContactIn, ContactOut, DueOut, EventOut, ReferralOut, StepIn, StepOut
+from .spec import operation
+
+
+def referral_or_404(referral_id: int) -> Referral:
+    referral = db.session.scalar(
+        visible_referrals(current_user)
+        .options(joinedload(Referral.programme))
+        .where(Referral.id == referral_id)
+    )
+    if referral is None:
+        abort(404)
+    return referral
+
+
+def contact_out(contact: CaseContact) -> ContactOut:
+    return ContactOut(
+        id=contact.id,
+        kind=contact.kind,
+        scheduled_at=contact.scheduled_at,
+        attendance=contact.attendance,
+        version=contact.version_id,
+    )
+
+
+def referral_out(referral: Referral) -> ReferralOut:
+    definition = compiled(referral.programme_version)
+    events = db.session.scalars(
+        select(ReferralEvent)
+        .where(ReferralEvent.referral_id == referral.id)
+        .order_by(ReferralEvent.occurred_at, ReferralEvent.id)
+    ).all()
+    contacts = db.session.scalars(
+        select(CaseContact).where(CaseContact.referral_id == referral.id).order_by(CaseContact.scheduled_at)
+    ).all()
+    due = [DueOut(kind=f.kind, detail=f.detail, due_on=f.due_on) for f in open_flags(db.session, referral)]
+    contract = db.session.scalar(select(Contract).where(Contract.referral_id == referral.id))
+    if contract is not None:
+        due.append(DueOut(kind="contract_ends", detail="The contract ends", due_on=contract.ends_on))
+    return ReferralOut(
+        id=referral.id,
+        reference=referral.reference,
+        programme=referral.programme.code,
+        person_id=referral.person_id,
+        state=referral.state,
+        state_name=definition.state(referral.state).name,
+        route=referral.route,
+        version=referral.version_id,
+        opened_at=referral.opened_at,
+        closed_at=referral.closed_at,
+        exit_reason=referral.exit_reason,
+        milestones={
+            "offered_at": referral.offered_at,
+            "accepted_at": referral.accepted_at,
+            "engaged_at": referral.engaged_at,
+            "completed_at": referral.completed_at,
+            "escalated_at": referral.escalated_at,
+        },
+        due=due,
+        next_steps=[
+            StepOut(to_state=s.to_state, label=s.label, reason_required=s.reason_required)
+            for s in next_steps(referral, current_user.role)
+        ],
+        contacts=[contact_out(c) for c in contacts],
+        events=[
+            EventOut(
+                id=e.id,
+                kind=e.kind,
+                occurred_at=e.occurred_at,
+                from_state=e.from_state,
+                to_state=e.to_state,
+                reason=e.reason,
+                data=e.data or {},
+            )
+            for e in events
+        ],
+    )
+
+
+@operation(
+    bp,
+    "/referrals/<int:referral_id>",
+    summary="A referral's status, milestones, due dates and timeline",
+    roles=CASEWORKING,
+    response=ReferralOut,
+)
+def get_referral(referral_id: int) -> ReferralOut:
+    """Send ``version`` back with a step so that a stale read is refused (409)."""
+    referral = referral_or_404(referral_id)
+    audit.record(db.session, "view", "referral", referral.id, detail="api")
+    return referral_out(referral)
+
+
+@operation(
+    bp,
+    "/referrals/<int:referral_id>/steps",
+    method="POST",
+    summary="Take the next step on a referral",
+    roles=CASEWORKING,
+    body=StepIn,
+    response=ReferralOut,
+    errors=(409,),
+    idempotent=True,
+)
+def take_referral_step(referral_id: int, body: StepIn) -> ReferralOut:
+    """The same steps as the case page; ``to_state`` is one of the referral's ``next_steps``."""
+    referral = referral_or_404(referral_id)
+    states = {state.id for state in compiled(referral.programme_version).states}
+    if body.to_state not in states:
+        raise Invalid([FieldProblem("to_state", "Choose one of the referral's next steps")])
+    take_step(
+        db.session,
+        current_user,
+        referral,
+        body.to_state,
+        body.reason,
+        exit_reason=body.exit_reason,
+        seen_version=body.version,
+    )
+    return referral_out(referral)
+
+
+@operation(
+    bp,
+    "/referrals/<int:referral_id>/contacts",
+    method="POST",
+    status=201,
+    summary="Book a contact, session or meeting",
+    roles=CASEWORKING,
+    body=ContactIn,
+    response=ContactOut,
+    idempotent=True,
+)
+def book_contact(referral_id: int, body: ContactIn) -> ContactOut:
+    referral = referral_or_404(referral_id)
+    contact = schedule_contact(
+        db.session, current_user, referral, kind=body.kind, scheduled_at=body.scheduled_at
+    )
+    return contact_out(contact)
+
+
+@operation(
+    bp,
+    "/contacts/<int:contact_id>/attendance",
+    method="POST",
+    summary="Record whether the person attended",
+    roles=CASEWORKING,
+    body=AttendanceIn,
+    response=ContactOut,
+    errors=(409,),
+    idempotent=True,
+)
+def record_contact_attendance(contact_id: int, body: AttendanceIn) -> ContactOut:
+    contact = db.session.get(CaseContact, contact_id)
+    if contact is None:
+        abort(404)
+    referral_or_404(contact.referral_id)  # the contact is visible only through its case
+    record_attendance(
+        db.session,
+        current_user,
+        contact,
+        attendance=body.attendance,
+        missed_reason=body.missed_reason,
+        reason_acceptable=body.reason_acceptable,
+        notes=body.notes,
+        seen_version=body.version,
+    )
+    return contact_out(contact)

@@ -1,0 +1,130 @@
+"""One table of API operations that both serves requests and writes the OpenAPI document.
+
+Each handler is declared with ``operation(...)``: its path, roles, request model and response
+model. The same declaration validates the request body, checks access (``requires``), shapes the
+response and describes the operation in ``/api/v1/openapi.json``, so the document cannot drift
+from what the handlers do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, cast
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import NotFound
+
+from ..auth import requires
+from ..pathways.errors import OperationError, StaleEdit
+from . import idempotency
+from .errors import FieldProblem, Invalid, error_response, problems_from
+
+# Ids are 32-bit on every database we run on; a larger one would be a driver error, not a 404.
+MAX_ID = 2**31 - 1
+ERROR_TEXT = {
+    401: "No token, or the token is unknown, revoked or expired",
+    403: "The token's user may not do this",
+    404: "Not found, or not visible to the token's organisation",
+    409: "The record changed since the version the client sent",
+    422: "The request broke one or more rules; every field problem is listed",
+}
+_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+@dataclass(frozen=True)
+class Operation:
+    rule: str
+    method: str
+    name: str
+    summary: str
+    roles: frozenset[str]
+    response: type[BaseModel]
+    status: int
+    body: type[BaseModel] | None
+    errors: tuple[int, ...]
+    idempotent: bool
+    description: str = ""
+    path_params: tuple[str, ...] = field(default=())
+
+
+OPERATIONS: list[Operation] = []
+Handler = Callable[..., BaseModel]
+
+
+def operation(
+    bp: Blueprint,
+    rule: str,
+    *,
+    summary: str,
+    roles: frozenset[str],
+    response: type[BaseModel],
+    method: str = "GET",
+    status: int = 200,
+    body: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (),
+    idempotent: bool = False,
+) -> Callable[[Handler], Handler]:
+    params = tuple(name for _, name in _PARAM.findall(rule))
+
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        def view(**kwargs: Any) -> tuple[Response, int]:
+            if any(isinstance(v, int) and v > MAX_ID for v in kwargs.values()):
+                raise NotFound()
+            payload: Any = None
+            if body is not None:
+                payload = request.get_json(silent=True)
+                if not isinstance(payload, dict):
+                    return error_response(
+                        422, "invalid", "Send a JSON object", [FieldProblem("body", "Send a JSON object")]
+                    )
+            if idempotent:
+                earlier = idempotency.replay(payload)
+                if earlier is not None:
+                    return earlier
+            try:
+                if body is not None:
+                    kwargs["body"] = body.model_validate(payload)
+                result = handler(**kwargs)
+            except ValidationError as error:
+                return error_response(422, "invalid", "Check the request", problems_from(error))
+            except Invalid as error:
+                return error_response(422, "invalid", "Check the request", error.problems)
+            except StaleEdit as error:
+                return error_response(409, "conflict", str(error))
+            except OperationError as error:
+                return error_response(422, "refused", str(error))
+            out = result.model_dump(mode="json")
+            if idempotent:
+                conflict = idempotency.remember(payload, status, out)
+                if conflict is not None:
+                    return conflict
+            return jsonify(out), status
+
+        guarded = requires(roles)(view)
+        bp.add_url_rule(rule, endpoint=handler.__name__, view_func=guarded, methods=[method])
+        OPERATIONS.append(
+            Operation(
+                rule=rule,
+                method=method.lower(),
+                name=handler.__name__,
+                summary=summary,
+                description=(handler.__doc__ or "").strip(),
+                roles=roles,
+                response=response,
+                status=status,
+                body=body,
+                errors=tuple(
+                    sorted({401, 403, *errors, *((422,) if body else ()), *((404,) if params else ())})
+                ),
+                idempotent=idempotent,
+                path_params=params,
+            )
+        )
+        return cast(Handler, guarded)
+
+    return decorate

@@ -1,0 +1,93 @@
+"""Bearer tokens for partner systems: created once, stored only as a SHA-256, revocable.
+
+A token is 256 bits from ``secrets``, so a fast unsalted hash is enough: it cannot be guessed or
+brute-forced, and an exact-match lookup on the hash is constant-time with respect to the secret
+(the database compares hashes, never the token itself).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..models import User, utcnow
+from ..models.api import ApiToken
+from ..pathways.errors import OperationError
+
+PREFIX_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class Issued:
+    token: ApiToken
+    secret: str  # shown once, never stored
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create(
+    session: Session, user: User, name: str, created_by: User | None, days: int | None = None
+) -> Issued:
+    name = (name or "").strip()
+    if not name:
+        raise OperationError("Enter a name for the token, such as the partner system that will use it")
+    if not user.active:
+        raise OperationError("Tokens can only be created for active users")
+    if days is not None and days < 1:
+        raise OperationError("A token must last at least 1 day")
+    secret = secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        name=name[:200],
+        token_hash=digest(secret),
+        prefix=secret[:PREFIX_LENGTH],
+        created_by_id=created_by.id if created_by else None,
+        expires_at=utcnow() + timedelta(days=days) if days else None,
+    )
+    session.add(token)
+    session.flush()
+    audit.record(session, "create", "api_token", token.id, detail=f"for user {user.id}: {token.name}")
+    return Issued(token, secret)
+
+
+def verify(session: Session, secret: str) -> User | None:
+    """The active user a live token belongs to, or None; marks the token used."""
+    if not secret:
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
+    if token is None or token.revoked_at is not None:
+        return None
+    now = utcnow()
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    if not token.user.active:
+        return None
+    token.last_used_at = now
+    return token.user
+
+
+def revoke(session: Session, token: ApiToken) -> None:
+    if token.revoked_at is not None:
+        raise OperationError("This token has already been revoked")
+    token.revoked_at = utcnow()
+    session.flush()
+    audit.record(session, "update", "api_token", token.id, detail="revoked")
+
+
+def for_organisation(session: Session, organisation_id: int) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .join(User, User.id == ApiToken.user_id)
+            .where(User.organisation_id == organisation_id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
