@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from .views.decisions import bp as decisions_bp
     from .views.encounters import bp as encounters_bp
     from .views.errors import register_error_handlers
+    from .views.imports import bp as imports_bp
     from .views.main import bp as main_bp
     from .views.merges import bp as merges_bp
     from .views.monitoring import bp as monitoring_bp
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
         admin_bp,
         api_bp,
         api_tokens_bp,
+        imports_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

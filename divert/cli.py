@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 from . import migrate
 from .api.cli import register_token_command
 from .extensions import db
+from .importing.cli import register_import_command
 from .models import Organisation, Programme, ProgrammeVersion
 from .monitoring.export import register_monitoring_commands
 from .pathways.errors import OperationError
@@ -31,6 +32,7 @@ def register_commands(app: Flask) -> None:
     register_sweep_command(app)
     register_monitoring_commands(app)
     register_token_command(app)
+    register_import_command(app)
 
     @app.cli.command("init-db")
     def init_db() -> None:

@@ -24,6 +24,7 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("Programmes", "admin.programmes"),
         ("Reference data", "admin.reference"),
         ("API tokens", "api_tokens.index"),
+        ("Import", "imports.upload"),
     ],
 }
 ROLE_SECTIONS = {
