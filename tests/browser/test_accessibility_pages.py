@@ -322,6 +322,10 @@ def test_the_administrators_pages(new_context: NewContext, live_server: LiveServ
         ("/admin/users/new", "new user form"),
         ("/admin/programmes", "programmes"),
         ("/admin/reference", "reference data"),
+        ("/admin/tokens", "API tokens"),
+        ("/admin/tokens/new", "new API token form"),
+        ("/admin/import", "bulk import upload"),
+        ("/monitoring/population", "population baseline upload"),
     ):
         page.goto(path)
         audit(page, what)
@@ -332,6 +336,16 @@ def test_the_administrators_pages(new_context: NewContext, live_server: LiveServ
     page.goto("/admin/programmes")
     page.get_by_role("link", name="Version 1").first.click()
     audit(page, "a programme version")
+    audit.verify()
+
+
+def test_the_monitoring_pages(new_context: NewContext, live_server: LiveServer, audit: Audit) -> None:
+    for role in ("analyst", "supervisor"):
+        page = open_signed_in(new_context, live_server.users[role])
+        page.goto("/monitoring?period=year")
+        audit(page, f"monitoring as {role}")
+        page.goto("/monitoring/method")
+        audit(page, f"how the figures are calculated, as {role}")
     audit.verify()
 
 
