@@ -7,13 +7,14 @@ from typing import Any
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..auth import CASEWORKING
 from ..extensions import db
 from ..models import (
+    AuditEntry,
     CaseContact,
     CaseFlag,
     ChangeRecord,
@@ -22,6 +23,7 @@ from ..models import (
     Encounter,
     NeedsAssessment,
     Person,
+    PersonMerge,
     ProgrammeVersion,
     Referral,
     ReferralEvent,
@@ -155,5 +157,14 @@ def export_person(person_id: int) -> SubjectAccessExport:
         encounters=[row(e) for e in sorted(encounters, key=lambda e: e.id)],
         decisions=[row(d) for d in _decisions([e.id for e in encounters])],
         referrals=cases,
-        change_history=_history("person", [person.id]) + _history("referral", [r.id for r in referrals]),
+        change_history=_history("person", [person.id])
+        + _history("encounter", [e.id for e in encounters])
+        + _history("referral", [r.id for r in referrals]),
+        merges=_rows(
+            PersonMerge, or_(PersonMerge.survivor_id == person.id, PersonMerge.merged_id == person.id)
+        ),
+        # Who viewed, changed or exported this person's record (DPA 2018 s.62): theirs to see too.
+        audit_log=_rows(
+            AuditEntry, AuditEntry.object_type == "person", AuditEntry.object_id == str(person.id)
+        ),
     )

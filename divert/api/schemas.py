@@ -230,3 +230,5 @@ class SubjectAccessExport(Out):
     decisions: list[dict[str, Any]]
     referrals: list[dict[str, Any]]
     change_history: list[dict[str, Any]]
+    merges: list[dict[str, Any]]
+    audit_log: list[dict[str, Any]]

@@ -60,11 +60,15 @@ def test_the_subject_access_export_holds_everything_and_is_audited(
     assert referral["reference"] == case.reference
     assert {e["kind"] for e in referral["events"]} >= {"transition"}
     assert {"contacts", "needs_assessments", "flags", "contract"} <= set(referral)
-    assert isinstance(body["change_history"], list)
+    assert any(c["object_type"] == "encounter" for c in body["change_history"])
+    assert body["merges"] == []
+    # The access log in a second export lists the first export and itself.
+    again = client.get(f"/api/v1/people/{case.person_id}/export", headers=headers).json
+    assert [e["action"] for e in again["audit_log"]].count("export") == 2
     exports = db_session.scalars(
         select(AuditEntry).where(AuditEntry.action == "export", AuditEntry.object_id == str(case.person_id))
     ).all()
-    assert len(exports) == 1 and exports[0].user_id == supervisor.id
+    assert len(exports) == 2 and exports[0].user_id == supervisor.id
 
 
 def test_only_supervisors_and_admins_may_export(client: Any, token_for: Any, db_session: Session) -> None:
