@@ -10,8 +10,9 @@ from sqlalchemy.orm import joinedload
 from .. import audit
 from ..auth import CASEWORKING
 from ..extensions import db
-from ..models import CaseContact, Contract, Referral, ReferralEvent
+from ..models import CaseContact, Contract, NeedsAssessment, Referral, ReferralEvent
 from ..pathways.casework import open_flags, record_attendance, schedule_contact
+from ..pathways.deadlines import due_dates
 from ..pathways.programmes import compiled
 from ..pathways.steps import next_steps, take_step
 from ..scoping import visible_referrals
@@ -52,10 +53,18 @@ def referral_out(referral: Referral) -> ReferralOut:
     contacts = db.session.scalars(
         select(CaseContact).where(CaseContact.referral_id == referral.id).order_by(CaseContact.scheduled_at)
     ).all()
-    due = [DueOut(kind=f.kind, detail=f.detail, due_on=f.due_on) for f in open_flags(db.session, referral)]
     contract = db.session.scalar(select(Contract).where(Contract.referral_id == referral.id))
-    if contract is not None:
-        due.append(DueOut(kind="contract_ends", detail="The contract ends", due_on=contract.ends_on))
+    needs = db.session.scalar(
+        select(NeedsAssessment).where(NeedsAssessment.referral_id == referral.id).limit(1)
+    )
+    # The programme's deadlines (as on the case page), then any open flags with their dates.
+    due = [
+        DueOut(kind="deadline", detail=f"{d.label}: {d.status.lower()}", due_on=d.due_on)
+        for d in (
+            due_dates(referral, definition, contacts, needs, contract) if referral.closed_at is None else []
+        )
+    ]
+    due += [DueOut(kind=f.kind, detail=f.detail, due_on=f.due_on) for f in open_flags(db.session, referral)]
     return ReferralOut(
         id=referral.id,
         reference=referral.reference,

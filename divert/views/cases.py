@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, abort, render_template
@@ -14,16 +12,14 @@ from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..auth import CASEWORKING, requires
-from ..clock import LONDON
 from ..extensions import db
 from ..forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm
 from ..models import CaseContact, Contract, Decision, NeedsAssessment, Referral, ReferralEvent
-from ..pathways.casework import ATTENDED, case_roles, need_areas, open_flags
+from ..pathways.casework import case_roles, need_areas, open_flags
+from ..pathways.deadlines import due_dates
 from ..pathways.programmes import compiled
 from ..pathways.steps import next_steps
-from ..rules import ProgrammeDefinition, deadline_due
 from ..scoping import visible_referrals
-from ..seeding import bank_holidays
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -37,54 +33,6 @@ def case_or_404(case_id: int) -> Referral:
     if case is None:
         abort(404)
     return case
-
-
-@dataclass(frozen=True)
-class Due:
-    label: str
-    due_on: date
-    done: bool
-
-    @property
-    def status(self) -> str:
-        if self.done:
-            return "Done"
-        return "Overdue" if self.due_on < datetime.now(LONDON).date() else "Due"
-
-
-def due_dates(
-    case: Referral,
-    definition: ProgrammeDefinition,
-    contacts: Sequence[CaseContact],
-    needs: NeedsAssessment | None,
-    contract: Contract | None,
-) -> list[Due]:
-    """What is due on the case and when, from the programme's deadlines (working days skip bank holidays)."""
-    attended = [c for c in contacts if c.attendance in ATTENDED]
-    starts = {
-        "encounter": case.encounter.occurred_at,
-        "referral": case.accepted_at,
-        "custody_contact": case.accepted_at,
-        "first_contact": attended[0].scheduled_at if attended else None,
-        "contract_start": contract.starts_on if contract else None,
-    }
-    # Which recorded work meets a deadline: a first contact or meeting, or the needs assessment.
-    met = {
-        "first_contact": bool(attended),
-        "meeting_outside": bool(attended),
-        "needs_assessment": needs is not None,
-    }
-    holidays = bank_holidays()
-    out = []
-    for deadline in definition.deadlines:
-        start = starts.get(deadline.starts)
-        if start is None:
-            continue
-        day = start.astimezone(LONDON).date() if isinstance(start, datetime) else start
-        out.append(Due(deadline.label, deadline_due(deadline, day, holidays), met.get(deadline.id, False)))
-    if contract is not None:
-        out.append(Due("Contract ends", contract.ends_on, case.closed_at is not None))
-    return out
 
 
 def _condition_progress(events: Sequence[ReferralEvent]) -> dict[int, dict[str, Any]]:

@@ -31,6 +31,8 @@ def test_a_referral_shows_status_milestones_steps_and_timeline(
     assert body["version"] == case.version_id
     assert body["milestones"]["offered_at"] and body["milestones"]["accepted_at"]
     assert [e["kind"] for e in body["events"]][:1] and body["next_steps"]
+    deadlines = [d for d in body["due"] if d["kind"] == "deadline"]
+    assert deadlines and deadlines[0]["due_on"] and "due" in deadlines[0]["detail"].lower()
     audited = db_session.scalars(
         select(AuditEntry).where(AuditEntry.object_type == "referral", AuditEntry.object_id == str(case.id))
     ).all()
