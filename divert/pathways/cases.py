@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..models import Decision, Encounter, Programme, Referral, ReferralEvent, ReferralParty, User, utcnow
 from ..rules import Decision as RuleDecision
-from ..rules import State, TransitionError, check_transition, decide
+from ..rules import EncounterFacts, State, TransitionError, check_transition, decide
 from .errors import OperationError, StaleEdit
 from .facts import encounter_facts, facts_from_dict, facts_to_dict
 from .programmes import compiled, programmes_run_by, receiving_organisation, version_in_force
@@ -49,15 +49,21 @@ def record_encounter(session: Session, actor: User, encounter: Encounter) -> lis
     session.add(encounter)  # no-op when the caller already added it
     session.flush()
     audit.record(session, "create", "encounter", encounter.id)
-    return [
-        decide_for(session, actor, encounter, programme)
-        for programme in programmes_run_by(session, encounter.organisation_id)
-    ]
+    programmes = programmes_run_by(session, encounter.organisation_id)
+    # The facts depend only on the encounter and earlier history, so every programme shares them.
+    facts = encounter_facts(session, encounter) if programmes else None
+    return [decide_for(session, actor, encounter, programme, facts) for programme in programmes]
 
 
-def decide_for(session: Session, actor: User | None, encounter: Encounter, programme: Programme) -> Outcome:
+def decide_for(
+    session: Session,
+    actor: User | None,
+    encounter: Encounter,
+    programme: Programme,
+    facts: EncounterFacts | None = None,
+) -> Outcome:
     version = version_in_force(session, programme, encounter.occurred_at.date())
-    facts = encounter_facts(session, encounter)
+    facts = facts or encounter_facts(session, encounter)
     result = decide(compiled(version), facts)
     decision = Decision(
         encounter_id=encounter.id,

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..models import Encounter, Programme, Referral
 from ..rules import EncounterFacts, PriorEncounter
@@ -49,6 +49,7 @@ def _prior(session: Session, encounters: list[Encounter]) -> tuple[PriorEncounte
         return ()
     rows = session.execute(
         select(Referral, Programme.code)
+        .options(joinedload(Referral.programme_version))  # each case's state is read from its version
         .join(Programme, Programme.id == Referral.programme_id)
         .where(Referral.encounter_id.in_([e.id for e in encounters]))
     ).all()
