@@ -17,7 +17,18 @@ from typing import Any
 from sqlalchemy import JSON, Table, insert, text
 from sqlalchemy.orm import Session
 
-from ..models import Decision, Encounter, Person, Programme, Referral, ReferralEvent, ReferralParty
+from ..models import (
+    Decision,
+    Encounter,
+    EncounterJourney,
+    Person,
+    Programme,
+    ProgrammeJourney,
+    Referral,
+    ReferralEvent,
+    ReferralParty,
+    journey,
+)
 from ..models.person import normalise_name
 from ..pathways.cases import reference_for
 from ..pathways.programmes import receiving_organisation
@@ -53,12 +64,23 @@ class Writer:
             encounter_ids = self._insert(Encounter, [self._encounter(d) for d in chunk])
             decision_ids = self._decisions(chunk, encounter_ids)
             self._cases(chunk, encounter_ids, decision_ids)
+            # Core inserts pass the session hook by, so the monitoring rows are written here.
+            journey.refresh(self.session.connection(), encounter_ids)
             progress(len(chunk))
         if rows and self.session.get_bind().dialect.name == "postgresql":
             # After a bulk load the planner still thinks these tables are as small as before, and
             # picks plans (an organisation-wide index scan to find references) that take minutes
             # at 100,000 rows; autovacuum would notice only later. The statistics commit with us.
-            for model in (Person, Encounter, Decision, Referral, ReferralParty, ReferralEvent):
+            for model in (
+                Person,
+                Encounter,
+                Decision,
+                Referral,
+                ReferralParty,
+                ReferralEvent,
+                ProgrammeJourney,
+                EncounterJourney,
+            ):
                 self.session.execute(text(f"ANALYZE {_table(model).name}"))
         return self.written
 

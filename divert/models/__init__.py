@@ -1,6 +1,7 @@
 """The data model: one module per aggregate. Importing this package registers every table."""
 
 from . import guards as guards
+from . import journey as journey
 from .api import ApiToken, IdempotentRequest
 from .audit import AuditEntry, ChangeRecord
 from .base import Base, utcnow
@@ -15,6 +16,7 @@ from .casework import (
 )
 from .decision import Decision
 from .encounter import Encounter
+from .journey import EncounterJourney, ProgrammeJourney
 from .organisation import Organisation, Team
 from .person import Person
 from .population import PopulationBaseline, PopulationBaselineRow
@@ -35,6 +37,7 @@ __all__ = [
     "ContractCondition",
     "Decision",
     "Encounter",
+    "EncounterJourney",
     "EthnicityCode",
     "IdempotentRequest",
     "NeedsAssessment",
@@ -46,6 +49,7 @@ __all__ = [
     "PopulationBaseline",
     "PopulationBaselineRow",
     "Programme",
+    "ProgrammeJourney",
     "ProgrammeOperator",
     "ProgrammeVersion",
     "Referral",

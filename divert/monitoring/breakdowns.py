@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from ..models import Decision, ProgrammeVersion, Referral, ReferralEvent
 from ..pathways.programmes import compiled
 from .points import ALL_GROUPS, DIMENSIONS
-from .query import Scope, frame_by_encounter, label_group, period_key, programme_id, tune
+from .query import Scope, frame_by_encounter, label_group, month_period, programme_id, tune
 from .suppression import DEFAULT_THRESHOLD, Margin, suppress
 
 KINDS = ("not_offered", "drop_out", "override")
@@ -113,12 +113,12 @@ def count_reasons(session: Session, scope: Scope, kind: str) -> list[ReasonCount
     stmt, encounter_id = _source(session, scope, kind)
     rows = frame_by_encounter(session, scope, stmt, encounter_id).subquery("b")
     reason = func.coalesce(func.nullif(func.trim(rows.c.reason), ""), NO_REASON)
-    grouped = select(
-        rows.c.y, rows.c.m, rows.c.grp, reason.label("reason"), func.count().label("n")
-    ).group_by(rows.c.y, rows.c.m, rows.c.grp, reason)
+    grouped = select(rows.c.ym, rows.c.grp, reason.label("reason"), func.count().label("n")).group_by(
+        rows.c.ym, rows.c.grp, reason
+    )
     totals: dict[tuple[str, str, str], int] = defaultdict(int)
     for row in session.execute(grouped):
-        key = (period_key(int(row.y), int(row.m), scope.period), label_group(scope.dimension, row.grp))
+        key = (month_period(int(row.ym), scope.period), label_group(scope.dimension, row.grp))
         totals[(*key, str(row.reason))] += int(row.n)
     return [ReasonCount(p, g, r, n) for (p, g, r), n in sorted(totals.items())]
 

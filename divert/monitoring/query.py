@@ -26,23 +26,19 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Select,
-    and_,
     case,
-    cast,
-    exists,
-    extract,
     func,
     select,
     text,
 )
 from sqlalchemy.orm import Session, aliased
 
-from ..models import Decision, Encounter, EthnicityCode, Person, Programme, ProgrammeVersion, Referral
-from .points import AGE_BAND_FLOORS, DIMENSIONS, FORMAL_OUTCOME_CODES, NOT_KNOWN, NOT_RECORDED, UNDER_10
+from ..models import Encounter, EncounterJourney, EthnicityCode, Person, Programme, ProgrammeJourney, journey
+from ..models.journey import utc_day, ymd
+from .points import AGE_BAND_FLOORS, DIMENSIONS, NOT_KNOWN, NOT_RECORDED, UNDER_10
 
-JOURNEY_POINTS = ("eligible", "offered", "accepted", "engaged", "completed", "escalated", "formal_outcome")
+JOURNEY_POINTS = journey.POINTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +67,11 @@ class GroupCounts:
     counts: Mapping[str, int]
 
 
+def month_period(ym: int, period: str) -> str:
+    """The period a YYYYMM month falls in."""
+    return period_key(*divmod(ym, 100), period)
+
+
 def period_key(year: int, month: int, period: str) -> str:
     if period == "month":
         return f"{year:04d}-{month:02d}"
@@ -90,20 +91,6 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
 
-def _utc(session: Session, column: Any) -> Any:
-    # PostgreSQL extracts parts of a timestamptz in the session's time zone; ask for UTC explicitly.
-    # SQLite stores naive UTC already (models/base.py).
-    return func.timezone("UTC", column) if session.get_bind().dialect.name == "postgresql" else column
-
-
-def _part(field: str, column: Any) -> ColumnElement[int]:
-    return cast(extract(field, column), Integer)
-
-
-def _ymd(column: Any) -> ColumnElement[int]:
-    return _part("year", column) * 10000 + _part("month", column) * 100 + _part("day", column)
-
-
 def _age_years(encounter_day: ColumnElement[int], date_of_birth: Any) -> ColumnElement[int]:
     """Whole years from birth to the encounter (NULL without a date of birth), grouped in the database.
 
@@ -111,7 +98,7 @@ def _age_years(encounter_day: ColumnElement[int], date_of_birth: Any) -> ColumnE
     it floor for a date of birth after the encounter too (a recording error: negative, "Not known").
     Grouping by the age rather than a CASE over bands keeps the date arithmetic to once per row.
     """
-    return (encounter_day - _ymd(date_of_birth) + 1_000_000) // 10_000 - 100
+    return (encounter_day - ymd(date_of_birth) + 1_000_000) // 10_000 - 100
 
 
 def age_band(age: int | None) -> str:
@@ -127,90 +114,48 @@ def label_group(dimension: str, raw: object) -> str:
     return str(raw)
 
 
-def frame_by_encounter(session: Session, scope: Scope, stmt: Select[Any], encounter_id: Any) -> Select[Any]:
-    """Add the encounter's year, month and group to ``stmt``, joined on ``encounter_id``, in scope."""
-    e = aliased(Encounter, name="e")
-    p = aliased(Person, name="p")
-    when = _utc(session, e.occurred_at)
-    stmt = stmt.join(e, e.id == encounter_id).join(p, p.id == e.person_id)
-    group: ColumnElement[Any]
+def _grouped(scope: Scope, stmt: Select[Any], p: Any, day: Any, area: Any) -> tuple[Select[Any], Any]:
+    """Join what the breakdown needs to ``stmt`` and return the expression to group by."""
     if scope.dimension == "ethnicity_group":
         sd = aliased(EthnicityCode, name="sd")
-        stmt = stmt.join(sd, sd.code == p.self_defined_ethnicity)
-        group = sd.ethnic_group.expression
-    elif scope.dimension == "ethnicity_code":
-        group = p.self_defined_ethnicity.expression
-    elif scope.dimension == "officer_ethnicity":
+        return stmt.join(sd, sd.code == p.self_defined_ethnicity), sd.ethnic_group
+    if scope.dimension == "ethnicity_code":
+        return stmt, p.self_defined_ethnicity
+    if scope.dimension == "officer_ethnicity":
         od = aliased(EthnicityCode, name="od")
         stmt = stmt.outerjoin(od, od.code == p.officer_defined_ethnicity)
-        group = func.coalesce(od.ethnic_group, NOT_RECORDED)
-    elif scope.dimension == "gender":
-        group = p.gender.expression
-    elif scope.dimension == "age_band":
-        group = _age_years(_ymd(when), p.date_of_birth)
-    else:
-        group = func.coalesce(e.area, NOT_KNOWN)
+        return stmt, func.coalesce(od.ethnic_group, NOT_RECORDED)
+    if scope.dimension == "gender":
+        return stmt, p.gender
+    if scope.dimension == "age_band":
+        return stmt, _age_years(day, p.date_of_birth)
+    return stmt, func.coalesce(area, NOT_KNOWN)
+
+
+def frame_by_encounter(session: Session, scope: Scope, stmt: Select[Any], encounter_id: Any) -> Select[Any]:
+    """Add the encounter's month (``ym``, YYYYMM) and group to ``stmt``, joined on ``encounter_id``."""
+    e = aliased(Encounter, name="e")
+    p = aliased(Person, name="p")
+    day = utc_day(session.get_bind().dialect.name, e.occurred_at)
+    stmt = stmt.join(e, e.id == encounter_id).join(p, p.id == e.person_id)
+    stmt, group = _grouped(scope, stmt, p, day, e.area)
     if scope.date_from is not None:
         stmt = stmt.where(e.occurred_at >= datetime.combine(scope.date_from, time(), UTC))
     if scope.date_to is not None:
         stmt = stmt.where(e.occurred_at < datetime.combine(scope.date_to + timedelta(days=1), time(), UTC))
-    return stmt.add_columns(
-        _part("year", when).label("y"), _part("month", when).label("m"), group.label("grp")
-    )
+    return stmt.add_columns((day // 100).label("ym"), group.label("grp"))
 
 
-def _journeys(session: Session, scope: Scope) -> Any:
-    """One row per encounter in scope: 1/0 for each decision point it reached."""
-    d = aliased(Decision, name="d")
-    later = aliased(Decision, name="later")
-    pv = aliased(ProgrammeVersion, name="pv")
-    r = aliased(Referral, name="r")
-    eligible = d.eligible.is_(True)
-    offered = and_(eligible, r.offered_at.is_not(None))
-    accepted = and_(offered, r.accepted_at.is_not(None))
-    engaged = and_(accepted, r.engaged_at.is_not(None))
-    conditions: dict[str, ColumnElement[bool]] = {
-        "eligible": eligible,
-        "offered": offered,
-        "accepted": accepted,
-        "engaged": engaged,
-        "completed": and_(engaged, r.completed_at.is_not(None)),
-        "escalated": and_(accepted, r.escalated_at.is_not(None)),
-        "formal_outcome": r.outcome_code.in_(FORMAL_OUTCOME_CODES),
-    }
-    # The effective decision: the one no later decision overrides. Only the few overriding rows
-    # are looked at (IS NOT NULL), so the anti-join hashes thousands of ids, not every decision.
-    effective = ~exists().where(later.overrides_id.is_not(None), later.overrides_id == d.id)
-    if scope.programme is not None:
-        # One effective decision per encounter for one programme: no per-encounter grouping needed.
-        chosen = programme_id(session, scope.programme)
-        return (
-            select(d.encounter_id, *(_flag(conditions[n]).label(n) for n in JOURNEY_POINTS))
-            .select_from(d)
-            .join(pv, pv.id == d.programme_version_id)
-            .outerjoin(r, and_(r.encounter_id == d.encounter_id, r.programme_id == chosen))
-            .where(effective, pv.programme_id == chosen)
-            .subquery("j")
-        )
-    stmt = (
-        select(d.encounter_id, *(func.max(_flag(conditions[n])).label(n) for n in JOURNEY_POINTS))
-        .select_from(d)
-        .join(pv, pv.id == d.programme_version_id)
-        .outerjoin(r, and_(r.encounter_id == d.encounter_id, r.programme_id == pv.programme_id))
-        .where(effective)
-        .group_by(d.encounter_id)
-    )
-    if scope.date_from is not None or scope.date_to is not None:
-        # Narrow the decisions before grouping them, so a one-quarter report reads one quarter.
-        e = aliased(Encounter, name="e_in")
-        stmt = stmt.join(e, e.id == d.encounter_id)
-        if scope.date_from is not None:
-            stmt = stmt.where(e.occurred_at >= datetime.combine(scope.date_from, time(), UTC))
-        if scope.date_to is not None:
-            stmt = stmt.where(
-                e.occurred_at < datetime.combine(scope.date_to + timedelta(days=1), time(), UTC)
-            )
-    return stmt.subquery("j")
+def _journey_table(session: Session, scope: Scope) -> tuple[Any, list[ColumnElement[bool]]]:
+    """The kept journey rows (models/journey.py) for the report: one programme's, or all together."""
+    if scope.programme is None:
+        return EncounterJourney.__table__, []
+    table = ProgrammeJourney.__table__
+    return table, [table.c.programme_id == programme_id(session, scope.programme)]
+
+
+def _day_number(day: date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
 
 
 def tune(session: Session) -> None:
@@ -222,20 +167,32 @@ def tune(session: Session) -> None:
 
 
 def count_points(session: Session, scope: Scope) -> list[GroupCounts]:
-    """Counts at every decision point per period and group: one query, grouped in the database."""
+    """Counts at every decision point per period and group: one query, grouped in the database.
+
+    It reads the kept journey rows, one narrow row per encounter, joined only to people (and the
+    ethnicity codes for grouped ethnicity), so the database scans each table once and groups.
+    """
     tune(session)
-    j = _journeys(session, scope)
-    framed = frame_by_encounter(
-        session, scope, select(*(j.c[n] for n in JOURNEY_POINTS)).select_from(j), j.c.encounter_id
+    j, where = _journey_table(session, scope)
+    p = aliased(Person, name="p")
+    stmt = select().select_from(j).join(p, p.id == j.c.person_id)
+    stmt, group = _grouped(scope, stmt, p, j.c.encounter_day, j.c.area)
+    if scope.date_from is not None:
+        where.append(j.c.encounter_day >= _day_number(scope.date_from))
+    if scope.date_to is not None:
+        where.append(j.c.encounter_day <= _day_number(scope.date_to))
+    # Grouped by the YYYYMM month; _fold adds months up to quarters or years.
+    month = (j.c.encounter_day // 100).label("ym")
+    stmt = (
+        stmt.add_columns(
+            month,
+            group.label("grp"),
+            func.count().label("encountered"),
+            *(func.sum(j.c[n]).label(n) for n in JOURNEY_POINTS),
+        )
+        .where(*where)
+        .group_by(month, group)
     )
-    rows = framed.subquery("f")
-    stmt = select(
-        rows.c.y,
-        rows.c.m,
-        rows.c.grp,
-        func.count().label("encountered"),
-        *(func.sum(rows.c[n]).label(n) for n in JOURNEY_POINTS),
-    ).group_by(rows.c.y, rows.c.m, rows.c.grp)
     return _fold(session.execute(stmt).all(), scope, ("encountered", *JOURNEY_POINTS))
 
 
@@ -243,7 +200,7 @@ def _fold(result: Any, scope: Scope, names: tuple[str, ...]) -> list[GroupCounts
     """Add monthly rows up to the period asked for (counts of disjoint cohorts add up)."""
     totals: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(names, 0))
     for row in result:
-        key = (period_key(int(row.y), int(row.m), scope.period), label_group(scope.dimension, row.grp))
+        key = (month_period(int(row.ym), scope.period), label_group(scope.dimension, row.grp))
         for name in names:
             totals[key][name] += int(getattr(row, name) or 0)
     return [GroupCounts(p, g, counts) for (p, g), counts in sorted(totals.items())]

@@ -251,7 +251,7 @@ def test_4_missed_sessions_raise_a_flag_that_a_supervisor_decides_on(
         session.commit()
     assert report.by_kind.get("non_engagement", 0) >= 1, report
 
-    # Escalation is decided by a supervisor (tvp-youth-drugs.yaml: escalation.decided_by); the demo
+    # Escalation is decided by a supervisor (tvp-youth-drugs-v2.yaml: escalation.decided_by); the demo
     # supervisor is in Thames Valley Police, the police party to the case.
     supervisor = open_signed_in(new_context, live_server.users["supervisor"])
     follow_navigation(supervisor, "Cases")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from divert.clock import LONDON
-from divert.models import AuditEntry, CaseContact, NeedsAssessment, User
+from divert.models import AuditEntry, CaseContact, EncounterJourney, NeedsAssessment, User
 from divert.pathways.cases import offer, respond, transition
 from divert.pathways.casework import (
     complete,
@@ -25,6 +25,7 @@ from divert.pathways.errors import OperationError, StaleEdit
 from divert.pathways.sweep import sweep
 from divert.rules import add_working_days
 
+from ..factories import create_encounter, create_person
 from .helpers import (
     days_ago,
     flags,
@@ -40,6 +41,8 @@ from .helpers import (
 )
 
 TODAY = datetime.now(LONDON).date()
+# tvp-youth-drugs version 2 is in force from 1 April 2026.
+V2_ENCOUNTER = datetime(2026, 5, 1, 14, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -249,6 +252,25 @@ def test_youth_yju_pursues_a_formal_outcome(db_session: Session, team: dict[str,
     transition(db_session, yju, case, "formal_outcome", "Third possession in six months")
     assert (case.state, case.outcome_code) == ("formal_outcome", None)
     assert case.closed_at is not None
+    assert case.programme_version.version == 1
+
+
+@pytest.mark.parametrize(("state", "code"), [("charged", 1), ("youth_caution", 2)])
+def test_youth_yju_formal_outcome_records_which_from_version_2(
+    db_session: Session, team: dict[str, User], state: str, code: int
+) -> None:
+    officer, yju = team["officer"], team["yju_decision_maker"]
+    person = create_person(db_session, date_of_birth=date(2010, 5, 1))
+    create_encounter(db_session, person, officer.organisation, occurred_at=datetime(2026, 1, 10, tzinfo=UTC))
+    case = open_case(db_session, "tvp-youth-drugs", officer, person=person, occurred_at=V2_ENCOUNTER)
+    refer(db_session, officer, case)
+    assert (case.programme_version.version, case.state) == (2, "awaiting_yju")
+    transition(db_session, yju, case, state, "Third possession in six months")
+    assert (case.state, case.outcome_code) == (state, code)
+    journey = db_session.get(EncounterJourney, case.encounter_id)
+    assert journey is not None
+    db_session.refresh(journey)
+    assert journey.formal_outcome == 1
 
 
 def test_youth_declined_needs_a_reason_and_records_an_exit_reason(
