@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from . import migrate
 from .api.cli import register_token_command
 from .extensions import db
 from .importing.cli import register_import_command
-from .models import Organisation, Programme, ProgrammeVersion
+from .models import EncounterJourney, Organisation, Programme, ProgrammeVersion, journey
 from .monitoring.export import register_monitoring_commands
 from .pathways.errors import OperationError
 from .pathways.programmes import PROGRAMMES_DIR, assign_operator, sync_definitions
@@ -49,6 +49,19 @@ def register_commands(app: Flask) -> None:
         added = sum(1 for r in programmes if r.status == "added")
         click.echo(f"Database at {migrate.current_revision(_engine())}; reference data: {counts}")
         click.echo(f"Programme definitions: {len(programmes)} versions ({added} newly loaded)")
+
+    @app.cli.command("monitoring-rebuild")
+    def monitoring_rebuild() -> None:
+        """Work every encounter's monitoring journey out again from its decisions and cases.
+
+        The rows are kept up to date by the app itself; this is for after changing data outside
+        it (a restore, a hand-made correction in SQL) or loading rows in bulk with COPY.
+        """
+        session = db.session
+        journey.rebuild_all(session.connection())
+        session.commit()
+        count = session.scalar(select(func.count()).select_from(EncounterJourney))
+        click.echo(f"Rebuilt the monitoring journeys of {count} encounters.")
 
     @app.cli.command("seed-demo")
     @click.option("--seed", type=int, default=None, help="Random seed (default from seeds/demo.yaml).")

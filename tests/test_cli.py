@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from divert.auth.passwords import verify_password
 from divert.demo import demo_password
-from divert.models import Encounter, EthnicityCode, OutcomeCode, Person, User
+from divert.models import Encounter, EncounterJourney, EthnicityCode, OutcomeCode, Person, User
 
 
 def _count(session: Session, model: Any) -> int:
@@ -84,3 +84,28 @@ def test_bank_holidays_are_loaded_for_working_days() -> None:
     holidays = bank_holidays()
     assert date(2026, 12, 28) in holidays and date(2026, 12, 26) not in holidays
     assert all(day.weekday() < 5 for day in holidays)
+
+
+def test_monitoring_rebuild_restores_journeys_changed_outside_the_app(
+    app: Flask, db_session: Session
+) -> None:
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    kept = db_session.execute(
+        select(EncounterJourney.encounter_id, EncounterJourney.eligible).order_by(
+            EncounterJourney.encounter_id
+        )
+    ).all()
+    db_session.execute(update(EncounterJourney).values(eligible=1 - EncounterJourney.eligible))
+    result = runner.invoke(args=["monitoring-rebuild"])
+    assert result.exit_code == 0, result.output
+    assert f"of {len(kept)} encounters" in result.output
+    db_session.expire_all()
+    assert (
+        db_session.execute(
+            select(EncounterJourney.encounter_id, EncounterJourney.eligible).order_by(
+                EncounterJourney.encounter_id
+            )
+        ).all()
+        == kept
+    )
