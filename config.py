@@ -27,6 +27,8 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
     DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'divert.sqlite'}")
     SQL_ECHO = _flag("SQL_ECHO", False)
+    # A read replica for the monitoring pages and exports (empty: they read the main database).
+    REPORTS_DATABASE_URL = os.environ.get("REPORTS_DATABASE_URL", "")
 
     # Cookie security is a setting because plain-http clients (local tools, load tests) lose a
     # Secure cookie; production turns it on.
@@ -63,6 +65,7 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    REPORTS_DATABASE_URL = ""
     # The limiter stays on so its wiring is exercised; the suite signs in often, so the bar is high.
     LOGIN_RATE_LIMIT = "10000 per minute"
 

@@ -65,19 +65,35 @@ class Database:
         self.engine: Engine | None = None
         self.factory = sessionmaker(expire_on_commit=False)
         self.scoped = scoped_session(self.factory, scopefunc=_context_key)
+        # Monitoring reads only aggregates, so it can run on a read replica and keep its long
+        # GROUP BY scans off the primary that officers and caseworkers write to.
+        self.reports_engine: Engine | None = None
+        self.reports_factory = sessionmaker(expire_on_commit=False)
+        self.reports_scoped = scoped_session(self.reports_factory, scopefunc=_context_key)
 
     @property
     def session(self) -> Session:
         """The current application context's session."""
         return self.scoped()
 
+    @property
+    def reports_session(self) -> Session:
+        """The session monitoring reads through: the replica's if one is set, else the main one."""
+        return self.session if self.reports_engine is None else self.reports_scoped()
+
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
+        echo = app.config.get("SQL_ECHO", False)
+        self.engine = make_engine(app.config["DATABASE_URL"], echo=echo)
         self.factory.configure(bind=self.engine)
+        replica = app.config.get("REPORTS_DATABASE_URL")
+        self.reports_engine = make_engine(replica, echo=echo) if replica else None
+        self.reports_factory.configure(bind=self.reports_engine)
         app.teardown_appcontext(self._remove)
 
     def _remove(self, exc: BaseException | None) -> None:
         self.scoped.remove()
+        # Read-only: closing rolls the replica's transaction back, which is all it ever needs.
+        self.reports_scoped.remove()
 
     def new_session(self) -> Session:
         """A session outside the request's, for background work and CLI commands."""

@@ -13,12 +13,17 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from divert import migrate
+from divert.extensions import db
 from divert.models import AuditEntry, PopulationBaseline, PopulationBaselineRow
 from divert.monitoring.export import write_csv
 from divert.monitoring.query import Scope
 from divert.monitoring.report import Options, build_report
+from divert.pathways.programmes import sync_definitions
+from divert.seeding import load_reference_data
 
 from .client import parse
+from .database import scratch_database
 from .monitoring import dataset
 
 Q1 = {"programme": dataset.P, "from": "2026-01-01", "to": "2026-03-31", "dimension": "ethnicity_group"}
@@ -287,3 +292,30 @@ def test_a_bad_baseline_shows_every_problem_and_stores_nothing(
 
     assert _upload(client, b"\xff\xfe not utf-8").status_code == 400
     assert db_session.scalar(select(func.count()).select_from(PopulationBaseline)) == 0
+
+
+def test_figures_come_from_the_reports_replica_when_one_is_set(
+    client: Any, signed_in: Any, db_session: Session, tmp_path: Path
+) -> None:
+    # The "replica" holds the dataset and the main database none of it, so the figures on the
+    # page can only have come from the replica; the audit entry goes to the main database.
+    with scratch_database(tmp_path, "replica") as (_, replica):
+        migrate.upgrade(replica)
+        with Session(replica) as loading:
+            load_reference_data(loading)
+            dataset.load(loading)
+            loading.commit()
+        sync_definitions(db_session)  # the programmes the filters offer are read from the main database
+        signed_in("supervisor")
+        db.reports_engine = replica
+        db.reports_factory.configure(bind=replica)
+        try:
+            response = client.get("/monitoring", query_string=Q1)
+        finally:
+            db.reports_engine = None
+            db.reports_factory.configure(bind=None)
+        assert response.status_code == 200
+        funnel = parse(response).find("table", attrs={"data-testid": "funnel"})
+        first = funnel.find("tr", attrs={"data-point": "encountered"})
+        assert first.find("td", attrs={"data-column": "count"}).get_text(strip=True) == "25"
+        assert _audits(db_session, "view") == 1

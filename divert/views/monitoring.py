@@ -350,7 +350,7 @@ def _page_for_request() -> tuple[MonitoringPage | None, Filters, dict[str, str]]
     filters, errors = read_filters(request.args, [code for code, _ in programmes])
     if errors:
         return None, filters, errors
-    return build_page(db.session, filters, _threshold()), filters, errors
+    return build_page(db.reports_session, filters, _threshold()), filters, errors
 
 
 @bp.route("")
