@@ -5,194 +5,44 @@ Run from the repository root:
     .venv/bin/python -m bench.bench_monitoring            # 1,000,000 encounters
     .venv/bin/python -m bench.bench_monitoring --n 100000 # quicker
 
-It creates a scratch database with a unique name on the server in ``BENCH_DATABASE_URL`` (default
-``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``), builds it with the real migrations,
-bulk-loads synthetic people, encounters, decisions (two programmes each, 1% overridden) and cases
-with COPY, times the report several times, prints median and p95 beside ``SELECT count(*) FROM
-encounters`` timed in the same run, and drops the database. It never touches another database.
+It creates a scratch database on the server in ``BENCH_DATABASE_URL`` (default
+``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``, see ``bench/scratch.py``), fills it with
+``bench/generate.py`` (people, encounters, rule decisions, overrides and cases with their timelines),
+then times the report several times in a child process and prints median and p95 beside ``SELECT
+count(*) FROM encounters`` timed in the same run, and the child's peak memory. The child runs only
+the report, so the generator's memory is not counted. The database is dropped afterwards; it never
+touches another database.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import random
-import secrets
+import resource
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import date
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # also runnable as `python bench/bench_monitoring.py`
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from divert import migrate  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 from divert.db import make_engine  # noqa: E402
-from divert.models import Organisation, Programme, ProgrammeVersion  # noqa: E402
-from divert.monitoring.query import Scope  # noqa: E402
+from divert.monitoring.points import POINT_NAMES  # noqa: E402
+from divert.monitoring.query import Scope, count_points  # noqa: E402
 from divert.monitoring.report import Options, build_report  # noqa: E402
-from divert.pathways.programmes import sync_definitions  # noqa: E402
-from divert.seeding import load_reference_data  # noqa: E402
 
-SERVER = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-CODES = ["W1"] * 60 + ["W2", "W9"] * 5 + ["A1", "A2", "B1", "B2", "M1", "M9", "O9"] * 4 + ["NS"] * 2
-GENDERS = ["male"] * 70 + ["female"] * 26 + ["other", "not_stated"] * 2
-AREAS = [f"OX{i}" for i in range(1, 30)] + [f"RG{i}" for i in range(1, 30)]
-START = datetime(2022, 1, 1, tzinfo=UTC)
-DAYS = 4 * 365
-
-
-def _load(engine: Engine, n: int, rng: random.Random) -> None:
-    with Session(engine) as session:
-        load_reference_data(session)
-        sync_definitions(session)
-        org = Organisation(code="bench", name="Bench force", kind="police_force")
-        session.add(org)
-        session.commit()
-        versions = {
-            code: session.scalar(
-                select(ProgrammeVersion).join(Programme).where(Programme.code == code).limit(1)
-            )
-            for code in ("tvp-youth-drugs", "divert")
-        }
-        org_id = org.id
-    now = datetime.now(UTC)
-    people = max(1, n // 2)
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        with cur.copy(  # type: ignore[attr-defined]
-            "COPY people (id, given_name, family_name, given_name_key, family_name_key, gender,"
-            " self_defined_ethnicity, date_of_birth, created_at, updated_at, version_id) FROM STDIN"
-        ) as copy:
-            for i in range(1, people + 1):
-                dob = None if rng.random() < 0.03 else date(1960, 1, 1) + timedelta(days=rng.randrange(17000))
-                copy.write_row(
-                    (i, "P", f"N{i}", "p", f"n{i}", rng.choice(GENDERS), rng.choice(CODES), dob, now, now, 1)
-                )
-        decision_id = 0
-        referral_id = 0
-        with cur.copy(
-            "COPY encounters (id, person_id, occurred_at, location, area, setting, organisation_id,"
-            " offence_category, supply_suspected, admission, hate_crime, domestic_abuse, on_court_order,"
-            " co_accused, vulnerabilities, notes, created_at, updated_at, version_id) FROM STDIN"
-        ) as copy:
-            for i in range(1, n + 1):
-                when = START + timedelta(seconds=rng.randrange(DAYS * 86400))
-                copy.write_row(
-                    (
-                        i,
-                        rng.randrange(1, people + 1),
-                        when,
-                        "",
-                        rng.choice(AREAS),
-                        "street",
-                        org_id,
-                        "drug_possession",
-                        False,
-                        "admitted",
-                        False,
-                        False,
-                        False,
-                        False,
-                        "[]",
-                        "",
-                        now,
-                        now,
-                        1,
-                    )
-                )
-        # Decisions and cases are generated after the encounters so each COPY streams one table.
-        rng_enc = random.Random(7)
-        with cur.copy(
-            "COPY decisions (id, encounter_id, programme_version_id, eligible, route, reasons, facts,"
-            " decided_at, overrides_id, override_reason) FROM STDIN"
-        ) as copy:
-            cases: list[tuple[int, int, int, int]] = []
-            for i in range(1, n + 1):
-                for version in versions.values():
-                    assert version is not None
-                    eligible = rng_enc.random() < 0.35
-                    decision_id += 1
-                    copy.write_row(
-                        (
-                            decision_id,
-                            i,
-                            version.id,
-                            eligible,
-                            "yot" if eligible else None,
-                            "[]",
-                            "{}",
-                            now,
-                            None,
-                            "",
-                        )
-                    )
-                    if rng_enc.random() < 0.01:
-                        first = decision_id
-                        eligible = not eligible
-                        decision_id += 1
-                        copy.write_row(
-                            (decision_id, i, version.id, eligible, None, "[]", "{}", now, first, "bench")
-                        )
-                    if eligible:
-                        cases.append((i, version.programme_id, version.id, decision_id))
-        with cur.copy(
-            "COPY referrals (id, reference, person_id, encounter_id, programme_id, programme_version_id,"
-            " state, opened_at, decision_id, offered_at, accepted_at, engaged_at, completed_at, escalated_at,"
-            " outcome_code, exit_reason, created_at, updated_at, version_id) FROM STDIN"
-        ) as copy:
-            for encounter_id, programme_id, version_id, decision in cases:
-                referral_id += 1
-                r = rng_enc.random()
-                offered = now if r < 0.8 else None
-                accepted = now if r < 0.6 else None
-                engaged = now if r < 0.45 else None
-                completed = now if r < 0.3 else None
-                escalated = now if 0.45 <= r < 0.55 else None
-                outcome = 1 if escalated else (22 if completed else None)
-                exit_reason = "no_show" if 0.3 <= r < 0.6 else None
-                copy.write_row(
-                    (
-                        referral_id,
-                        f"B-{referral_id}",
-                        1,
-                        encounter_id,
-                        programme_id,
-                        version_id,
-                        "eligible",
-                        now,
-                        decision,
-                        offered,
-                        accepted,
-                        engaged,
-                        completed,
-                        escalated,
-                        outcome,
-                        exit_reason,
-                        now,
-                        now,
-                        1,
-                    )
-                )
-        raw.commit()
-        for table in ("people", "encounters", "decisions", "referrals"):
-            cur.execute(
-                # The table names are the literals above, never input.
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
-            )
-        raw.commit()
-        cur.execute("ANALYZE")
-        raw.commit()
-    finally:
-        raw.close()
+# The report should run in this much memory or less at 1,000,000 encounters.
+MEMORY_TARGET_MB = 300
 
 
 def _time(fn: Callable[[], object], rounds: int) -> list[float]:
@@ -212,7 +62,7 @@ def _summary(label: str, times: list[float]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--n", type=int, default=1_000_000, help="encounters (default 1,000,000)")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--seed", type=int, default=20261124)
@@ -221,26 +71,49 @@ def main() -> None:
         action="store_true",
         help="keep the scratch database for EXPLAIN (prints its name; drop it yourself)",
     )
+    parser.add_argument("--report-only", action="store_true", help="time the report on --database-url only")
+    parser.add_argument("--database-url", help="with --report-only: a database already filled")
     args = parser.parse_args()
-    name = f"divert_bench_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = make_engine(SERVER)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(SERVER).set(database=name).render_as_string(hide_password=False))
+    if args.report_only:
+        if not args.database_url:
+            parser.error("--report-only needs --database-url")
+        _report_only(args.database_url, args.rounds)
+        return
+    # Imported here, not at the top, so the report process never loads the generator (~85 MB).
+    from bench.generate import generate
+
+    with scratch_database(keep=args.keep) as url:
+        summary = generate(url, args.n, args.seed)
+        for line in summary.lines():
+            print(line, flush=True)
+        # A fresh process, so its peak memory is the report's alone, not the generator's.
+        report = ["-m", "bench.bench_monitoring", "--report-only", "--rounds", str(args.rounds)]
+        subprocess.run([sys.executable, *report, "--database-url", url], check=True, cwd=ROOT)  # noqa: S603
+
+
+def _report_only(url: str, rounds: int) -> None:
+    engine = make_engine(url)
     try:
-        migrate.upgrade(engine)
-        started = time.perf_counter()
-        _load(engine, args.n, random.Random(args.seed))
-        print(f"loaded {args.n:,} encounters (2 programmes each) in {time.perf_counter() - started:.1f} s")
-        _run(engine, args.rounds)
+        _run(engine, rounds)
     finally:
         engine.dispose()
-        if args.keep:
-            print(f"kept database {name}")
-        else:
-            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    peak = _peak_rss_mb()
+    verdict = "within" if peak <= MEMORY_TARGET_MB else "OVER"
+    print(f"peak memory of the report process {peak:7.1f} MB ({verdict} the {MEMORY_TARGET_MB} MB target)")
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory.
+
+    Not ``ru_maxrss``: Linux carries it across ``execve``, so a child forked from the generator
+    would report the generator's peak. ``VmHWM`` belongs to the process's own address space.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
 def _run(engine: Engine, rounds: int) -> None:
@@ -267,8 +140,99 @@ def _run(engine: Engine, rounds: int) -> None:
         ]
         for label, scope in cases:
             options = Options(published="published" in label)
-            median = _summary(label, _time(lambda s=scope, o=options: build_report(session, s, o), rounds))
+            median = _summary(label, _time(partial(build_report, session, scope, options), rounds))
             print(f"{'':<58} ratio to baseline {median / baseline:7.1f}")
+            session.rollback()
+        _against_handwritten(session, rounds)
+
+
+# One programme by quarter and five-group ethnicity, as a person would write it for this schema:
+# the same numbers as count_points(Scope("ethnicity_group", "quarter", PROGRAMME)).
+HANDWRITTEN = """
+SELECT j.encounter_day / 10000 AS y, (j.encounter_day / 100 % 100 - 1) / 3 + 1 AS q,
+       sd.ethnic_group AS grp, count(*) AS encountered,
+       sum(j.eligible), sum(j.offered), sum(j.accepted), sum(j.engaged), sum(j.completed),
+       sum(j.escalated), sum(j.formal_outcome)
+FROM monitoring_journeys j
+JOIN people p ON p.id = j.person_id
+JOIN ethnicity_codes sd ON sd.code = p.self_defined_ethnicity
+WHERE j.programme_id = (SELECT id FROM programmes WHERE code = :code)
+GROUP BY 1, 2, 3
+"""
+
+# The same numbers straight from decisions and cases, without the kept journey rows: what they save.
+FROM_SOURCE = """
+WITH effective AS (
+    SELECT d.encounter_id, bool_or(d.eligible) AS eligible
+    FROM decisions d JOIN programme_versions pv ON pv.id = d.programme_version_id
+    WHERE pv.programme_id = (SELECT id FROM programmes WHERE code = :code)
+      AND NOT EXISTS (SELECT 1 FROM decisions o WHERE o.overrides_id = d.id)
+    GROUP BY d.encounter_id
+), journey AS (
+    SELECT f.encounter_id, f.eligible,
+           f.eligible AND r.offered_at IS NOT NULL AS offered,
+           f.eligible AND r.offered_at IS NOT NULL AND r.accepted_at IS NOT NULL AS accepted,
+           f.eligible AND r.offered_at IS NOT NULL AND r.accepted_at IS NOT NULL
+               AND r.engaged_at IS NOT NULL AS engaged,
+           f.eligible AND r.offered_at IS NOT NULL AND r.accepted_at IS NOT NULL
+               AND r.engaged_at IS NOT NULL AND r.completed_at IS NOT NULL AS completed,
+           f.eligible AND r.offered_at IS NOT NULL AND r.accepted_at IS NOT NULL
+               AND r.escalated_at IS NOT NULL AS escalated,
+           coalesce(r.outcome_code IN (1, 2, 3), false) AS formal_outcome
+    FROM effective f
+    LEFT JOIN referrals r ON r.encounter_id = f.encounter_id
+        AND r.programme_id = (SELECT id FROM programmes WHERE code = :code)
+)
+SELECT extract(year FROM e.occurred_at AT TIME ZONE 'UTC')::int AS y,
+       extract(quarter FROM e.occurred_at AT TIME ZONE 'UTC')::int AS q,
+       sd.ethnic_group AS grp, count(*) AS encountered,
+       count(*) FILTER (WHERE j.eligible), count(*) FILTER (WHERE j.offered),
+       count(*) FILTER (WHERE j.accepted), count(*) FILTER (WHERE j.engaged),
+       count(*) FILTER (WHERE j.completed), count(*) FILTER (WHERE j.escalated),
+       count(*) FILTER (WHERE j.formal_outcome)
+FROM journey j
+JOIN encounters e ON e.id = j.encounter_id
+JOIN people p ON p.id = e.person_id
+JOIN ethnicity_codes sd ON sd.code = p.self_defined_ethnicity
+GROUP BY 1, 2, 3
+"""
+PROGRAMME = "divert"
+
+
+def _by_cell(rows: Sequence[Any]) -> dict[tuple[str, str], tuple[int, ...]]:
+    return {(f"{r[0]:04d}-Q{r[1]}", r[2]): tuple(int(v or 0) for v in r[3:]) for r in rows}
+
+
+def _against_handwritten(session: Session, rounds: int) -> None:
+    """The report for one programme against one hand-written query giving the same numbers."""
+    session.execute(text("SET jit = off"))  # as the report does (monitoring/query.py tune)
+    scope = Scope("ethnicity_group", "quarter", PROGRAMME)
+    ours = {
+        (g.period, g.group): tuple(g.counts[name] for name in POINT_NAMES)
+        for g in count_points(session, scope)
+    }
+    for label, sql in (("kept journey rows", HANDWRITTEN), ("decisions and cases", FROM_SOURCE)):
+        theirs = _by_cell(session.execute(text(sql), {"code": PROGRAMME}).all())
+        if theirs != ours:
+            raise SystemExit(f"the hand-written query over {label} disagrees with the report")
+    hand = _summary(
+        f"hand-written SQL over kept journey rows ({PROGRAMME})",
+        _time(lambda: session.execute(text(HANDWRITTEN), {"code": PROGRAMME}).all(), rounds),
+    )
+    source = _summary(
+        f"hand-written SQL over decisions and cases ({PROGRAMME})",
+        _time(lambda: session.execute(text(FROM_SOURCE), {"code": PROGRAMME}).all(), rounds),
+    )
+    counts = _summary(
+        "count_points (the report's one query)", _time(partial(count_points, session, scope), rounds)
+    )
+    report = _summary(
+        "build_report (query, statistics, suppression)", _time(partial(build_report, session, scope), rounds)
+    )
+    print(f"{'':<58} same numbers from all three: yes")
+    print(f"{'':<58} count_points / hand-written {counts / hand:5.2f}  (aim 1.5 or less)")
+    print(f"{'':<58} build_report / hand-written {report / hand:5.2f}")
+    print(f"{'':<58} hand-written from source / over kept rows {source / hand:5.1f}")
 
 
 if __name__ == "__main__":
