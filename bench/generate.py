@@ -67,7 +67,7 @@ from divert.db import make_engine  # noqa: E402
 from divert.demo import ODE_FOR_GROUP, VULNERABILITIES, load_settings  # noqa: E402
 from divert.models import Organisation, Programme, ProgrammeVersion, journey  # noqa: E402
 from divert.models.person import normalise_name  # noqa: E402
-from divert.pathways.cases import reference_for  # noqa: E402
+from divert.pathways.cases import milestone_for, reference_for  # noqa: E402
 from divert.pathways.facts import DIVERTED_STAGES  # noqa: E402
 from divert.pathways.programmes import (  # noqa: E402
     PROGRAMMES_DIR,
@@ -239,15 +239,6 @@ class Disparities:
 # ---- What the database holds: forces, programmes and the paths their cases can take ----------
 
 
-def _milestone(state: State) -> str | None:
-    """The monitoring point entering ``state`` reaches, by the same rule as ``pathways.cases``."""
-    if state.result is not None:
-        return f"{state.result}_at"
-    if state.terminal:
-        return None
-    return {"offer": "offered_at", "route": "accepted_at", "engagement": "engaged_at"}.get(state.stage)
-
-
 GOALS: Mapping[str, Callable[[State], bool]] = {
     "engagement": lambda s: s.stage == "engagement" and not s.terminal,
     "completed": lambda s: s.result == "completed",
@@ -274,7 +265,7 @@ class Plan:
         self.offered = self._next(self.eligible, lambda s: s.stage == "offer" and not s.terminal)
         self.not_offered = self._next(self.eligible, lambda s: s.stage == "offer" and s.terminal)
         self.declined = self._next(self.offered, lambda s: s.stage == "acceptance" and s.terminal)
-        self.milestones = {s.id: m for s in definition.states if (m := _milestone(s)) is not None}
+        self.milestones = {s.id: m for s in definition.states if (m := milestone_for(s)) is not None}
         escalation = definition.escalation
         self.review = escalation.from_state if escalation else None
         self._paths: dict[tuple[str, str], tuple[str, ...] | None] = {}

@@ -169,7 +169,7 @@ def _move(
     )
     referral.state = to_state
     _add_receiving_party(session, referral, to_state)
-    milestone = _milestone(target)
+    milestone = milestone_for(target)
     if milestone and getattr(referral, milestone) is None:
         setattr(referral, milestone, event.occurred_at)
         event.data = {**event.data, "milestone": milestone}
@@ -187,7 +187,7 @@ def _move(
     return event
 
 
-def _milestone(state: State) -> str | None:
+def milestone_for(state: State) -> str | None:
     """The monitoring decision point that entering ``state`` reaches, if any."""
     if state.result is not None:
         return f"{state.result}_at"
