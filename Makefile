@@ -48,7 +48,7 @@ lint:
 	$(BIN)/ruff format --check .
 
 typecheck:
-	$(BIN)/mypy divert config.py
+	$(BIN)/mypy --explicit-package-bases divert config.py bench
 
 pytest:
 	$(BIN)/pytest -q

@@ -151,7 +151,7 @@ def _run(data: bytes, n: int) -> None:
             try:
                 cur = raw.cursor()
                 cur.execute(f"CREATE TEMPORARY TABLE raw_rows ({', '.join(f'{c} text' for c in COLUMNS)})")
-                with cur.copy("COPY raw_rows FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:  # type: ignore[attr-defined]
+                with cur.copy("COPY raw_rows FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
                     copy.write(data)
                 raw.commit()
             finally:
