@@ -8,7 +8,7 @@ from typing import Any
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import inspect, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit
 from ..auth import CASEWORKING
@@ -116,6 +116,16 @@ def _rows(model: Any, *where: Any) -> list[dict[str, Any]]:
     return [row(r) for r in db.session.scalars(select(model).where(*where).order_by(model.id))]
 
 
+def _by_referral(model: Any, referral_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Every case's records of one kind, from one query for all the cases rather than one per case."""
+    grouped: dict[int, list[dict[str, Any]]] = {referral_id: [] for referral_id in referral_ids}
+    for record in db.session.scalars(
+        select(model).where(model.referral_id.in_(referral_ids)).order_by(model.id)
+    ):
+        grouped[record.referral_id].append(row(record))
+    return grouped
+
+
 def _history(object_type: str, ids: list[int]) -> list[dict[str, Any]]:
     return _rows(ChangeRecord, ChangeRecord.object_type == object_type, ChangeRecord.object_id.in_(ids))
 
@@ -136,16 +146,29 @@ def export_person(person_id: int) -> SubjectAccessExport:
             visible_referrals(current_user).where(Referral.person_id == person.id).order_by(Referral.id)
         )
     )
+    # Each kind of case record is read once for all the person's cases, so the number of queries
+    # does not grow with the number of cases.
+    ids = [r.id for r in referrals]
+    events = _by_referral(ReferralEvent, ids)
+    contacts = _by_referral(CaseContact, ids)
+    needs = _by_referral(NeedsAssessment, ids)
+    flags = _by_referral(CaseFlag, ids)
+    contracts = {
+        c.referral_id: c
+        for c in db.session.scalars(
+            select(Contract).options(selectinload(Contract.conditions)).where(Contract.referral_id.in_(ids))
+        )
+    }
     cases = []
     for referral in referrals:
-        contract = db.session.scalar(select(Contract).where(Contract.referral_id == referral.id))
+        contract = contracts.get(referral.id)
         cases.append(
             {
                 **row(referral),
-                "events": _rows(ReferralEvent, ReferralEvent.referral_id == referral.id),
-                "contacts": _rows(CaseContact, CaseContact.referral_id == referral.id),
-                "needs_assessments": _rows(NeedsAssessment, NeedsAssessment.referral_id == referral.id),
-                "flags": _rows(CaseFlag, CaseFlag.referral_id == referral.id),
+                "events": events[referral.id],
+                "contacts": contacts[referral.id],
+                "needs_assessments": needs[referral.id],
+                "flags": flags[referral.id],
                 "contract": None
                 if contract is None
                 else {**row(contract), "conditions": [row(c) for c in contract.conditions]},

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from ..auth import requires
@@ -62,13 +63,24 @@ def new_user() -> str | Response | tuple[str, int]:
 @requires("admin")
 def reference() -> str:
     programmes = db.session.scalars(select(Programme).order_by(Programme.name)).all()
+    # Counted in one grouped query, not by loading each programme's versions (a query per programme).
+    versions = {
+        programme_id: count
+        for programme_id, count in db.session.execute(
+            select(ProgrammeVersion.programme_id, func.count()).group_by(ProgrammeVersion.programme_id)
+        )
+    }
     ethnicities = db.session.scalars(
         select(EthnicityCode).order_by(EthnicityCode.scheme.desc(), EthnicityCode.sort_order)
     ).all()
     outcomes = db.session.scalars(select(OutcomeCode).order_by(OutcomeCode.code)).all()
     offences = db.session.scalars(select(OffenceCategory).order_by(OffenceCategory.sort_order)).all()
     tables = [
-        ("Programmes", ["Code", "Name", "Versions"], [(p.code, p.name, len(p.versions)) for p in programmes]),
+        (
+            "Programmes",
+            ["Code", "Name", "Versions"],
+            [(p.code, p.name, versions.get(p.id, 0)) for p in programmes],
+        ),
         (
             "Ethnicity codes",
             ["Scheme", "Code", "Label", "Group"],
@@ -87,7 +99,10 @@ def reference() -> str:
 @bp.route("/programmes")
 @requires("admin")
 def programmes() -> str:
-    rows = db.session.scalars(select(Programme).order_by(Programme.name)).all()
+    # Every programme's versions are listed: loaded in one query, not one per programme.
+    rows = db.session.scalars(
+        select(Programme).options(selectinload(Programme.versions)).order_by(Programme.name)
+    ).all()
     operators = db.session.execute(
         select(
             ProgrammeOperator.programme_id, Organisation.name, ProgrammeOperator.role, ProgrammeOperator.route

@@ -8,13 +8,14 @@ from typing import Any
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from .. import audit
 from ..auth import CASEWORKING, requires
 from ..extensions import db
 from ..forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm
-from ..models import CaseContact, Contract, Decision, NeedsAssessment, Referral, ReferralEvent
+from ..models import CaseContact, Contract, Decision, NeedsAssessment, Referral, ReferralEvent, ReferralParty
 from ..pathways.casework import case_roles, need_areas, open_flags
 from ..pathways.deadlines import due_dates
 from ..pathways.programmes import compiled
@@ -23,11 +24,15 @@ from ..scoping import visible_referrals
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
+# What the case page shows beyond the case: every party's organisation, loaded in one query rather
+# than one per party (pass to ``case_or_404`` for a case that ``render_case`` will show).
+CASE_PAGE = (selectinload(Referral.parties).joinedload(ReferralParty.organisation),)
 
-def case_or_404(case_id: int) -> Referral:
+
+def case_or_404(case_id: int, *options: ORMOption) -> Referral:
     case = db.session.scalar(
         visible_referrals(current_user)
-        .options(joinedload(Referral.person), joinedload(Referral.programme))
+        .options(joinedload(Referral.person), joinedload(Referral.programme), *options)
         .where(Referral.id == case_id)
     )
     if case is None:
@@ -50,7 +55,7 @@ def _condition_progress(events: Sequence[ReferralEvent]) -> dict[int, dict[str, 
 @bp.route("/<int:case_id>")
 @requires(CASEWORKING)
 def show(case_id: int) -> str:
-    return render_case(case_or_404(case_id))
+    return render_case(case_or_404(case_id, *CASE_PAGE))
 
 
 def render_case(
@@ -66,6 +71,8 @@ def render_case(
     ).all()
     decisions = db.session.scalars(
         select(Decision)
+        # Each override names who made it: loaded with the decisions, not one query per override.
+        .options(joinedload(Decision.decided_by))
         .where(
             Decision.encounter_id == case.encounter_id,
             Decision.programme_version_id == case.programme_version_id,

@@ -23,7 +23,7 @@ from ..pathways.contracts import draw_up_contract, record_condition_progress, va
 from ..pathways.errors import OperationError, StaleEdit
 from ..pathways.programmes import compiled
 from ..pathways.steps import next_steps, take_step
-from .cases import case_or_404, render_case
+from .cases import CASE_PAGE, case_or_404, render_case
 from .filters import uk_datetime
 
 bp = Blueprint("casework", __name__)
@@ -37,7 +37,7 @@ def _back(case: Referral, message: str) -> Response:
 def _again(case: Referral, problem: str | OperationError | None = None, **forms: Any) -> tuple[str, int]:
     """The case page again, with the problem, what was typed, and (if stale) what changed meanwhile."""
     db.session.rollback()
-    fresh = case_or_404(case.id)
+    fresh = case_or_404(case.id, *CASE_PAGE)
     problems = [str(problem)] if problem else []
     if isinstance(problem, StaleEdit):
         problems.append(latest_change(fresh))

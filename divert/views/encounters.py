@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from .. import audit
@@ -96,7 +97,11 @@ def show(encounter_id: int) -> str:
 
 def _render_decisions(encounter: Encounter, forms: dict[int, OfferForm]) -> str:
     decisions = db.session.scalars(
-        select(Decision).where(Decision.encounter_id == encounter.id).order_by(Decision.id)
+        select(Decision)
+        # Each decision is read with its programme's rules: loaded together, not one query per programme.
+        .options(joinedload(Decision.programme_version))
+        .where(Decision.encounter_id == encounter.id)
+        .order_by(Decision.id)
     ).all()
     overridden = {d.overrides_id for d in decisions if d.overrides_id}
     current = [d for d in decisions if d.id not in overridden]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from .. import audit
@@ -64,6 +65,8 @@ def show(person_id: int) -> str:
     ).all()
     referrals = db.session.scalars(
         visible_referrals(current_user)
+        # Each case shows its programme and state name: loaded with the cases, not one query per case.
+        .options(joinedload(Referral.programme), joinedload(Referral.programme_version))
         .where(Referral.person_id == person.id)
         .order_by(Referral.opened_at.desc())
     ).all()
