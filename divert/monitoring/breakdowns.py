@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from ..models import Decision, ProgrammeVersion, Referral, ReferralEvent
@@ -79,6 +79,10 @@ def _source(session: Session, scope: Scope, kind: str) -> tuple[Any, Any]:
             .select_from(d)
             .join(old, old.id == d.overrides_id)
             .join(pv, pv.id == d.programme_version_id)
+            # Implied by the join, but said so the planner uses the column's null fraction: it
+            # then expects 1% of decisions, not 40%, and looks each one up instead of merging
+            # with every decision (2.1 s against 0.2 s at 1,000,000 encounters).
+            .where(d.overrides_id.is_not(None))
         )
         if scope.programme is not None:
             stmt = stmt.where(pv.programme_id == programme_id(session, scope.programme))
@@ -109,18 +113,34 @@ def _source(session: Session, scope: Scope, kind: str) -> tuple[Any, Any]:
 
 
 def count_reasons(session: Session, scope: Scope, kind: str) -> list[ReasonCount]:
+    return count_all_reasons(session, scope, (kind,))[kind]
+
+
+def count_all_reasons(
+    session: Session, scope: Scope, kinds: Sequence[str] = KINDS
+) -> dict[str, list[ReasonCount]]:
+    """Every kind's reasons by period and group in one query: one pass over the journeys and people."""
     tune(session)
-    stmt, encounter_id = _source(session, scope, kind)
-    rows = frame_by_encounter(session, scope, stmt, encounter_id).subquery("b")
-    reason = func.coalesce(func.nullif(func.trim(rows.c.reason), ""), NO_REASON)
-    grouped = select(rows.c.ym, rows.c.grp, reason.label("reason"), func.count().label("n")).group_by(
-        rows.c.ym, rows.c.grp, reason
-    )
-    totals: dict[tuple[str, str, str], int] = defaultdict(int)
+    parts = []
+    for kind in kinds:
+        stmt, encounter_id = _source(session, scope, kind)
+        parts.append(stmt.add_columns(literal(kind).label("kind"), encounter_id.label("encounter_id")))
+    source = union_all(*parts).subquery("src")
+    framed = frame_by_encounter(
+        session, scope, select(source.c.kind, source.c.reason).select_from(source), source.c.encounter_id
+    ).subquery("b")
+    reason = func.coalesce(func.nullif(func.trim(framed.c.reason), ""), NO_REASON)
+    grouped = select(
+        framed.c.kind, framed.c.ym, framed.c.grp, reason.label("reason"), func.count().label("n")
+    ).group_by(framed.c.kind, framed.c.ym, framed.c.grp, reason)
+    totals: dict[tuple[str, str, str, str], int] = defaultdict(int)
     for row in session.execute(grouped):
         key = (month_period(int(row.ym), scope.period), label_group(scope.dimension, row.grp))
-        totals[(*key, str(row.reason))] += int(row.n)
-    return [ReasonCount(p, g, r, n) for (p, g, r), n in sorted(totals.items())]
+        totals[(str(row.kind), *key, str(row.reason))] += int(row.n)
+    found: dict[str, list[ReasonCount]] = {kind: [] for kind in kinds}
+    for (kind, period, group, why), n in sorted(totals.items()):
+        found[kind].append(ReasonCount(period, group, why, n))
+    return found
 
 
 def reason_rows(

@@ -27,7 +27,7 @@ from .. import audit
 from ..auth import requires
 from ..extensions import db
 from ..models import PopulationBaseline, Programme, User
-from ..monitoring.breakdowns import KINDS, ReasonCount, ReasonRow, count_reasons, reason_rows
+from ..monitoring.breakdowns import KINDS, ReasonCount, ReasonRow, count_all_reasons, reason_rows
 from ..monitoring.charts import Bar, LinePoint, bar_chart, line_chart
 from ..monitoring.export import write_csv
 from ..monitoring.points import ALL_GROUPS, BY_NAME, DIMENSIONS, PERIODS, POINTS
@@ -210,7 +210,7 @@ class MonitoringPage:
 
 
 def build_page(session: Session, filters: Filters, threshold: int) -> MonitoringPage:
-    """Everything the page (and so every export) shows, from one count query and three reason queries."""
+    """Everything the page (and so every export) shows, from one count query and one reason query."""
     scope = Scope(filters.dimension, filters.period, filters.programme, filters.date_from, filters.date_to)
     options = Options(filters.reference, filters.published, threshold)
     # Counted once, unsuppressed; the published tables are assembled from the same counts, so the
@@ -222,7 +222,8 @@ def build_page(session: Session, filters: Filters, threshold: int) -> Monitoring
     per_period = assemble(scope, counts, groups, options) if filters.published else raw
     whole_counts = _fold(counts, filters.range_label)
     whole = assemble(scope, whole_counts, groups, options) if groups else None
-    reasons = [_reasons(session, scope, kind, groups, filters, threshold) for kind in KINDS]
+    found = count_all_reasons(session, scope)
+    reasons = [_reasons(scope, kind, found[kind], groups, filters, threshold) for kind in KINDS]
     baseline = active_baseline(session)
     population, note = _population(session, baseline, filters.dimension, whole_counts, groups)
     return MonitoringPage(
@@ -258,9 +259,8 @@ def _fold(counts: Sequence[GroupCounts], label: str) -> list[GroupCounts]:
 
 
 def _reasons(
-    session: Session, scope: Scope, kind: str, groups: list[str], filters: Filters, threshold: int
+    scope: Scope, kind: str, found: list[ReasonCount], groups: list[str], filters: Filters, threshold: int
 ) -> ReasonTable:
-    found = count_reasons(session, scope, kind)
     folded: dict[tuple[str, str], int] = defaultdict(int)
     for c in found:
         folded[c.group, c.reason] += c.count
