@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, contains_eager
 
 from .. import audit
 from ..models import User, utcnow
@@ -21,6 +21,10 @@ from ..models.api import ApiToken
 from ..pathways.errors import OperationError
 
 PREFIX_LENGTH = 8
+# How often a token's use is written down. Writing it on every request made every request with one
+# token update the same row, whose lock is held until the request commits: a partner system's
+# concurrent requests then ran one at a time. The tokens page shows it to the minute.
+USE_RECORDED_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,25 @@ def verify(session: Session, secret: str) -> User | None:
         return None
     if not token.user.active:
         return None
-    token.last_used_at = now
+    _record_use(session, token, now)
     return token.user
+
+
+def _record_use(session: Session, token: ApiToken, now: datetime) -> None:
+    """Mark the token used, unless that was done less than ``USE_RECORDED_EVERY`` ago.
+
+    The condition is in the UPDATE, so only one of many concurrent requests writes (the rest
+    match no row and take no lock), and every request sends the same statements.
+    """
+    session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token.id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - USE_RECORDED_EVERY),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session="evaluate")
+    )
 
 
 def revoke(session: Session, token: ApiToken) -> None:
@@ -86,7 +107,9 @@ def for_organisation(session: Session, organisation_id: int) -> list[ApiToken]:
     return list(
         session.scalars(
             select(ApiToken)
-            .join(User, User.id == ApiToken.user_id)
+            .join(ApiToken.user)
+            # The list names each token's user: filled from the join, not one query per token.
+            .options(contains_eager(ApiToken.user))
             .where(User.organisation_id == organisation_id)
             .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
         )
