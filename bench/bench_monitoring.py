@@ -97,6 +97,7 @@ def _report_only(url: str, rounds: int) -> None:
         _run(engine, rounds)
     finally:
         engine.dispose()
+    _page(url, rounds)
     peak = _peak_rss_mb()
     verdict = "within" if peak <= MEMORY_TARGET_MB else "OVER"
     print(f"peak memory of the report process {peak:7.1f} MB ({verdict} the {MEMORY_TARGET_MB} MB target)")
@@ -144,6 +145,42 @@ def _run(engine: Engine, rounds: int) -> None:
             print(f"{'':<58} ratio to baseline {median / baseline:7.1f}")
             session.rollback()
         _against_handwritten(session, rounds)
+
+
+# The page a supervisor opens, as the browser asks for it: the report, the three reason tables,
+# the population comparison, the charts and the HTML.
+PAGES = (
+    ("monitoring page: all programmes, quarter, ethnicity_group", "/monitoring"),
+    ("monitoring page: one programme (divert)", "/monitoring?programme=divert"),
+    ("monitoring page: all programmes, month, age_band", "/monitoring?dimension=age_band&period=month"),
+)
+
+
+def _page(url: str, rounds: int) -> None:
+    """The whole monitoring page through the app, signed in as a supervisor, beside its home page."""
+    from bench.bench_pages import bench_user, busiest_force, signed_in_client
+    from divert import create_app
+
+    app = create_app({"DATABASE_URL": url}, env="development")
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            email = bench_user(session, "monitoring", "supervisor", busiest_force(session)).email
+            session.commit()
+    finally:
+        engine.dispose()
+    client = signed_in_client(app, email)
+
+    def get(path: str) -> None:
+        response = client.get(path)
+        if response.status_code != 200:
+            raise SystemExit(f"{path} answered {response.status_code}")
+
+    get(PAGES[0][1])  # warm: templates compiled, definitions loaded
+    home = _summary("baseline: the supervisor's home page", _time(partial(get, "/"), rounds))
+    for label, path in PAGES:
+        median = _summary(label, _time(partial(get, path), rounds))
+        print(f"{'':<58} ratio to home page {median / home:7.1f}")
 
 
 # One programme by quarter and five-group ethnicity, as a person would write it for this schema:

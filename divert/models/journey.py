@@ -13,12 +13,15 @@ the person (ethnicity, gender, date of birth) is read from people, so correcting
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
+    Executable,
     ForeignKey,
     Index,
     Integer,
@@ -26,6 +29,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -110,7 +114,7 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
 
-def _programme_rows(dialect: str, encounter_ids: Sequence[int] | None) -> Select[Any]:
+def _programme_rows(dialect: str, encounter_ids: BindParameter[Any] | None) -> Select[Any]:
     """Each encounter's journey per programme, worked out from its decisions and cases."""
     d = aliased(Decision, name="d")
     later = aliased(Decision, name="later")
@@ -157,7 +161,7 @@ def _programme_rows(dialect: str, encounter_ids: Sequence[int] | None) -> Select
     return stmt if encounter_ids is None else stmt.where(d.encounter_id.in_(encounter_ids))
 
 
-def _encounter_rows(encounter_ids: Sequence[int] | None) -> Select[Any]:
+def _encounter_rows(encounter_ids: BindParameter[Any] | None) -> Select[Any]:
     """All programmes together: an encounter reached a point if it reached it on any programme."""
     j = ProgrammeJourney
     grouped = (j.encounter_id, j.person_id, j.encounter_day, j.area, j.organisation_id)
@@ -177,50 +181,82 @@ _PROGRAMME_COLUMNS = (
 _ENCOUNTER_COLUMNS = ("encounter_id", "person_id", "encounter_day", "area", "organisation_id", *POINTS)
 
 
+_IDS: BindParameter[list[int]] = bindparam("encounter_ids", expanding=True)
+# Encounters whose rows are out of date: noted at each flush, written once per transaction.
+PENDING = "monitoring_journeys_pending"
+
+
+@functools.cache
+def _refresh_statements(dialect: str) -> tuple[Executable, ...]:
+    """The statements that rewrite some encounters' rows, built once: building them costs more
+    Python time (about 12 ms) than the database takes to run them for one encounter."""
+    statements: list[Executable] = []
+    if dialect == "postgresql":
+        # Two requests moving two cases of one encounter at once would each see only its own
+        # case; locking the encounter makes the second wait, then read the first's (READ
+        # COMMITTED takes a fresh snapshot per statement). SQLite writers are serialised already.
+        statements.append(
+            select(Encounter.id).where(Encounter.id.in_(_IDS)).order_by(Encounter.id).with_for_update()
+        )
+    statements += [
+        delete(EncounterJourney).where(EncounterJourney.encounter_id.in_(_IDS)),
+        delete(ProgrammeJourney).where(ProgrammeJourney.encounter_id.in_(_IDS)),
+        *_fill_statements(dialect, filtered=True),
+    ]
+    return tuple(statements)
+
+
+def _fill_statements(dialect: str, *, filtered: bool) -> tuple[Executable, Executable]:
+    ids = _IDS if filtered else None
+    return (
+        insert(ProgrammeJourney).from_select(_PROGRAMME_COLUMNS, _programme_rows(dialect, ids)),
+        insert(EncounterJourney).from_select(_ENCOUNTER_COLUMNS, _encounter_rows(ids)),
+    )
+
+
 def refresh(connection: Connection, encounter_ids: Iterable[int]) -> None:
     """Rewrite these encounters' journey rows from their decisions and cases."""
-    dialect = connection.dialect.name
     ordered = sorted(set(encounter_ids))
+    statements = _refresh_statements(connection.dialect.name)
     for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
-        if dialect == "postgresql":
-            # Two requests moving two cases of one encounter at once would each see only its own
-            # case; locking the encounter makes the second wait, then read the first's (READ
-            # COMMITTED takes a fresh snapshot per statement). SQLite writers are serialised already.
-            connection.execute(
-                select(Encounter.id).where(Encounter.id.in_(chunk)).order_by(Encounter.id).with_for_update()
-            )
-        connection.execute(delete(EncounterJourney).where(EncounterJourney.encounter_id.in_(chunk)))
-        connection.execute(delete(ProgrammeJourney).where(ProgrammeJourney.encounter_id.in_(chunk)))
-        _fill(connection, chunk)
+        chunk = {"encounter_ids": ordered[start : start + _CHUNK]}
+        for statement in statements:
+            connection.execute(statement, chunk)
 
 
 def rebuild_all(connection: Connection) -> None:
     """Rewrite every journey row (after loading data in bulk, or to check the maintained rows)."""
     connection.execute(delete(EncounterJourney))
     connection.execute(delete(ProgrammeJourney))
-    _fill(connection, None)
+    for statement in _fill_statements(connection.dialect.name, filtered=False):
+        connection.execute(statement)
 
 
-def _fill(connection: Connection, encounter_ids: Sequence[int] | None) -> None:
-    dialect = connection.dialect.name
-    connection.execute(
-        insert(ProgrammeJourney).from_select(_PROGRAMME_COLUMNS, _programme_rows(dialect, encounter_ids))
-    )
-    connection.execute(
-        insert(EncounterJourney).from_select(_ENCOUNTER_COLUMNS, _encounter_rows(encounter_ids))
-    )
+def sync(session: Session) -> None:
+    """Write the rows of every encounter changed in this transaction so far.
+
+    Runs before each commit; a report reading in the same transaction as changes calls it first.
+    """
+    session.flush()
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        refresh(session.connection(), pending)
 
 
 @event.listens_for(Session, "after_flush")
-def _follow_changes(session: Session, flush_context: UOWTransaction) -> None:
-    # Core statements on the flush's own connection: they see what was just written and do not
-    # re-enter the flush. Deleted encounters lose their rows by ON DELETE CASCADE.
-    touched: set[int] = set()
+def _note_changes(session: Session, flush_context: UOWTransaction) -> None:
+    # Only noted here: a request flushes three or four times, and each refresh is five statements.
+    # Deleted encounters lose their rows by ON DELETE CASCADE.
+    touched: set[int] = session.info.setdefault(PENDING, set())
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Decision | Referral):
             touched.add(obj.encounter_id)
         elif isinstance(obj, Encounter) and obj not in session.deleted:
             touched.add(obj.id)
-    if touched:
-        refresh(session.connection(), touched)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    # In the same transaction as the changes, so the rows can never disagree with what committed.
+    # (Ids noted before a rollback are harmless: rewriting an unchanged encounter changes nothing.)
+    sync(session)

@@ -168,6 +168,8 @@ def tune(session: Session) -> None:
     # of working memory makes the reasons query sort 250,000 rows on disk; 64 MB keeps its hashes
     # and sorts in memory, for one report at a time. LOCAL: only for the current transaction,
     # which for a report is read-only anyway.
+    # Changes made earlier in this transaction count too (the journey rows are written at commit).
+    journey.sync(session)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
         session.execute(text("SET LOCAL work_mem = '64MB'"))

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from divert.models import Decision, Organisation, Programme, ProgrammeVersion, Referral
+from divert.models.journey import sync
 from divert.pathways.programmes import sync_definitions
 from tests.factories import create_encounter, create_organisation, create_person
 
@@ -162,6 +163,9 @@ def load(session: Session) -> Organisation:
             _journey_rows(
                 session, encounter.id, who.id, _version(session, OTHER), journey, journey.other_programme
             )
+    # The monitoring rows are written at commit, and tests never commit: write them now, so that
+    # requests reading in their own sessions see them.
+    sync(session)
     return org
 
 

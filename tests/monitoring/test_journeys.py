@@ -33,6 +33,7 @@ def _snapshot(connection: Connection) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _encounter_row(session: Session, encounter_id: int) -> dict[str, int]:
+    journey.sync(session)
     row = session.get(EncounterJourney, encounter_id)
     assert row is not None
     session.refresh(row)
@@ -54,6 +55,7 @@ def test_a_case_moving_on_moves_its_journey(db_session: Session) -> None:
     transition(db_session, staff(db_session, "yot_caseworker"), case, "completed", "")
     row = _encounter_row(db_session, case.encounter_id)
     assert (row["engaged"], row["completed"], row["formal_outcome"]) == (1, 1, 0)
+    journey.sync(db_session)
     per_programme = db_session.get(ProgrammeJourney, (case.encounter_id, case.programme_id))
     assert per_programme is not None and per_programme.completed == 1
 
@@ -71,6 +73,7 @@ def test_an_override_and_a_merge_are_followed(db_session: Session) -> None:
 
     survivor = create_person(db_session, family_name="Survivor")
     merge_people(db_session, staff(db_session, "supervisor", force), survivor, case.person, "Same person")
+    journey.sync(db_session)
     row = db_session.get(EncounterJourney, case.encounter_id)
     assert row is not None
     db_session.refresh(row)
@@ -82,7 +85,7 @@ def test_kept_rows_match_a_rebuild(db_session: Session) -> None:
     force = police_force(db_session)
     officer = staff(db_session, "officer", force)
     refer(db_session, officer, open_case(db_session, "tvp-adult-drugs", officer))
-    db_session.flush()
+    journey.sync(db_session)
     connection = db_session.connection()
     kept = _snapshot(connection)
     assert kept["monitoring_encounters"], "the dataset should have left journey rows"

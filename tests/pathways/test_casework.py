@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from divert.clock import LONDON
 from divert.models import AuditEntry, CaseContact, EncounterJourney, NeedsAssessment, User
+from divert.models.journey import sync
 from divert.pathways.cases import offer, respond, transition
 from divert.pathways.casework import (
     complete,
@@ -267,6 +268,7 @@ def test_youth_yju_formal_outcome_records_which_from_version_2(
     assert (case.programme_version.version, case.state) == (2, "awaiting_yju")
     transition(db_session, yju, case, state, "Third possession in six months")
     assert (case.state, case.outcome_code) == (state, code)
+    sync(db_session)
     journey = db_session.get(EncounterJourney, case.encounter_id)
     assert journey is not None
     db_session.refresh(journey)
