@@ -157,7 +157,7 @@ PAGES = (
 
 
 def _page(url: str, rounds: int) -> None:
-    """The whole monitoring page through the app, signed in as a supervisor, beside its home page."""
+    """The whole monitoring page through the app, signed in as a supervisor, beside a static page."""
     from bench.bench_pages import bench_user, busiest_force, signed_in_client
     from divert import create_app
 
@@ -177,10 +177,10 @@ def _page(url: str, rounds: int) -> None:
             raise SystemExit(f"{path} answered {response.status_code}")
 
     get(PAGES[0][1])  # warm: templates compiled, definitions loaded
-    home = _summary("baseline: the supervisor's home page", _time(partial(get, "/"), rounds))
+    home = _summary("baseline: the method page (no query)", _time(partial(get, "/monitoring/method"), rounds))
     for label, path in PAGES:
         median = _summary(label, _time(partial(get, path), rounds))
-        print(f"{'':<58} ratio to home page {median / home:7.1f}")
+        print(f"{'':<58} ratio to method page {median / home:7.1f}")
 
 
 # One programme by quarter and five-group ethnicity, as a person would write it for this schema:

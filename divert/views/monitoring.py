@@ -222,7 +222,7 @@ def build_page(session: Session, filters: Filters, threshold: int) -> Monitoring
     per_period = assemble(scope, counts, groups, options) if filters.published else raw
     whole_counts = _fold(counts, filters.range_label)
     whole = assemble(scope, whole_counts, groups, options) if groups else None
-    found = count_all_reasons(session, scope)
+    found = count_all_reasons(session, scope, whole_range=filters.range_label)
     reasons = [_reasons(scope, kind, found[kind], groups, filters, threshold) for kind in KINDS]
     baseline = active_baseline(session)
     population, note = _population(session, baseline, filters.dimension, whole_counts, groups)
