@@ -184,6 +184,7 @@ _ENCOUNTER_COLUMNS = ("encounter_id", "person_id", "encounter_day", "area", "org
 _IDS: BindParameter[list[int]] = bindparam("encounter_ids", expanding=True)
 # Encounters whose rows are out of date: noted at each flush, written once per transaction.
 PENDING = "monitoring_journeys_pending"
+PENDING_NEW = "monitoring_journeys_pending_new"  # of those, encounters created in this transaction
 
 
 @functools.cache
@@ -214,10 +215,16 @@ def _fill_statements(dialect: str, *, filtered: bool) -> tuple[Executable, Execu
     )
 
 
-def refresh(connection: Connection, encounter_ids: Iterable[int]) -> None:
-    """Rewrite these encounters' journey rows from their decisions and cases."""
+def refresh(connection: Connection, encounter_ids: Iterable[int], *, new: bool = False) -> None:
+    """Rewrite these encounters' journey rows from their decisions and cases.
+
+    ``new``: encounters created in this transaction, so they have no rows yet and nobody else can
+    see them: their rows are only inserted, with no lock and nothing to delete.
+    """
     ordered = sorted(set(encounter_ids))
     statements = _refresh_statements(connection.dialect.name)
+    if new:
+        statements = statements[-2:]
     for start in range(0, len(ordered), _CHUNK):
         chunk = {"encounter_ids": ordered[start : start + _CHUNK]}
         for statement in statements:
@@ -238,9 +245,12 @@ def sync(session: Session) -> None:
     Runs before each commit; a report reading in the same transaction as changes calls it first.
     """
     session.flush()
-    pending = session.info.pop(PENDING, None)
-    if pending:
-        refresh(session.connection(), pending)
+    pending: set[int] = session.info.pop(PENDING, set())
+    created: set[int] = session.info.pop(PENDING_NEW, set())
+    if pending - created:
+        refresh(session.connection(), pending - created)
+    if created:
+        refresh(session.connection(), created, new=True)
 
 
 @event.listens_for(Session, "after_flush")
@@ -248,11 +258,14 @@ def _note_changes(session: Session, flush_context: UOWTransaction) -> None:
     # Only noted here: a request flushes three or four times, and each refresh is five statements.
     # Deleted encounters lose their rows by ON DELETE CASCADE.
     touched: set[int] = session.info.setdefault(PENDING, set())
+    created: set[int] = session.info.setdefault(PENDING_NEW, set())
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Decision | Referral):
             touched.add(obj.encounter_id)
         elif isinstance(obj, Encounter) and obj not in session.deleted:
             touched.add(obj.id)
+            if obj in session.new:
+                created.add(obj.id)
 
 
 @event.listens_for(Session, "before_commit")

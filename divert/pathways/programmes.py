@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from .. import audit
 from ..models import Programme, ProgrammeOperator, ProgrammeVersion
@@ -92,6 +92,9 @@ def compiled(version: ProgrammeVersion) -> ProgrammeDefinition:
 def version_in_force(session: Session, programme: Programme, on: date) -> ProgrammeVersion:
     version = session.scalar(
         select(ProgrammeVersion)
+        # The definition (kilobytes of JSON) is read only when this process has not compiled the
+        # version yet (``compiled``); every recording looks a version up for each programme.
+        .options(defer(ProgrammeVersion.definition))
         .where(ProgrammeVersion.programme_id == programme.id, ProgrammeVersion.effective_from <= on)
         .order_by(ProgrammeVersion.effective_from.desc(), ProgrammeVersion.version.desc())
         .limit(1)
