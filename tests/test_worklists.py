@@ -5,11 +5,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from divert.models import Programme, Referral, ReferralEvent
+from divert.importing import import_file
+from divert.models import Programme, ProgrammeOperator, Referral, ReferralEvent
 from divert.pathways.programmes import assign_operator, sync_definitions
+from divert.worklists import programmes_for
 
 from .client import parse
 from .factories import create_organisation, create_user
+from .importing.helpers import SAMPLE
 from .pathways.helpers import open_case, refer
 
 
@@ -97,3 +100,36 @@ def test_caseworkers_cannot_reallocate(client: Any, signed_in: Any, org: Any) ->
         "/worklist/reallocate", {"case": "1", "assignee": "1", "reason": "x"}, token_from="/worklist"
     )
     assert response.status_code == 403
+
+
+def test_the_programme_filter_offers_what_the_organisation_operates(db_session: Session, org: Any) -> None:
+    yot = create_organisation(db_session, kind="yot")
+    _cases(db_session, org, yot, 1)
+    adult = db_session.scalars(select(Programme).where(Programme.code == "tvp-adult-drugs")).one()
+    assign_operator(db_session, adult, yot.id, "receiving")  # no case of it yet
+    caseworker = create_user(db_session, "yot_caseworker", yot)
+    assert [code for code, _ in programmes_for(db_session, caseworker)] == [
+        "tvp-adult-drugs",
+        "tvp-youth-drugs",
+    ]
+    assert (
+        programmes_for(db_session, create_user(db_session, "supervisor", create_organisation(db_session)))
+        == []
+    )
+
+
+def test_the_programme_filter_offers_imported_cases_programmes(db_session: Session, org: Any) -> None:
+    """An import takes rows of any programme: its force is party to cases of programmes it does not run."""
+    sync_definitions(db_session)
+    admin = create_user(db_session, "admin", org)
+    result = import_file(
+        db_session, SAMPLE.read_bytes(), "sample.csv", organisation_id=org.id, actor_id=admin.id
+    )
+    assert result.cases and db_session.scalars(select(ProgrammeOperator)).all() == []
+    imported = set(
+        db_session.scalars(
+            select(Programme.code).join(Referral, Referral.programme_id == Programme.id).distinct()
+        )
+    )
+    supervisor = create_user(db_session, "supervisor", org)
+    assert {code for code, _ in programmes_for(db_session, supervisor)} == imported

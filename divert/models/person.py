@@ -26,6 +26,25 @@ class Person(IdMixin, TimestampMixin, VersionedMixin, Base):
         CheckConstraint(f"gender IN {GENDERS!r}", name="gender"),
         # Finding "the same name and date of birth" is one index lookup.
         Index("ix_people_identity", "family_name_key", "given_name_key", "date_of_birth"),
+        # Searching by the start of a name (LIKE 'smi%'), in name order (pathways/people.py). Under the
+        # database's collation (C.UTF-8) PostgreSQL can use a btree for a prefix only with
+        # text_pattern_ops, which also gives the byte order the search sorts by; with the id, the
+        # search reads nothing but the index. SQLite ignores the operator classes: plain indexes
+        # there, kept so that the models and the migrations agree on both databases.
+        Index(
+            "ix_people_family_name_pattern",
+            "family_name_key",
+            "given_name_key",
+            "id",
+            postgresql_ops={"family_name_key": "text_pattern_ops", "given_name_key": "text_pattern_ops"},
+        ),
+        Index(
+            "ix_people_given_name_pattern",
+            "given_name_key",
+            "family_name_key",
+            "id",
+            postgresql_ops={"given_name_key": "text_pattern_ops", "family_name_key": "text_pattern_ops"},
+        ),
     )
     # Field-level history is written for every change to these columns (see models/history.py).
     __history__ = True

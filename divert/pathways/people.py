@@ -1,14 +1,22 @@
-"""Changing a person's record: optimistic locking, field history, audit."""
+"""Finding a person, and changing their record: optimistic locking, field history, audit."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, select, union
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 
 from .. import audit
-from ..models import Person
+from ..models import Person, User
+from ..models.person import normalise_name
+from ..scoping import ways_to_see_person
 from .errors import StaleEdit
+
+SEARCH_LIMIT = 50
 
 EDITABLE = (
     "given_name",
@@ -39,3 +47,59 @@ def update_person(session: Session, person: Person, changes: dict[str, Any], see
         session.flush()
         audit.record(session, "update", "person", person.id, detail="changed " + ", ".join(changed))
     return changed
+
+
+class _ByteOrder(ColumnElement[str]):
+    """Sort a name key byte by byte, as the ``text_pattern_ops`` indexes hold it (models/person.py).
+
+    On PostgreSQL ``key USING ~<~``, so one index both finds a prefix and gives the order; SQLite's
+    default (BINARY) order is already byte order. Byte and code point order are the same for UTF-8,
+    and the same as the database's C.UTF-8 collation.
+    """
+
+    inherit_cache = True
+    _traverse_internals: _TraverseInternalsType = [("name", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
+
+    def __init__(self, name: ColumnElement[str] | QueryableAttribute[str]) -> None:
+        self.name = name.expression if isinstance(name, QueryableAttribute) else name
+        self.type = self.name.type
+
+
+@compiles(_ByteOrder)
+def _byte_order(element: _ByteOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.name, **kw)
+
+
+@compiles(_ByteOrder, "postgresql")
+def _byte_order_postgresql(element: _ByteOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{compiler.process(element.name, **kw)} USING ~<~"
+
+
+def search_people(session: Session, user: User, query: str, limit: int = SEARCH_LIMIT) -> list[Person]:
+    """People ``user`` may see whose PNC ID is ``query``, or whose family or given name starts with it.
+
+    The first ``limit`` by family name, then given name. An OR of the three matches and the two
+    ways of being seen can use no index, so PostgreSQL would check every person the organisation
+    may see. Instead each match (an index range: ``LIKE 'x%'`` can use a btree under the database's
+    C.UTF-8 collation only with ``text_pattern_ops``) with each way of being seen (a single EXISTS,
+    which PostgreSQL plans as a semi-join for this organisation: a probe per person read, or from
+    the organisation's rows when it has few) gives its first ``limit``, read in order from the
+    index until it has enough; one statement combines the six.
+    """
+    key = normalise_name(query)
+    # Normalised keys hold letters, digits and spaces only, so the pattern needs no escaping.
+    matches = (
+        Person.pnc_id == query.upper(),
+        Person.family_name_key.like(f"{key}%"),
+        Person.given_name_key.like(f"{key}%"),
+    )
+    order = (_ByteOrder(Person.family_name_key), _ByteOrder(Person.given_name_key), Person.id)
+    # Each part is a subquery because SQLite allows no ORDER BY or LIMIT on a UNION's members.
+    found = union(
+        *(
+            select(select(Person.id).where(match, seen).order_by(*order).limit(limit).subquery().c.id)
+            for match in matches
+            for seen in ways_to_see_person(user)
+        )
+    )
+    return list(session.scalars(select(Person).where(Person.id.in_(found)).order_by(*order).limit(limit)))

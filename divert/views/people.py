@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
@@ -13,9 +13,8 @@ from ..auth import CASEWORKING, requires
 from ..extensions import db
 from ..forms.person import PersonForm
 from ..models import ChangeRecord, Encounter, EthnicityCode, Person, Referral, User
-from ..models.person import normalise_name
 from ..pathways.errors import StaleEdit
-from ..pathways.people import EDITABLE, update_person
+from ..pathways.people import EDITABLE, search_people, update_person
 from ..scoping import visible_people, visible_referrals
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -37,21 +36,7 @@ def search() -> str:
     query = (request.args.get("q") or "").strip()
     people: list[Person] = []
     if query:
-        key = normalise_name(query)
-        people = list(
-            db.session.scalars(
-                visible_people(current_user)
-                .where(
-                    or_(
-                        Person.pnc_id == query.upper(),
-                        Person.family_name_key.startswith(key),
-                        Person.given_name_key.startswith(key),
-                    )
-                )
-                .order_by(Person.family_name_key, Person.given_name_key)
-                .limit(50)
-            )
-        )
+        people = search_people(db.session, current_user, query)
         audit.record(db.session, "search", "person", None, detail=f"{len(people)} results")
     return render_template("people/search.html", query=query, people=people)
 
