@@ -40,7 +40,7 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, UOWTransaction, aliased, mapped_column
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, UOWTransaction, aliased, mapped_column
 
 from ..monitoring.points import FORMAL_OUTCOME_CODES, POINT_NAMES
 from .base import Base
@@ -273,3 +273,13 @@ def _write_before_commit(session: Session) -> None:
     # In the same transaction as the changes, so the rows can never disagree with what committed.
     # (Ids noted before a rollback are harmless: rewriting an unchanged encounter changes nothing.)
     sync(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    # The whole transaction is gone, so are its changes; an id it used may be handed out again
+    # (SQLite reuses a rolled-back rowid), and must not then be taken for one with no rows yet.
+    # A savepoint's rollback leaves the outer transaction's changes pending.
+    if previous_transaction.parent is None:
+        session.info.pop(PENDING, None)
+        session.info.pop(PENDING_NEW, None)

@@ -107,3 +107,18 @@ def test_the_migration_fills_the_rows_for_existing_data(tmp_path: Path) -> None:
         migrate.upgrade(engine)
         with engine.connect() as connection:
             assert _snapshot(connection) == kept
+
+
+def test_a_rolled_back_transaction_leaves_nothing_pending(db_session: Session) -> None:
+    force = police_force(db_session)
+    officer = staff(db_session, "officer", force)
+    first = open_case(db_session, "tvp-adult-drugs", officer)
+    assert first.encounter_id in db_session.info[journey.PENDING_NEW], "noted at the flush"
+    nested = db_session.begin_nested()
+    open_case(db_session, "tvp-adult-drugs", officer)
+    nested.rollback()
+    # A savepoint's rollback keeps the outer transaction's changes pending...
+    assert first.encounter_id in db_session.info[journey.PENDING]
+    db_session.rollback()
+    # ...the whole transaction's rollback forgets them.
+    assert journey.PENDING not in db_session.info and journey.PENDING_NEW not in db_session.info
