@@ -16,29 +16,23 @@ def visible_referrals(user: User) -> Select[tuple[Referral]]:
     return select(Referral).where(Referral.id.in_(party))
 
 
-def ways_to_see_person(user: User, person_id: Any = Person.id) -> tuple[Any, Any]:
-    """The two conditions, either of which lets ``user`` see the person ``person_id`` (by default
-    ``Person.id``): their organisation recorded an encounter with them, or is party to one of their
-    cases. Each is a correlated EXISTS: checking one person is an index probe."""
+def ways_to_see_person(user: User) -> tuple[Any, Any]:
+    """The two conditions, either of which lets ``user`` see a person: their organisation recorded
+    an encounter with them, or is party to one of their cases. Each is a correlated EXISTS:
+    checking one person is an index probe."""
     recorded_here = exists().where(
-        Encounter.person_id == person_id, Encounter.organisation_id == user.organisation_id
+        Encounter.person_id == Person.id, Encounter.organisation_id == user.organisation_id
     )
     party_to = exists().where(
-        Referral.person_id == person_id,
+        Referral.person_id == Person.id,
         ReferralParty.referral_id == Referral.id,
         ReferralParty.organisation_id == user.organisation_id,
     )
     return recorded_here, party_to
 
 
-def person_is_visible(user: User, person_id: Any = Person.id) -> Any:
-    """Whether ``user`` may see the person ``person_id``: an OR of the two EXISTS, two index probes.
-
-    Not "id IN (either list)": PostgreSQL cannot make that a semi-join, and so reads every
-    encounter the organisation recorded (400,000 for a large force) to check a single person.
-    """
-    return or_(*ways_to_see_person(user, person_id))
-
-
 def visible_people(user: User) -> Select[tuple[Person]]:
-    return select(Person).where(person_is_visible(user))
+    # An OR of the two EXISTS, two index probes per person. Not "id IN (either list)": PostgreSQL
+    # cannot make that a semi-join, and so read every encounter the organisation recorded (400,000
+    # for a large force) to check a single person.
+    return select(Person).where(or_(*ways_to_see_person(user)))

@@ -119,10 +119,8 @@ def _rows(model: Any, *where: Any) -> list[dict[str, Any]]:
 def _by_referral(model: Any, referral_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Every case's records of one kind, from one query for all the cases rather than one per case."""
     grouped: dict[int, list[dict[str, Any]]] = {referral_id: [] for referral_id in referral_ids}
-    for record in db.session.scalars(
-        select(model).where(model.referral_id.in_(referral_ids)).order_by(model.id)
-    ):
-        grouped[record.referral_id].append(row(record))
+    for record in _rows(model, model.referral_id.in_(referral_ids)):
+        grouped[record["referral_id"]].append(record)
     return grouped
 
 

@@ -64,8 +64,9 @@ class Writer:
             encounter_ids = self._insert(Encounter, [self._encounter(d) for d in chunk])
             decision_ids = self._decisions(chunk, encounter_ids)
             self._cases(chunk, encounter_ids, decision_ids)
-            # Core inserts pass the session hook by, so the monitoring rows are written here.
-            journey.refresh(self.session.connection(), encounter_ids)
+            # Core inserts pass the session hook by, so the monitoring rows are written here; the
+            # encounters are all new, so their rows are only inserted.
+            journey.refresh(self.session.connection(), encounter_ids, new=True)
             progress(len(chunk))
         if rows and self.session.get_bind().dialect.name == "postgresql":
             # After a bulk load the planner still thinks these tables are as small as before, and

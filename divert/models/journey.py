@@ -5,8 +5,8 @@ every encounter (an anti-join for overrides, a join to cases, then a GROUP BY pe
 at 1,000,000 encounters. These rows hold the answer instead, one per encounter and programme and
 one per encounter for all programmes together, so a report reads one narrow row per encounter.
 
-They are derived data, never edited by hand: ``monitoring/journeys.py`` rewrites an encounter's rows
-whenever its encounter, decisions or cases change (a session hook), and can rebuild them all. The
+They are derived data, never edited by hand: the hooks below rewrite an encounter's rows, once per
+transaction, whenever its encounter, decisions or cases change, and ``rebuild_all`` rewrites them all. The
 encounter's day, area and person are copied here so a report joins only to people; anything about
 the person (ethnicity, gender, date of birth) is read from people, so correcting it needs nothing.
 """
@@ -188,23 +188,22 @@ PENDING_NEW = "monitoring_journeys_pending_new"  # of those, encounters created 
 
 
 @functools.cache
-def _refresh_statements(dialect: str) -> tuple[Executable, ...]:
-    """The statements that rewrite some encounters' rows, built once: building them costs more
-    Python time (about 12 ms) than the database takes to run them for one encounter."""
-    statements: list[Executable] = []
+def _refresh_statements(dialect: str) -> tuple[tuple[Executable, ...], tuple[Executable, ...]]:
+    """The statements that clear some encounters' rows, and those that write them, built once:
+    building them costs more Python time (about 12 ms) than running them for one encounter."""
+    clear: list[Executable] = []
     if dialect == "postgresql":
         # Two requests moving two cases of one encounter at once would each see only its own
         # case; locking the encounter makes the second wait, then read the first's (READ
         # COMMITTED takes a fresh snapshot per statement). SQLite writers are serialised already.
-        statements.append(
+        clear.append(
             select(Encounter.id).where(Encounter.id.in_(_IDS)).order_by(Encounter.id).with_for_update()
         )
-    statements += [
+    clear += [
         delete(EncounterJourney).where(EncounterJourney.encounter_id.in_(_IDS)),
         delete(ProgrammeJourney).where(ProgrammeJourney.encounter_id.in_(_IDS)),
-        *_fill_statements(dialect, filtered=True),
     ]
-    return tuple(statements)
+    return tuple(clear), _fill_statements(dialect, filtered=True)
 
 
 def _fill_statements(dialect: str, *, filtered: bool) -> tuple[Executable, Executable]:
@@ -222,9 +221,8 @@ def refresh(connection: Connection, encounter_ids: Iterable[int], *, new: bool =
     see them: their rows are only inserted, with no lock and nothing to delete.
     """
     ordered = sorted(set(encounter_ids))
-    statements = _refresh_statements(connection.dialect.name)
-    if new:
-        statements = statements[-2:]
+    clear, fill = _refresh_statements(connection.dialect.name)
+    statements = fill if new else (*clear, *fill)
     for start in range(0, len(ordered), _CHUNK):
         chunk = {"encounter_ids": ordered[start : start + _CHUNK]}
         for statement in statements:

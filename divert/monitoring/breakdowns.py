@@ -134,10 +134,11 @@ def count_all_reasons(
         session, scope, select(source.c.kind, source.c.reason).select_from(source), source.c.encounter_id
     ).subquery("b")
     reason = func.coalesce(func.nullif(func.trim(framed.c.reason), ""), NO_REASON)
-    keys: list[Any] = [framed.c.kind, framed.c.grp, reason]
-    if whole_range is None:
-        keys.append(framed.c.ym)
-    grouped = select(*keys[:2], reason.label("reason"), *keys[3:], func.count().label("n")).group_by(*keys)
+    # Over the whole range, or per month as well.
+    months = [framed.c.ym] if whole_range is None else []
+    grouped = select(
+        framed.c.kind, framed.c.grp, reason.label("reason"), *months, func.count().label("n")
+    ).group_by(framed.c.kind, framed.c.grp, reason, *months)
     totals: dict[tuple[str, str, str, str], int] = defaultdict(int)
     for row in session.execute(grouped):
         period = whole_range if whole_range is not None else month_period(int(row.ym), scope.period)

@@ -27,7 +27,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
-    case,
     func,
     select,
     text,
@@ -87,10 +86,6 @@ def programme_id(session: Session, code: str) -> int:
     return found
 
 
-def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return case((condition, 1), else_=0)
-
-
 def _age_years(encounter_day: ColumnElement[int], date_of_birth: Any) -> ColumnElement[int]:
     """Whole years from birth to the encounter (NULL without a date of birth), grouped in the database.
 
@@ -132,6 +127,19 @@ def _grouped(scope: Scope, stmt: Select[Any], p: Any, day: Any, area: Any) -> tu
     return stmt, func.coalesce(area, NOT_KNOWN)
 
 
+def _in_scope(scope: Scope, stmt: Select[Any], j: Any) -> tuple[Select[Any], Any, Any]:
+    """Join ``stmt`` (which reads the journey rows ``j``) to people, keep the report's date range,
+    and return it with the YYYYMM month and the group to count by."""
+    p = aliased(Person, name="p")
+    stmt = stmt.join(p, p.id == j.c.person_id)
+    stmt, group = _grouped(scope, stmt, p, j.c.encounter_day, j.c.area)
+    if scope.date_from is not None:
+        stmt = stmt.where(j.c.encounter_day >= _day_number(scope.date_from))
+    if scope.date_to is not None:
+        stmt = stmt.where(j.c.encounter_day <= _day_number(scope.date_to))
+    return stmt, j.c.encounter_day // 100, group
+
+
 def frame_by_encounter(session: Session, scope: Scope, stmt: Select[Any], encounter_id: Any) -> Select[Any]:
     """Add the encounter's month (``ym``, YYYYMM) and group to ``stmt``, joined on ``encounter_id``.
 
@@ -140,14 +148,8 @@ def frame_by_encounter(session: Session, scope: Scope, stmt: Select[Any], encoun
     reads a tenth as much. Every encounter with a decision (so every case) has a journey row.
     """
     j = EncounterJourney.__table__
-    p = aliased(Person, name="p")
-    stmt = stmt.join(j, j.c.encounter_id == encounter_id).join(p, p.id == j.c.person_id)
-    stmt, group = _grouped(scope, stmt, p, j.c.encounter_day, j.c.area)
-    if scope.date_from is not None:
-        stmt = stmt.where(j.c.encounter_day >= _day_number(scope.date_from))
-    if scope.date_to is not None:
-        stmt = stmt.where(j.c.encounter_day <= _day_number(scope.date_to))
-    return stmt.add_columns((j.c.encounter_day // 100).label("ym"), group.label("grp"))
+    stmt, month, group = _in_scope(scope, stmt.join(j, j.c.encounter_id == encounter_id), j)
+    return stmt.add_columns(month.label("ym"), group.label("grp"))
 
 
 def _journey_table(session: Session, scope: Scope) -> tuple[Any, list[ColumnElement[bool]]]:
@@ -163,13 +165,14 @@ def _day_number(day: date) -> int:
 
 
 def tune(session: Session) -> None:
+    """Ready the session for a report query."""
+    # Changes made earlier in this transaction count too (the journey rows are written at commit).
+    journey.sync(session)
     # PostgreSQL's JIT compiler spends about 0.7 s compiling these one-off aggregate queries, more
     # than it saves (measured at 1,000,000 encounters, bench/bench_monitoring.py). The default 4 MB
     # of working memory makes the reasons query sort 250,000 rows on disk; 64 MB keeps its hashes
     # and sorts in memory, for one report at a time. LOCAL: only for the current transaction,
     # which for a report is read-only anyway.
-    # Changes made earlier in this transaction count too (the journey rows are written at commit).
-    journey.sync(session)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
         session.execute(text("SET LOCAL work_mem = '64MB'"))
@@ -183,25 +186,14 @@ def count_points(session: Session, scope: Scope) -> list[GroupCounts]:
     """
     tune(session)
     j, where = _journey_table(session, scope)
-    p = aliased(Person, name="p")
-    stmt = select().select_from(j).join(p, p.id == j.c.person_id)
-    stmt, group = _grouped(scope, stmt, p, j.c.encounter_day, j.c.area)
-    if scope.date_from is not None:
-        where.append(j.c.encounter_day >= _day_number(scope.date_from))
-    if scope.date_to is not None:
-        where.append(j.c.encounter_day <= _day_number(scope.date_to))
+    stmt, month, group = _in_scope(scope, select().select_from(j).where(*where), j)
     # Grouped by the YYYYMM month; _fold adds months up to quarters or years.
-    month = (j.c.encounter_day // 100).label("ym")
-    stmt = (
-        stmt.add_columns(
-            month,
-            group.label("grp"),
-            func.count().label("encountered"),
-            *(func.sum(j.c[n]).label(n) for n in JOURNEY_POINTS),
-        )
-        .where(*where)
-        .group_by(month, group)
-    )
+    stmt = stmt.add_columns(
+        month.label("ym"),
+        group.label("grp"),
+        func.count().label("encountered"),
+        *(func.sum(j.c[n]).label(n) for n in JOURNEY_POINTS),
+    ).group_by(month, group)
     return _fold(session.execute(stmt).all(), scope, ("encountered", *JOURNEY_POINTS))
 
 
