@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app divert
-STATIC := divert/static
+STATIC := divert/web/static
 GOVUK := node_modules/govuk-frontend/dist/govuk
 MOJ := node_modules/@ministryofjustice/frontend/moj
 

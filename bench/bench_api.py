@@ -69,10 +69,10 @@ from bench.bench_pages import (  # noqa: E402
     summarise,
 )
 from divert.api import tokens  # noqa: E402
-from divert.db import make_engine  # noqa: E402
-from divert.demo import load_settings  # noqa: E402
-from divert.forms.encounter import DRUG_OFFENCES, FACTS, VULNERABILITIES  # noqa: E402
+from divert.app.db import make_engine  # noqa: E402
 from divert.models import EthnicityCode, OffenceCategory  # noqa: E402
+from divert.seeding.demo import load_settings  # noqa: E402
+from divert.web.forms.encounter import DRUG_OFFENCES, FACTS, VULNERABILITIES  # noqa: E402
 
 HOST = "127.0.0.1"  # loopback only: nothing here ever leaves the machine
 SHOWN_ERRORS = 5

@@ -34,15 +34,15 @@ from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from divert import migrate  # noqa: E402
-from divert.clock import LONDON  # noqa: E402
-from divert.db import make_engine  # noqa: E402
-from divert.importing import COLUMNS, import_file, read_file  # noqa: E402
-from divert.importing.reference import load_reference  # noqa: E402
-from divert.importing.validate import check_rows  # noqa: E402
+from divert.app import migrate  # noqa: E402
+from divert.app.clock import LONDON  # noqa: E402
+from divert.app.db import make_engine  # noqa: E402
 from divert.models import Encounter, Organisation, Referral  # noqa: E402
+from divert.pathways.importing import COLUMNS, import_file, read_file  # noqa: E402
+from divert.pathways.importing.reference import load_reference  # noqa: E402
+from divert.pathways.importing.validate import check_rows  # noqa: E402
 from divert.pathways.programmes import sync_definitions  # noqa: E402
-from divert.seeding import load_reference_data  # noqa: E402
+from divert.seeding.reference import load_reference_data  # noqa: E402
 
 SERVER = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 CODES = ["W1"] * 60 + ["W2", "W9"] * 5 + ["A1", "A2", "B1", "B2", "M1", "M9", "O9"] * 4 + ["NS"] * 2

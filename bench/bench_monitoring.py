@@ -36,7 +36,7 @@ from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.scratch import scratch_database  # noqa: E402
-from divert.db import make_engine  # noqa: E402
+from divert.app.db import make_engine  # noqa: E402
 from divert.monitoring.points import POINT_NAMES  # noqa: E402
 from divert.monitoring.query import Scope, count_points  # noqa: E402
 from divert.monitoring.report import Options, build_report  # noqa: E402

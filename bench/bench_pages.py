@@ -49,12 +49,12 @@ from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import Engine, event, func, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-import divert.worklists  # noqa: E402
+import divert.queries.worklists  # noqa: E402
 from bench.generate import generate  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 from divert import create_app  # noqa: E402
-from divert.db import make_engine  # noqa: E402
-from divert.extensions import db  # noqa: E402
+from divert.app.db import make_engine  # noqa: E402
+from divert.app.extensions import db  # noqa: E402
 from divert.models import Encounter, Organisation, User  # noqa: E402
 from divert.pathways.users import create_user  # noqa: E402
 
@@ -419,9 +419,9 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = arguments(argv)
-    shipped = divert.worklists.PAGE_SIZE
+    shipped = divert.queries.worklists.PAGE_SIZE
     # Read by ``worklist()`` at call time, so this sets the page size for this process only.
-    divert.worklists.PAGE_SIZE = args.page_size
+    divert.queries.worklists.PAGE_SIZE = args.page_size
     with bench_database(args) as url:
         setup = prepare(url, args)
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32)}, env="development")

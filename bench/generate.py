@@ -63,8 +63,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.scratch import scratch_database  # noqa: E402
-from divert.db import make_engine  # noqa: E402
-from divert.demo import ODE_FOR_GROUP, VULNERABILITIES, load_settings  # noqa: E402
+from divert.app.db import make_engine  # noqa: E402
 from divert.models import Organisation, Programme, ProgrammeVersion, journey  # noqa: E402
 from divert.models.person import normalise_name  # noqa: E402
 from divert.pathways.cases import milestone_for, reference_for  # noqa: E402
@@ -84,7 +83,8 @@ from divert.rules import (  # noqa: E402
     decide,
     load_directory,
 )
-from divert.seeding import SEEDS, load_reference_data  # noqa: E402
+from divert.seeding.demo import ODE_FOR_GROUP, VULNERABILITIES, load_settings  # noqa: E402
+from divert.seeding.reference import SEEDS, load_reference_data  # noqa: E402
 
 T = TypeVar("T")
 

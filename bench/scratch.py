@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from divert import migrate
-from divert.db import make_engine
+from divert.app import migrate
+from divert.app.db import make_engine
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

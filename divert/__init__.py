@@ -10,12 +10,11 @@ from flask_login import current_user
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 import config as settings
-
-from .extensions import csrf, db, limiter, login_manager
+from divert.app.extensions import csrf, db, limiter, login_manager
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, env: str | None = None) -> Flask:
-    app = Flask(__name__, static_folder="static", static_url_path="/assets")
+    app = Flask(__name__, static_folder="web/static", static_url_path="/assets")
     app.config.update(settings.load(env))
     if overrides:
         app.config.update(overrides)
@@ -28,8 +27,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: str | None = Non
 
 
 def register_extensions(app: Flask) -> None:
-    from .db import register_transaction
-    from .security import register_security
+    from divert.app.db import register_transaction
+    from divert.app.security import register_security
 
     db.init_app(app)
     register_transaction(app, db)
@@ -42,7 +41,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     register_security(app)
 
-    from .auth.session import register_session_handling
+    from divert.auth.session import register_session_handling
 
     register_session_handling(app)
 
@@ -50,11 +49,11 @@ def register_extensions(app: Flask) -> None:
 def register_templates(app: Flask) -> None:
     from govuk_frontend_wtf.main import WTFormsHelpers
 
-    from .views.filters import register_filters
+    from divert.web.filters import register_filters
 
     app.jinja_loader = ChoiceLoader(
         [
-            PackageLoader("divert"),
+            PackageLoader("divert", "web/templates"),
             PrefixLoader(
                 {
                     "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
@@ -69,21 +68,21 @@ def register_templates(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .api import bp as api_bp
-    from .api.admin import bp as api_tokens_bp
-    from .auth.views import bp as auth_bp
-    from .views.admin import bp as admin_bp
-    from .views.cases import bp as cases_bp
-    from .views.casework import bp as casework_bp
-    from .views.decisions import bp as decisions_bp
-    from .views.encounters import bp as encounters_bp
-    from .views.errors import register_error_handlers
-    from .views.imports import bp as imports_bp
-    from .views.main import bp as main_bp
-    from .views.merges import bp as merges_bp
-    from .views.monitoring import bp as monitoring_bp
-    from .views.people import bp as people_bp
-    from .views.worklists import bp as worklists_bp
+    from divert.api import bp as api_bp
+    from divert.api.admin import bp as api_tokens_bp
+    from divert.auth.views import bp as auth_bp
+    from divert.web.views.admin import bp as admin_bp
+    from divert.web.views.cases import bp as cases_bp
+    from divert.web.views.casework import bp as casework_bp
+    from divert.web.views.decisions import bp as decisions_bp
+    from divert.web.views.encounters import bp as encounters_bp
+    from divert.web.views.errors import register_error_handlers
+    from divert.web.views.imports import bp as imports_bp
+    from divert.web.views.main import bp as main_bp
+    from divert.web.views.merges import bp as merges_bp
+    from divert.web.views.monitoring import bp as monitoring_bp
+    from divert.web.views.people import bp as people_bp
+    from divert.web.views.worklists import bp as worklists_bp
 
     blueprints = (
         auth_bp,
@@ -107,7 +106,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)
     register_error_handlers(app)
     # Flask's own static route: the GOV.UK assets are public by nature.
-    from .auth.access import public
+    from divert.auth.access import public
 
     app.view_functions["static"] = public(app.view_functions["static"])
 
@@ -121,6 +120,6 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from .cli import register_commands
+    from divert.cli import register_commands
 
     register_commands(app)

@@ -12,9 +12,10 @@ from hypothesis import settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from divert import create_app, migrate
-from divert.extensions import db
-from divert.seeding import load_reference_data
+from divert import create_app
+from divert.app import migrate
+from divert.app.extensions import db
+from divert.seeding.reference import load_reference_data
 
 from .client import PageClient
 from .database import scratch_database

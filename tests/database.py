@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from divert.db import make_engine
+from divert.app.db import make_engine
 
 
 def server_url() -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-from divert.extensions import db
+from divert.app.extensions import db
 
 # Statements that manage the transaction or tune the next query rather than read or write rows:
 # savepoints (the tests' rollback isolation), SQLite's BEGIN, and PostgreSQL's SET LOCAL before a

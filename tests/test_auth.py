@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from divert.extensions import limiter
+from divert.app.extensions import limiter
 from divert.models import AuditEntry, utcnow
 
 from .client import parse

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bench.generate import COLUMNS, Disparities, Generator, generate, generator_settings, offline_catalogue
 from bench.scratch import scratch_database
-from divert.db import make_engine
+from divert.app.db import make_engine
 from divert.models import Decision, Referral
 from divert.pathways.cases import replay
 from divert.pathways.facts import facts_from_dict, facts_to_dict

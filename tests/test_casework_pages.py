@@ -297,11 +297,11 @@ def test_only_the_escalation_deciders_are_offered_the_decision(
 
 
 def test_due_dates_and_condition_progress(client: Any, signed_in: Any, org: Any, db_session: Session) -> None:
-    from divert.clock import LONDON
+    from divert.app.clock import LONDON
     from divert.pathways.casework import record_needs_assessment
     from divert.pathways.contracts import draw_up_contract
     from divert.rules import add_working_days
-    from divert.seeding import bank_holidays
+    from divert.seeding.reference import bank_holidays
 
     navigators = _receiving(db_session, "checkpoint", "navigator", kind="provider")
     officer = staff(db_session, "officer", org)

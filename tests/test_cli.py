@@ -7,8 +7,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from divert.auth.passwords import verify_password
-from divert.demo import demo_password
 from divert.models import Encounter, EncounterJourney, EthnicityCode, OutcomeCode, Person, User
+from divert.seeding.demo import demo_password
 
 
 def _count(session: Session, model: Any) -> int:
@@ -79,7 +79,7 @@ def test_create_user(app: Flask, db_session: Session) -> None:
 def test_bank_holidays_are_loaded_for_working_days() -> None:
     from datetime import date
 
-    from divert.seeding import bank_holidays
+    from divert.seeding.reference import bank_holidays
 
     holidays = bank_holidays()
     assert date(2026, 12, 28) in holidays and date(2026, 12, 26) not in holidays

@@ -12,8 +12,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from divert.importing import ImportFailed, ImportResult, import_file
 from divert.models import AuditEntry, Decision, Encounter, Person, Referral, ReferralEvent
+from divert.pathways.importing import ImportFailed, ImportResult, import_file
 from divert.pathways.programmes import sync_definitions
 
 from .client import parse

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
-from divert import migrate
+from divert.app import migrate
 from divert.models import Base
 
 from .database import scratch_database

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from divert.extensions import db
+from divert.app.extensions import db
 from divert.models import AuditEntry, ChangeRecord, Person, ReferralEvent
 from divert.models.guards import AppendOnlyViolation
 from divert.models.person import normalise_name

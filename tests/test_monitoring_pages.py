@@ -13,14 +13,14 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from divert import migrate
-from divert.extensions import db
+from divert.app import migrate
+from divert.app.extensions import db
 from divert.models import AuditEntry, PopulationBaseline, PopulationBaselineRow
 from divert.monitoring.export import write_csv
 from divert.monitoring.query import Scope
 from divert.monitoring.report import Options, build_report
 from divert.pathways.programmes import sync_definitions
-from divert.seeding import load_reference_data
+from divert.seeding.reference import load_reference_data
 
 from .client import parse
 from .database import scratch_database

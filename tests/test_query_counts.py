@@ -42,7 +42,7 @@ from divert.models import (
 from divert.pathways.cases import record_encounter
 from divert.pathways.casework import add_event
 from divert.pathways.programmes import assign_operator, compiled, sync_definitions
-from divert.worklists import PAGE_SIZE
+from divert.queries.worklists import PAGE_SIZE
 
 from .client import PageClient
 from .factories import PASSWORD, create_encounter, create_organisation, create_person, create_user

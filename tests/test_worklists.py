@@ -5,10 +5,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from divert.importing import import_file
 from divert.models import Programme, ProgrammeOperator, Referral, ReferralEvent
+from divert.pathways.importing import import_file
 from divert.pathways.programmes import assign_operator, sync_definitions
-from divert.worklists import programmes_for
+from divert.queries.worklists import programmes_for
 
 from .client import parse
 from .factories import create_organisation, create_user

@@ -10,7 +10,7 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import auth, encounters, openapi, people, referrals  # noqa: E402  # modules register routes on bp
+from divert.api import auth, encounters, openapi, people, referrals  # noqa: E402  # modules register routes on bp
 
 auth.register_bearer_only(bp)
 

@@ -11,13 +11,12 @@ from werkzeug.wrappers import Response
 from wtforms import IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from .. import audit
-from ..auth import requires
-from ..extensions import db
-from ..models import User
-from ..models.api import ApiToken
-from ..pathways.errors import OperationError
-from . import tokens
+from divert.api import tokens
+from divert.app.extensions import db
+from divert.auth import requires
+from divert.models import User, audit
+from divert.models.api import ApiToken
+from divert.pathways.errors import OperationError
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/admin/tokens")
 

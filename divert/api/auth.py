@@ -11,9 +11,9 @@ from __future__ import annotations
 from flask import Blueprint, Request, g, jsonify, request, session
 from werkzeug.wrappers import Response
 
-from ..extensions import db, login_manager
-from ..models import User
-from . import tokens
+from divert.api import tokens
+from divert.app.extensions import db, login_manager
+from divert.models import User
 
 API_PREFIX = "/api/"
 

@@ -8,17 +8,9 @@ from typing import Any
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth import SIGNED_IN
-from ..clock import LONDON
-from ..extensions import db
-from ..forms.encounter import DRUG_OFFENCES
-from ..models import Decision, EthnicityCode, OffenceCategory, Programme
-from ..pathways.cases import Outcome
-from ..pathways.encounters import record_from_form
-from ..pathways.programmes import programmes_run_by
-from . import bp
-from .errors import FieldProblem, Invalid
-from .schemas import (
+from divert.api import bp
+from divert.api.errors import FieldProblem, Invalid
+from divert.api.schemas import (
     DecisionOut,
     EncounterIn,
     PersonIn,
@@ -27,7 +19,15 @@ from .schemas import (
     RecordedEncounter,
     RecordEncounter,
 )
-from .spec import operation
+from divert.api.spec import operation
+from divert.app.clock import LONDON
+from divert.app.extensions import db
+from divert.auth import SIGNED_IN
+from divert.models import Decision, EthnicityCode, OffenceCategory, Programme
+from divert.pathways.cases import Outcome
+from divert.pathways.encounters import record_from_form
+from divert.pathways.programmes import programmes_run_by
+from divert.web.forms.encounter import DRUG_OFFENCES
 
 RECORDERS = frozenset({"officer", "supervisor"})
 

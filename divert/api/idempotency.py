@@ -15,9 +15,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
-from ..models.api import IdempotentRequest
-from .errors import error_response
+from divert.api.errors import error_response
+from divert.app.extensions import db
+from divert.models.api import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 MAX_KEY = 200

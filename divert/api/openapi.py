@@ -14,10 +14,10 @@ from typing import Any
 from flask import Response, jsonify
 from pydantic.json_schema import models_json_schema
 
-from ..auth import SIGNED_IN, requires
-from . import bp
-from .idempotency import HEADER, MAX_KEY
-from .spec import ERROR_TEXT, MAX_ID, OPERATIONS, Operation
+from divert.api import bp
+from divert.api.idempotency import HEADER, MAX_KEY
+from divert.api.spec import ERROR_TEXT, MAX_ID, OPERATIONS, Operation
+from divert.auth import SIGNED_IN, requires
 
 REF = "#/components/schemas/{model}"
 ERROR_SCHEMA: dict[str, Any] = {

@@ -10,10 +10,14 @@ from flask_login import current_user
 from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import audit
-from ..auth import CASEWORKING
-from ..extensions import db
-from ..models import (
+from divert.api import bp
+from divert.api.encounters import decision_out
+from divert.api.schemas import EncounterList, EncounterOut, SubjectAccessExport
+from divert.api.spec import operation
+from divert.app.extensions import db
+from divert.auth import CASEWORKING
+from divert.auth.visibility import visible_people, visible_referrals
+from divert.models import (
     AuditEntry,
     CaseContact,
     CaseFlag,
@@ -27,12 +31,8 @@ from ..models import (
     ProgrammeVersion,
     Referral,
     ReferralEvent,
+    audit,
 )
-from ..scoping import visible_people, visible_referrals
-from . import bp
-from .encounters import decision_out
-from .schemas import EncounterList, EncounterOut, SubjectAccessExport
-from .spec import operation
 
 EXPORTERS = frozenset({"supervisor", "admin"})
 

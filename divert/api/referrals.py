@@ -7,19 +7,27 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import audit
-from ..auth import CASEWORKING
-from ..extensions import db
-from ..models import CaseContact, Contract, NeedsAssessment, Referral, ReferralEvent
-from ..pathways.casework import open_flags, record_attendance, schedule_contact
-from ..pathways.deadlines import due_dates
-from ..pathways.programmes import compiled
-from ..pathways.steps import next_steps, take_step
-from ..scoping import visible_referrals
-from . import bp
-from .errors import FieldProblem, Invalid
-from .schemas import AttendanceIn, ContactIn, ContactOut, DueOut, EventOut, ReferralOut, StepIn, StepOut
-from .spec import operation
+from divert.api import bp
+from divert.api.errors import FieldProblem, Invalid
+from divert.api.schemas import (
+    AttendanceIn,
+    ContactIn,
+    ContactOut,
+    DueOut,
+    EventOut,
+    ReferralOut,
+    StepIn,
+    StepOut,
+)
+from divert.api.spec import operation
+from divert.app.extensions import db
+from divert.auth import CASEWORKING
+from divert.auth.visibility import visible_referrals
+from divert.models import CaseContact, Contract, NeedsAssessment, Referral, ReferralEvent, audit
+from divert.pathways.casework import open_flags, record_attendance, schedule_contact
+from divert.pathways.deadlines import due_dates
+from divert.pathways.programmes import compiled
+from divert.pathways.steps import next_steps, take_step
 
 
 def referral_or_404(referral_id: int) -> Referral:

@@ -11,11 +11,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from ..forms.encounter import FACTS, VULNERABILITIES
-from ..forms.person import DISTRICT_PATTERN, PNC_PATTERN
-from ..models.casework import ATTENDANCE, CONTACT_KINDS
-from ..models.encounter import ADMISSIONS, DRUG_CLASSES, SETTINGS
-from ..models.person import GENDERS
+from divert.models.casework import ATTENDANCE, CONTACT_KINDS
+from divert.models.encounter import ADMISSIONS, DRUG_CLASSES, SETTINGS
+from divert.models.person import GENDERS
+from divert.web.forms.encounter import FACTS, VULNERABILITIES
+from divert.web.forms.person import DISTRICT_PATTERN, PNC_PATTERN
 
 EARLIEST = date(1900, 1, 1)
 

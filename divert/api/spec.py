@@ -18,10 +18,10 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import NotFound
 
-from ..auth import requires
-from ..pathways.errors import OperationError, StaleEdit
-from . import idempotency
-from .errors import FieldProblem, Invalid, error_response, problems_from
+from divert.api import idempotency
+from divert.api.errors import FieldProblem, Invalid, error_response, problems_from
+from divert.auth import requires
+from divert.pathways.errors import OperationError, StaleEdit
 
 # Ids are 32-bit on every database we run on; a larger one would be a driver error, not a 404.
 MAX_ID = 2**31 - 1

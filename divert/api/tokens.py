@@ -15,10 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, contains_eager
 
-from .. import audit
-from ..models import User, utcnow
-from ..models.api import ApiToken
-from ..pathways.errors import OperationError
+from divert.models import User, audit, utcnow
+from divert.models.api import ApiToken
+from divert.pathways.errors import OperationError
 
 PREFIX_LENGTH = 8
 # How often a token's use is written down. Writing it on every request made every request with one

@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_login import current_user
 
-from ..extensions import login_manager
-from ..models.user import ROLES
+from divert.app.extensions import login_manager
+from divert.models.user import ROLES
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -8,8 +8,8 @@ from flask import Flask, jsonify, redirect, request, session, url_for
 from flask_login import logout_user
 from werkzeug.wrappers import Response
 
-from ..extensions import db, login_manager
-from ..models import User, utcnow
+from divert.app.extensions import db, login_manager
+from divert.models import User, utcnow
 
 # However active a session is, it ends after a working shift.
 ABSOLUTE_LIFETIME = timedelta(hours=12)

@@ -9,12 +9,11 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from .. import audit
-from ..extensions import db, limiter
-from ..forms.auth import SignInForm
-from ..models import User, utcnow
-from .access import SIGNED_IN, public, requires
-from .passwords import verify_password
+from divert.app.extensions import db, limiter
+from divert.auth.access import SIGNED_IN, public, requires
+from divert.auth.passwords import verify_password
+from divert.models import User, audit, utcnow
+from divert.web.forms.auth import SignInForm
 
 bp = Blueprint("auth", __name__)
 

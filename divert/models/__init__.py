@@ -1,11 +1,11 @@
 """The data model: one module per aggregate. Importing this package registers every table."""
 
-from . import guards as guards
-from . import journey as journey
-from .api import ApiToken, IdempotentRequest
-from .audit import AuditEntry, ChangeRecord
-from .base import Base, utcnow
-from .casework import (
+from divert.models import guards as guards
+from divert.models import journey as journey
+from divert.models.api import ApiToken, IdempotentRequest
+from divert.models.audit import AuditEntry, ChangeRecord
+from divert.models.base import Base, utcnow
+from divert.models.casework import (
     CaseContact,
     CaseFlag,
     Contract,
@@ -14,16 +14,16 @@ from .casework import (
     PersonMerge,
     ProgrammeOperator,
 )
-from .decision import Decision
-from .encounter import Encounter
-from .journey import EncounterJourney, ProgrammeJourney
-from .organisation import Organisation, Team
-from .person import Person
-from .population import PopulationBaseline, PopulationBaselineRow
-from .programme import Programme, ProgrammeVersion
-from .reference import EthnicityCode, OffenceCategory, OutcomeCode
-from .referral import Referral, ReferralEvent, ReferralParty
-from .user import ROLES, User
+from divert.models.decision import Decision
+from divert.models.encounter import Encounter
+from divert.models.journey import EncounterJourney, ProgrammeJourney
+from divert.models.organisation import Organisation, Team
+from divert.models.person import Person
+from divert.models.population import PopulationBaseline, PopulationBaselineRow
+from divert.models.programme import Programme, ProgrammeVersion
+from divert.models.reference import EthnicityCode, OffenceCategory, OutcomeCode
+from divert.models.referral import Referral, ReferralEvent, ReferralParty
+from divert.models.user import ROLES, User
 
 __all__ = [
     "ROLES",

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, IdMixin, utcnow
-from .user import User
+from divert.models.base import Base, IdMixin, utcnow
+from divert.models.user import User
 
 
 class ApiToken(IdMixin, Base):

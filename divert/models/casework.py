@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, IdMixin, TimestampMixin, VersionedMixin, utcnow
-from .referral import Referral
-from .user import User
+from divert.models.base import Base, IdMixin, TimestampMixin, VersionedMixin, utcnow
+from divert.models.referral import Referral
+from divert.models.user import User
 
 CONTACT_KINDS = ("contact", "session", "meeting")
 ATTENDANCE = ("scheduled", "attended", "late", "missed", "cancelled")

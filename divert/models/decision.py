@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, IdMixin, utcnow
-from .encounter import Encounter
-from .programme import ProgrammeVersion
-from .user import User
+from divert.models.base import Base, IdMixin, utcnow
+from divert.models.encounter import Encounter
+from divert.models.programme import ProgrammeVersion
+from divert.models.user import User
 
 
 class Decision(IdMixin, Base):

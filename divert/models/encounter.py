@@ -11,8 +11,8 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, IdMixin, TimestampMixin, VersionedMixin
-from .person import Person
+from divert.models.base import Base, IdMixin, TimestampMixin, VersionedMixin
+from divert.models.person import Person
 
 SETTINGS = ("street", "custody", "community")
 ADMISSIONS = ("admitted", "no_comment", "denied", "not_asked")

@@ -15,8 +15,8 @@ from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import instance_state
 
-from .audit import ChangeRecord
-from .base import utcnow
+from divert.models.audit import ChangeRecord
+from divert.models.base import utcnow
 
 
 class AppendOnlyViolation(RuntimeError):

@@ -42,12 +42,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, UOWTransaction, aliased, mapped_column
 
-from ..monitoring.points import FORMAL_OUTCOME_CODES, POINT_NAMES
-from .base import Base
-from .decision import Decision
-from .encounter import Encounter
-from .programme import ProgrammeVersion
-from .referral import Referral
+from divert.models.base import Base
+from divert.models.decision import Decision
+from divert.models.encounter import Encounter
+from divert.models.programme import ProgrammeVersion
+from divert.models.referral import Referral
+from divert.monitoring.points import FORMAL_OUTCOME_CODES, POINT_NAMES
 
 
 class _JourneyColumns:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, IdMixin, TimestampMixin
+from divert.models.base import Base, IdMixin, TimestampMixin
 
 ORGANISATION_KINDS = ("police_force", "yot", "yju", "provider", "pcc")
 

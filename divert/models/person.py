@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from .base import Base, IdMixin, TimestampMixin, VersionedMixin
+from divert.models.base import Base, IdMixin, TimestampMixin, VersionedMixin
 
 GENDERS = ("male", "female", "other", "not_stated")
 

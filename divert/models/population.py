@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, IdMixin, utcnow
+from divert.models.base import Base, IdMixin, utcnow
 
 
 class PopulationBaseline(IdMixin, Base):

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, IdMixin, utcnow
+from divert.models.base import Base, IdMixin, utcnow
 
 
 class Programme(IdMixin, Base):

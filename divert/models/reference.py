@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base
+from divert.models.base import Base
 
 ETHNIC_GROUPS = ("White", "Mixed", "Asian", "Black", "Other", "Not stated")
 

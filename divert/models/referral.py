@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, IdMixin, TimestampMixin, VersionedMixin, utcnow
-from .encounter import Encounter
-from .organisation import Organisation
-from .person import Person
-from .programme import Programme, ProgrammeVersion
-from .user import User
+from divert.models.base import Base, IdMixin, TimestampMixin, VersionedMixin, utcnow
+from divert.models.encounter import Encounter
+from divert.models.organisation import Organisation
+from divert.models.person import Person
+from divert.models.programme import Programme, ProgrammeVersion
+from divert.models.user import User
 
 PARTY_ROLES = ("police", "receiving", "yju", "provider")
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..rules.definition import ROLES as RULE_ROLES
-from .base import Base, IdMixin, TimestampMixin
-from .organisation import Organisation, Team
+from divert.models.base import Base, IdMixin, TimestampMixin
+from divert.models.organisation import Organisation, Team
+from divert.rules.definition import ROLES as RULE_ROLES
 
 # The roles are the rules engine's vocabulary (definitions say which role may take each step).
 ROLES = RULE_ROLES

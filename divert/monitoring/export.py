@@ -16,12 +16,12 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..extensions import db
-from ..models import Programme
-from .points import DIMENSIONS, PERIODS
-from .query import Scope
-from .report import COLUMNS, Options, ReportRow, build_report
-from .suppression import DEFAULT_THRESHOLD
+from divert.app.extensions import db
+from divert.models import Programme
+from divert.monitoring.points import DIMENSIONS, PERIODS
+from divert.monitoring.query import Scope
+from divert.monitoring.report import COLUMNS, Options, ReportRow, build_report
+from divert.monitoring.suppression import DEFAULT_THRESHOLD
 
 
 def _cell(value: Any) -> str:

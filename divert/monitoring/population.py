@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .points import AGE_BANDS
+from divert.monitoring.points import AGE_BANDS
 
 COLUMNS = ("area", "ethnic_group", "gender", "age_band", "population")
 GROUPS = ("White", "Mixed", "Asian", "Black", "Other")

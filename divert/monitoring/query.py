@@ -33,9 +33,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from ..models import EncounterJourney, EthnicityCode, Person, Programme, ProgrammeJourney, journey
-from ..models.journey import ymd
-from .points import AGE_BAND_FLOORS, DIMENSIONS, NOT_KNOWN, NOT_RECORDED, UNDER_10
+from divert.models import EncounterJourney, EthnicityCode, Person, Programme, ProgrammeJourney, journey
+from divert.models.journey import ymd
+from divert.monitoring.points import AGE_BAND_FLOORS, DIMENSIONS, NOT_KNOWN, NOT_RECORDED, UNDER_10
 
 JOURNEY_POINTS = journey.POINTS
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import EthnicityCode
-from .points import ALL_GROUPS, DIMENSIONS, POINTS, Dimension, ordered_groups
-from .query import GroupCounts, Scope, count_points
-from .stats import RelativeRate, four_fifths, rate, relative_rate
-from .suppression import DEFAULT_THRESHOLD, Margin, suppress
+from divert.models import EthnicityCode
+from divert.monitoring.points import ALL_GROUPS, DIMENSIONS, POINTS, Dimension, ordered_groups
+from divert.monitoring.query import GroupCounts, Scope, count_points
+from divert.monitoring.stats import RelativeRate, four_fifths, rate, relative_rate
+from divert.monitoring.suppression import DEFAULT_THRESHOLD, Margin, suppress
 
 COLUMNS = (
     "programme",

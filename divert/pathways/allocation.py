@@ -6,9 +6,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..models import Referral, ReferralEvent, User
-from .errors import OperationError
+from divert.models import Referral, ReferralEvent, User, audit
+from divert.pathways.errors import OperationError
 
 # Roles that work cases and so can be given them; officers and analysts hold no caseload.
 CASEWORKERS = frozenset({"yot_caseworker", "yju_decision_maker", "navigator", "coach", "supervisor"})

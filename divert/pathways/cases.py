@@ -13,13 +13,22 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..models import Decision, Encounter, Programme, Referral, ReferralEvent, ReferralParty, User, utcnow
-from ..rules import Decision as RuleDecision
-from ..rules import EncounterFacts, State, TransitionError, check_transition, decide
-from .errors import OperationError, StaleEdit
-from .facts import encounter_facts, facts_from_dict, facts_to_dict
-from .programmes import compiled, programmes_run_by, receiving_organisation, version_in_force
+from divert.models import (
+    Decision,
+    Encounter,
+    Programme,
+    Referral,
+    ReferralEvent,
+    ReferralParty,
+    User,
+    audit,
+    utcnow,
+)
+from divert.pathways.errors import OperationError, StaleEdit
+from divert.pathways.facts import encounter_facts, facts_from_dict, facts_to_dict
+from divert.pathways.programmes import compiled, programmes_run_by, receiving_organisation, version_in_force
+from divert.rules import Decision as RuleDecision
+from divert.rules import EncounterFacts, State, TransitionError, check_transition, decide
 
 # Who may set a rule decision aside. A force can widen this; the rules themselves never change.
 OVERRIDE_ROLES = frozenset({"supervisor"})

@@ -14,14 +14,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..clock import LONDON
-from ..models import CaseContact, CaseFlag, NeedsAssessment, Referral, ReferralEvent, User, utcnow
-from ..models.casework import ATTENDANCE, CONTACT_KINDS
-from ..rules import ProgrammeDefinition, allowed_transitions
-from .cases import transition
-from .errors import OperationError, StaleEdit
-from .programmes import compiled
+from divert.app.clock import LONDON
+from divert.models import CaseContact, CaseFlag, NeedsAssessment, Referral, ReferralEvent, User, audit, utcnow
+from divert.models.casework import ATTENDANCE, CONTACT_KINDS
+from divert.pathways.cases import transition
+from divert.pathways.errors import OperationError, StaleEdit
+from divert.pathways.programmes import compiled
+from divert.rules import ProgrammeDefinition, allowed_transitions
 
 # Stages in which a case has been referred and is being worked: contacts and needs belong to these.
 WORKED_STAGES = frozenset({"route", "engagement", "completion"})

@@ -14,15 +14,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..models import Contract, ContractCondition, NeedsAssessment, Referral, ReferralEvent, User, utcnow
-from ..rules import CaseFacts, ProgrammeDefinition, contract_end
-from ..rules.definition import ConditionGroup
-from ..rules.definition import Contract as ContractTerms
-from .cases import transition
-from .casework import add_event
-from .errors import OperationError, StaleEdit
-from .programmes import compiled
+from divert.models import (
+    Contract,
+    ContractCondition,
+    NeedsAssessment,
+    Referral,
+    ReferralEvent,
+    User,
+    audit,
+    utcnow,
+)
+from divert.pathways.cases import transition
+from divert.pathways.casework import add_event
+from divert.pathways.errors import OperationError, StaleEdit
+from divert.pathways.programmes import compiled
+from divert.rules import CaseFacts, ProgrammeDefinition, contract_end
+from divert.rules.definition import ConditionGroup
+from divert.rules.definition import Contract as ContractTerms
 
 # The brief gives drafting and monitoring the contract to the navigator.
 CONTRACT_ROLES = frozenset({"navigator"})

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from ..clock import LONDON
-from ..models import CaseContact, Contract, NeedsAssessment, Referral
-from ..rules import ProgrammeDefinition, deadline_due
-from ..seeding import bank_holidays
-from .casework import ATTENDED
+from divert.app.clock import LONDON
+from divert.models import CaseContact, Contract, NeedsAssessment, Referral
+from divert.pathways.casework import ATTENDED
+from divert.rules import ProgrammeDefinition, deadline_due
+from divert.seeding.reference import bank_holidays
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..models import Encounter, Person, User
-from ..models.person import normalise_name
-from .cases import Outcome, record_encounter
+from divert.models import Encounter, Person, User, audit
+from divert.models.person import normalise_name
+from divert.pathways.cases import Outcome, record_encounter
 
 PERSON_FIELDS = (
     "given_name",

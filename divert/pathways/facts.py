@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from ..models import Encounter, Programme, Referral
-from ..rules import EncounterFacts, PriorEncounter
-from .matching import earlier_encounters
-from .programmes import compiled
+from divert.models import Encounter, Programme, Referral
+from divert.pathways.matching import earlier_encounters
+from divert.pathways.programmes import compiled
+from divert.rules import EncounterFacts, PriorEncounter
 
 # A case whose state is in one of these stages was carried past the offer: the person was diverted.
 DIVERTED_STAGES = frozenset({"route", "engagement", "completion", "outcome"})

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ..models import Encounter, Person
-from ..models.person import normalise_name
+from divert.models import Encounter, Person
+from divert.models.person import normalise_name
 
 NameKey = tuple[str, str, date]  # (given name key, family name key, date of birth)
 

@@ -13,9 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..models import Encounter, Person, PersonMerge, Referral, User, utcnow
-from .errors import OperationError
+from divert.models import Encounter, Person, PersonMerge, Referral, User, audit, utcnow
+from divert.pathways.errors import OperationError
 
 # Fields the survivor takes from the duplicate when it has nothing recorded. Names are never
 # taken (the survivor's are the ones someone chose to keep), nor self-defined ethnicity or gender,

@@ -10,11 +10,10 @@ from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 
-from .. import audit
-from ..models import Person, User
-from ..models.person import normalise_name
-from ..scoping import ways_to_see_person
-from .errors import StaleEdit
+from divert.auth.visibility import ways_to_see_person
+from divert.models import Person, User, audit
+from divert.models.person import normalise_name
+from divert.pathways.errors import StaleEdit
 
 SEARCH_LIMIT = 50
 

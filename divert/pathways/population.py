@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..models import PopulationBaseline, PopulationBaselineRow, User
-from ..monitoring.population import PopulationRow
+from divert.models import PopulationBaseline, PopulationBaselineRow, User, audit
+from divert.monitoring.population import PopulationRow
 
 
 def store_baseline(

@@ -13,16 +13,15 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
-from .. import audit
-from ..models import Programme, ProgrammeOperator, ProgrammeVersion
-from ..rules import (
+from divert.models import Programme, ProgrammeOperator, ProgrammeVersion, audit
+from divert.pathways.errors import OperationError
+from divert.rules import (
     ProgrammeDefinition,
     content_hash,
     definition_from_dict,
     definition_to_dict,
     load_directory,
 )
-from .errors import OperationError
 
 PROGRAMMES_DIR = Path(__file__).resolve().parents[2] / "seeds" / "programmes"
 

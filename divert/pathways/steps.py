@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from ..models import Referral, ReferralEvent, User
-from ..rules import allowed_transitions
-from .cases import transition
-from .casework import complete, completion_states, escalation_decision, record_drop_out
-from .errors import StaleEdit
-from .programmes import compiled
+from divert.models import Referral, ReferralEvent, User
+from divert.pathways.cases import transition
+from divert.pathways.casework import complete, completion_states, escalation_decision, record_drop_out
+from divert.pathways.errors import StaleEdit
+from divert.pathways.programmes import compiled
+from divert.rules import allowed_transitions
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from flask import Flask
 from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
-from ..clock import LONDON
-from ..extensions import db
-from ..models import (
+from divert.app.clock import LONDON
+from divert.app.extensions import db
+from divert.models import (
     AuditEntry,
     CaseContact,
     CaseFlag,
@@ -31,10 +31,10 @@ from ..models import (
     ReferralEvent,
     utcnow,
 )
-from ..rules import CaseFacts, ProgrammeDefinition, SessionRecord, Signal, non_engagement_signals
-from ..seeding import bank_holidays
-from .casework import ATTENDED, local_date
-from .programmes import compiled
+from divert.pathways.casework import ATTENDED, local_date
+from divert.pathways.programmes import compiled
+from divert.rules import CaseFacts, ProgrammeDefinition, SessionRecord, Signal, non_engagement_signals
+from divert.seeding.reference import bank_holidays
 
 # Cases are checked this many at a time: a handful of queries per batch, however many contacts they have.
 BATCH_SIZE = 1000

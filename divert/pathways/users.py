@@ -5,10 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..auth.passwords import hash_password, password_problem
-from ..models import ROLES, Organisation, User
-from .errors import OperationError
+from divert.auth.passwords import hash_password, password_problem
+from divert.models import ROLES, Organisation, User, audit
+from divert.pathways.errors import OperationError
 
 
 def create_user(

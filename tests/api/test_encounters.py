@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from divert.forms.encounter import FACTS, VULNERABILITIES
 from divert.models import AuditEntry, Encounter, Referral
 from divert.models.api import IdempotentRequest
+from divert.web.forms.encounter import FACTS, VULNERABILITIES
 
 from .payloads import encounter_body
 

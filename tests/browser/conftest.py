@@ -24,12 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from divert import create_app, migrate
-from divert.demo import seed_demo
-from divert.extensions import db
+from divert import create_app
+from divert.app import migrate
+from divert.app.extensions import db
+from divert.auth.visibility import visible_people
 from divert.models import Person, User
-from divert.scoping import visible_people
-from divert.seeding import load_reference_data
+from divert.seeding.demo import seed_demo
+from divert.seeding.reference import load_reference_data
 
 from ..database import scratch_database
 from .pages import DemoUser, LiveServer

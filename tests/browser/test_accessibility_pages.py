@@ -16,9 +16,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy.orm import Session
 
-from divert.extensions import db
+from divert.app.extensions import db
 from divert.pathways.sweep import sweep
-from divert.seeding import bank_holidays
+from divert.seeding.reference import bank_holidays
 
 from .pages import (
     DESKTOP,

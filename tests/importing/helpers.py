@@ -9,7 +9,7 @@ from typing import Any
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
 
-from divert.importing import COLUMNS
+from divert.pathways.importing import COLUMNS
 
 SAMPLE = Path(__file__).resolve().parents[2] / "seeds" / "import" / "sample.csv"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from divert.importing.history import stored_facts
 from divert.pathways.facts import facts_from_dict, facts_to_dict
+from divert.pathways.importing.history import stored_facts
 from divert.rules import EncounterFacts, PriorEncounter
 
 

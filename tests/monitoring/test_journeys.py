@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from divert import migrate
+from divert.app import migrate
 from divert.models import Decision, EncounterJourney, ProgrammeJourney, journey
 from divert.pathways.cases import override_decision, transition
 from divert.pathways.merge import merge_people
-from divert.seeding import load_reference_data
+from divert.seeding.reference import load_reference_data
 
 from ..database import scratch_database
 from ..factories import create_person

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from divert.clock import LONDON
+from divert.app.clock import LONDON
 from divert.models import AuditEntry, CaseContact, EncounterJourney, NeedsAssessment, User
 from divert.models.journey import sync
 from divert.pathways.cases import offer, respond, transition

@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from divert.clock import LONDON
+from divert.app.clock import LONDON
 from divert.models import AuditEntry, CaseFlag, Referral, ReferralEvent, User
 from divert.pathways.cases import transition
 from divert.pathways.casework import (

@@ -1,0 +1,212 @@
+"""Command-line tasks: ``flask --app divert <command>``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import Engine, func, select
+
+from divert.app import migrate
+from divert.app.extensions import db
+from divert.cli.api import register_token_command
+from divert.cli.importing import register_import_command
+from divert.models import EncounterJourney, Organisation, Programme, ProgrammeVersion, journey
+from divert.monitoring.export import register_monitoring_commands
+from divert.pathways.errors import OperationError
+from divert.pathways.programmes import PROGRAMMES_DIR, assign_operator, sync_definitions
+from divert.pathways.sweep import register_sweep_command
+from divert.pathways.users import create_user
+from divert.rules import DefinitionError, load_definition, load_directory
+from divert.seeding.reference import load_reference_data
+
+
+def _engine() -> Engine:
+    if db.engine is None:
+        raise click.ClickException("The database is not configured.")
+    return db.engine
+
+
+def register_commands(app: Flask) -> None:
+    register_sweep_command(app)
+    register_monitoring_commands(app)
+    register_token_command(app)
+    register_import_command(app)
+
+    @app.cli.command("init-db")
+    def init_db() -> None:
+        """Bring the schema to the latest migration and load reference data. Safe to run again."""
+        migrate.upgrade(_engine())
+        session = db.session
+        counts = load_reference_data(session)
+        try:
+            programmes = sync_definitions(session)
+        except (OperationError, DefinitionError) as error:
+            session.rollback()
+            raise click.ClickException(str(error)) from None
+        session.commit()
+        added = sum(1 for r in programmes if r.status == "added")
+        click.echo(f"Database at {migrate.current_revision(_engine())}; reference data: {counts}")
+        click.echo(f"Programme definitions: {len(programmes)} versions ({added} newly loaded)")
+
+    @app.cli.command("monitoring-rebuild")
+    def monitoring_rebuild() -> None:
+        """Work every encounter's monitoring journey out again from its decisions and cases.
+
+        The rows are kept up to date by the app itself; this is for after changing data outside
+        it (a restore, a hand-made correction in SQL) or loading rows in bulk with COPY.
+        """
+        session = db.session
+        journey.rebuild_all(session.connection())
+        session.commit()
+        count = session.scalar(select(func.count()).select_from(EncounterJourney))
+        click.echo(f"Rebuilt the monitoring journeys of {count} encounters.")
+
+    @app.cli.command("seed-demo")
+    @click.option("--seed", type=int, default=None, help="Random seed (default from seeds/demo.yaml).")
+    def seed_demo_command(seed: int | None) -> None:
+        """Create demo users and synthetic people and encounters (local use only). Idempotent."""
+        from divert.seeding.demo import seed_demo
+
+        if current_app.config["ENV_NAME"] == "production":
+            raise click.ClickException("Demo data is never loaded in production.")
+        result = seed_demo(db.session, seed=seed)
+        db.session.commit()
+        click.echo(
+            f"{'Created' if result.created else 'Already present'}: {result.organisations} organisations, "
+            f"{result.people} people, {result.encounters} encounters."
+        )
+        click.echo("Demo sign-ins (local use only):")
+        for role, email, password in result.users:
+            click.echo(f"  {role:<20} {email:<40} {password}")
+
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--role", required=True)
+    @click.option("--organisation", "organisation_code", required=True, help="Organisation code, e.g. tvp.")
+    @click.option("--organisation-name", default=None, help="Creates the organisation if it does not exist.")
+    @click.option("--organisation-kind", default="police_force")
+    @click.password_option()
+    def create_user_command(
+        email: str,
+        name: str,
+        role: str,
+        organisation_code: str,
+        organisation_name: str | None,
+        organisation_kind: str,
+        password: str,
+    ) -> None:
+        """Create a user (and, with --organisation-name, their organisation)."""
+        session = db.session
+        org = session.scalar(select(Organisation).where(Organisation.code == organisation_code))
+        if org is None:
+            if not organisation_name:
+                raise click.ClickException(
+                    f"No organisation with code {organisation_code!r}; pass --organisation-name to create it."
+                )
+            org = Organisation(code=organisation_code, name=organisation_name, kind=organisation_kind)
+            session.add(org)
+        try:
+            user = create_user(
+                session, email=email, name=name, role=role, password=password, organisation=org
+            )
+        except OperationError as error:
+            session.rollback()
+            raise click.ClickException(str(error)) from None
+        session.commit()
+        click.echo(f"Created {user.role} {user.email} in {org.name}.")
+
+    @app.cli.group("programmes")
+    def programmes_group() -> None:
+        """Programme definitions: validate the files, load them, list what is stored."""
+
+    @programmes_group.command("validate")
+    @click.argument(
+        "directory", type=click.Path(exists=True, file_okay=False, path_type=Path), default=PROGRAMMES_DIR
+    )
+    def programmes_validate(directory: Path) -> None:
+        """Check every definition file; errors name the file, the field and what is wrong."""
+        failures = 0
+        for path in sorted(directory.glob("*.y*ml")):
+            try:
+                definition = load_definition(path)
+            except DefinitionError as error:
+                failures += 1
+                click.echo(str(error), err=True)
+            else:
+                click.echo(f"ok  {path.name}: {definition.code} version {definition.version}")
+        if failures:
+            raise click.ClickException(f"{failures} definition file(s) have errors")
+        try:
+            load_directory(directory)
+        except DefinitionError as error:
+            raise click.ClickException(str(error)) from None
+
+    @programmes_group.command("load")
+    def programmes_load() -> None:
+        """Store new definition versions from seeds/programmes (done by init-db too)."""
+        try:
+            results = sync_definitions(db.session)
+        except (OperationError, DefinitionError) as error:
+            raise click.ClickException(str(error)) from None
+        db.session.commit()
+        for result in results:
+            click.echo(f"{result.status:<10} {result.code} version {result.version}")
+
+    @programmes_group.command("list")
+    def programmes_list() -> None:
+        """Every stored programme version, with when it takes effect."""
+        rows = db.session.execute(
+            select(
+                Programme.code,
+                ProgrammeVersion.version,
+                ProgrammeVersion.effective_from,
+                ProgrammeVersion.content_hash,
+            )
+            .join(ProgrammeVersion, ProgrammeVersion.programme_id == Programme.id)
+            .order_by(Programme.code, ProgrammeVersion.version)
+        ).all()
+        if not rows:
+            click.echo("No programme definitions loaded; run `flask --app divert init-db`.")
+        for code, version, effective_from, digest in rows:
+            click.echo(f"{code:<20} v{version:<3} from {effective_from.isoformat()}  {digest[:12]}")
+
+    @programmes_group.command("assign")
+    @click.option("--programme", "code", required=True)
+    @click.option("--organisation", "organisation_code", required=True)
+    @click.option("--role", type=click.Choice(["police", "receiving"]), required=True)
+    @click.option("--route", default=None, help="For receiving organisations: the route they receive.")
+    def programmes_assign(code: str, organisation_code: str, role: str, route: str | None) -> None:
+        """Say which organisation records encounters under, or receives referrals from, a programme."""
+        programme = db.session.scalar(select(Programme).where(Programme.code == code))
+        org = db.session.scalar(select(Organisation).where(Organisation.code == organisation_code))
+        if programme is None or org is None:
+            raise click.ClickException("Unknown programme or organisation code.")
+        try:
+            assign_operator(db.session, programme, org.id, role, route)
+        except OperationError as error:
+            raise click.ClickException(str(error)) from None
+        db.session.commit()
+        click.echo(f"{org.name} is now a {role} organisation for {programme.name}.")
+
+    @app.cli.group("db")
+    def db_group() -> None:
+        """Schema migrations (Alembic) on the app's database."""
+
+    @db_group.command("upgrade")
+    @click.argument("revision", default="head")
+    def db_upgrade(revision: str) -> None:
+        migrate.upgrade(_engine(), revision)
+
+    @db_group.command("downgrade")
+    @click.argument("revision")
+    def db_downgrade(revision: str) -> None:
+        migrate.downgrade(_engine(), revision)
+
+    @db_group.command("revision")
+    @click.option("-m", "--message", required=True)
+    def db_revision(message: str) -> None:
+        """Autogenerate a migration from the models (review it before committing)."""
+        migrate.revision(_engine(), message)

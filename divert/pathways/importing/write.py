@@ -1,0 +1,332 @@
+"""Writing checked rows with bulk inserts, a few thousand rows a statement.
+
+Per-row ORM flushes would take minutes for 100,000 rows, so rows go in as Core-level bulk inserts.
+Those bypass the session hooks that write field-level change history (``models/guards.py``), so
+the import as a whole is audited instead (see ``operation.py``), and every case's timeline still
+says it came from the file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Table, insert, text
+from sqlalchemy.orm import Session
+
+from divert.models import (
+    Decision,
+    Encounter,
+    EncounterJourney,
+    Person,
+    Programme,
+    ProgrammeJourney,
+    Referral,
+    ReferralEvent,
+    ReferralParty,
+    journey,
+)
+from divert.models.person import normalise_name
+from divert.pathways.cases import reference_for
+from divert.pathways.importing.history import Decided, stored_facts
+from divert.pathways.programmes import receiving_organisation
+
+CHUNK_ROWS = 5000
+
+
+@dataclass
+class Written:
+    people: int = 0
+    encounters: int = 0
+    decisions: int = 0
+    cases: int = 0
+
+
+class Writer:
+    def __init__(
+        self, session: Session, organisation_id: int, actor_id: int | None, source: str, now: datetime
+    ):
+        self.session = session
+        self.organisation_id = organisation_id
+        self.actor_id = actor_id
+        self.source = source
+        self.now = now
+        self.written = Written()
+        self._receivers: dict[tuple[int, str | None], int | None] = {}
+
+    def write(self, rows: Sequence[Decided], progress: Callable[[int], None]) -> Written:
+        for start in range(0, len(rows), CHUNK_ROWS):
+            chunk = rows[start : start + CHUNK_ROWS]
+            self._people(chunk)
+            encounter_ids = self._insert(Encounter, [self._encounter(d) for d in chunk])
+            decision_ids = self._decisions(chunk, encounter_ids)
+            self._cases(chunk, encounter_ids, decision_ids)
+            # Core inserts pass the session hook by, so the monitoring rows are written here; the
+            # encounters are all new, so their rows are only inserted.
+            journey.refresh(self.session.connection(), encounter_ids, new=True)
+            progress(len(chunk))
+        if rows and self.session.get_bind().dialect.name == "postgresql":
+            # After a bulk load the planner still thinks these tables are as small as before, and
+            # picks plans (an organisation-wide index scan to find references) that take minutes
+            # at 100,000 rows; autovacuum would notice only later. The statistics commit with us.
+            for model in (
+                Person,
+                Encounter,
+                Decision,
+                Referral,
+                ReferralParty,
+                ReferralEvent,
+                ProgrammeJourney,
+                EncounterJourney,
+            ):
+                self.session.execute(text(f"ANALYZE {_table(model).name}"))
+        return self.written
+
+    def _insert(self, model: Any, rows: list[dict[str, Any]], *, ids: bool = True) -> list[int]:
+        """Insert rows (all with the same keys) and return their new ids, in order."""
+        if not rows:
+            return []
+        table = _table(model)
+        if self.session.get_bind().dialect.name == "postgresql":
+            return self._copy(table, rows, ids=ids)
+        # The table, not the mapped class: ORM bulk inserts leave out None values, so rows that
+        # differ in which columns are empty would go one statement each.
+        if not ids:
+            self.session.execute(insert(table), rows)
+            return []
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(self.session.scalars(statement, rows))
+
+    def _copy(self, table: Table, rows: list[dict[str, Any]], *, ids: bool) -> list[int]:
+        """PostgreSQL's COPY: an order of magnitude faster than batched INSERTs for 100,000 rows.
+
+        The ids are taken from the table's sequence first, which is safe beside other writers (a
+        sequence never hands out a number twice), so no RETURNING is needed. COPY bypasses
+        SQLAlchemy's type handling, so JSON values are serialised here.
+        """
+        new_ids = (
+            list(
+                self.session.scalars(
+                    text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                    {"table": table.name, "n": len(rows)},
+                )
+            )
+            if ids
+            else []
+        )
+        columns = list(rows[0])
+        missing = [c.name for c in table.columns if c.default is not None and c.name not in {*columns, "id"}]
+        if missing:  # COPY would store NULL where an INSERT gives the column's default
+            raise ValueError(f"{table.name}: give {', '.join(missing)} explicitly")
+        json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+        names = ", ".join([*columns, "id"] if ids else columns)
+        driver: Any = self.session.connection().connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for position, row in enumerate(rows):
+                values = [json.dumps(row[c]) if c in json_columns else row[c] for c in columns]
+                copy.write_row([*values, new_ids[position]] if ids else values)
+        return new_ids
+
+    def _stamps(self) -> dict[str, Any]:
+        return {"created_at": self.now, "updated_at": self.now, "version_id": 1}
+
+    def _people(self, chunk: Sequence[Decided]) -> None:
+        new = []
+        for decided in chunk:
+            ref = decided.person
+            if ref.id is None and ref.row is decided.row:  # created by this, its first row
+                new.append(ref)
+        rows = []
+        for ref in new:
+            row = ref.row
+            assert row is not None
+            rows.append(
+                {
+                    "given_name": row.forenames,
+                    "family_name": row.surname,
+                    "given_name_key": normalise_name(row.forenames),
+                    "family_name_key": normalise_name(row.surname),
+                    "date_of_birth": row.date_of_birth,
+                    "pnc_id": row.pnc_id,
+                    "gender": row.gender,
+                    "self_defined_ethnicity": row.self_defined_ethnicity,
+                    "officer_defined_ethnicity": row.officer_defined_ethnicity,
+                    "postcode_district": row.postcode_district,
+                    **self._stamps(),
+                }
+            )
+        for ref, person_id in zip(new, self._insert(Person, rows), strict=True):
+            ref.id = person_id
+        self.written.people += len(new)
+
+    def _encounter(self, decided: Decided) -> dict[str, Any]:
+        row = decided.row
+        assert decided.person.id is not None
+        return {
+            "person_id": decided.person.id,
+            "occurred_at": row.occurred_at,
+            "location": "",
+            "area": row.area,
+            "setting": row.setting,
+            "officer_id": None,
+            "organisation_id": self.organisation_id,
+            "offence_category": row.offence,
+            "drug_class": row.drug_class,
+            "personal_use": row.personal_use,
+            "supply_suspected": row.supply_suspected,
+            "admission": row.admission,
+            "vulnerabilities": [],
+            "external_ref": row.ref,
+            # Not in the file. Given here because COPY applies no Python-side column defaults.
+            "offence_date": None,
+            "drug_type": None,
+            "hate_crime": False,
+            "domestic_abuse": False,
+            "lives_in_area": None,
+            "offended_in_area": None,
+            "on_court_order": False,
+            "co_accused": False,
+            "notes": "",
+            "submission_key": None,
+            **self._stamps(),
+        }
+
+    def _decision(self, decided: Decided, encounter_id: int, *, recorded: bool) -> dict[str, Any]:
+        reasons = decided.rules.to_dict()["reasons"]
+        eligible, route = decided.rules.eligible, decided.rules.route
+        if recorded:
+            eligible, route = decided.eligible, decided.route
+            said = "eligible" if eligible else "not eligible"
+            reasons = [
+                *reasons,
+                {"rule_id": "import", "text": f"Recorded as {said} in the imported file", "passed": eligible},
+            ]
+        return {
+            "encounter_id": encounter_id,
+            "programme_version_id": decided.row.version.id,
+            "eligible": eligible,
+            "route": route,
+            "reasons": reasons,
+            "facts": stored_facts(decided.facts),
+            "decided_at": self.now,
+            "decided_by_id": self.actor_id,
+            "overrides_id": None,
+            "override_reason": "",
+        }
+
+    def _decisions(self, chunk: Sequence[Decided], encounter_ids: list[int]) -> list[int]:
+        """The decision each case follows: the rules', or an override recording the file's answer."""
+        first = [
+            self._decision(d, e, recorded=d.row.eligible is not None and not d.overridden)
+            for d, e in zip(chunk, encounter_ids, strict=True)
+        ]
+        ids = self._insert(Decision, first)
+        # Where the file disagrees with the rules both are kept, as a supervisor's override would be.
+        overridden = [i for i, d in enumerate(chunk) if d.overridden]
+        overrides = []
+        for i in overridden:
+            override = self._decision(chunk[i], encounter_ids[i], recorded=True)
+            overrides.append(override | {"overrides_id": ids[i], "override_reason": "Imported record"})
+        for i, override_id in zip(overridden, self._insert(Decision, overrides), strict=True):
+            ids[i] = override_id
+        self.written.decisions += len(first) + len(overrides)
+        return ids
+
+    def _cases(self, chunk: Sequence[Decided], encounter_ids: list[int], decision_ids: list[int]) -> None:
+        opened = [
+            (d, e, dec)
+            for d, e, dec in zip(chunk, encounter_ids, decision_ids, strict=True)
+            if d.case is not None
+        ]
+        rows = []
+        for decided, encounter_id, decision_id in opened:
+            case, row = decided.case, decided.row
+            assert case is not None
+            rows.append(
+                {
+                    "reference": reference_for(row.programme, encounter_id),
+                    "person_id": decided.person.id,
+                    "encounter_id": encounter_id,
+                    "programme_id": row.version.programme_id,
+                    "programme_version_id": row.version.id,
+                    "state": case.state,
+                    "route": decided.route,
+                    "assigned_user_id": None,
+                    "opened_at": row.occurred_at,
+                    "closed_at": case.closed_at,
+                    "outcome_code": case.outcome_code,
+                    "decision_id": decision_id,
+                    "exit_reason": case.exit_reason,
+                    **{m: case.milestones.get(m) for m in _MILESTONES},
+                    **self._stamps(),
+                }
+            )
+        referral_ids = self._insert(Referral, rows)
+        parties, events = [], []
+        for (decided, _, decision_id), referral_id in zip(opened, referral_ids, strict=True):
+            parties.extend(self._parties(decided, referral_id))
+            events.extend(self._events(decided, referral_id, decision_id))
+        if parties:
+            self._insert(ReferralParty, parties, ids=False)
+        if events:
+            self._insert(ReferralEvent, events, ids=False)
+        self.written.cases += len(rows)
+
+    def _parties(self, decided: Decided, referral_id: int) -> list[dict[str, Any]]:
+        out = [{"referral_id": referral_id, "organisation_id": self.organisation_id, "role": "police"}]
+        if decided.row.accepted:  # referred on: the route's receiving organisation joins the case
+            key = (decided.row.version.programme_id, decided.route)
+            if key not in self._receivers:
+                programme = self.session.get(Programme, key[0])
+                assert programme is not None
+                self._receivers[key] = receiving_organisation(self.session, programme, decided.route)
+            receiver = self._receivers[key]
+            if receiver is not None and receiver != self.organisation_id:
+                out.append({"referral_id": referral_id, "organisation_id": receiver, "role": "receiving"})
+        return out
+
+    def _events(self, decided: Decided, referral_id: int, decision_id: int) -> list[dict[str, Any]]:
+        case, row = decided.case, decided.row
+        assert case is not None
+        origin = {"import": self.source, "row": row.number}
+        common = {"referral_id": referral_id, "recorded_at": self.now, "actor_id": self.actor_id}
+        reasons = decided.rules.reasons if not decided.overridden else ()
+        events = [
+            common
+            | {
+                "occurred_at": row.occurred_at,
+                "kind": "decision",
+                "from_state": case.initial_state,
+                "to_state": case.eligible_state,
+                "reason": " ".join(r.text for r in reasons if r.passed)
+                or "Recorded as eligible in the imported file",
+                "data": {"decision_id": decision_id, "route": decided.route, **origin},
+            }
+        ]
+        state = case.eligible_state
+        for step in case.steps:
+            data = origin | ({"milestone": step.milestone} if step.milestone else {})
+            events.append(
+                common
+                | {
+                    "occurred_at": step.at,
+                    "kind": "import",
+                    "from_state": state,
+                    "to_state": step.to_state,
+                    "reason": step.reason or f"Imported from {self.source}, row {row.number}",
+                    "data": data,
+                }
+            )
+            state = step.to_state
+        return events
+
+
+_MILESTONES = ("offered_at", "accepted_at", "engaged_at", "completed_at", "escalated_at")
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table

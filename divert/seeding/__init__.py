@@ -1,0 +1,1 @@
+"""Reference data every installation loads, and the synthetic demo data."""

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSelect, GovSubmitInput, GovTextInput
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import Email, InputRequired, Length, ValidationError
+
+from divert.auth.passwords import password_problem
+from divert.models.user import ROLE_LABELS, ROLES
+
+
+class UserForm(FlaskForm):
+    name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter the user's full name"), Length(max=200)],
+    )
+    email = EmailField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter an email address"),
+            Email(
+                message="Enter an email address in the correct format, like name@example.org",
+                check_deliverability=False,
+            ),
+        ],
+    )
+    role = SelectField(
+        "Role",
+        widget=GovSelect(),
+        choices=[(r, ROLE_LABELS[r]) for r in ROLES],
+        validators=[InputRequired(message="Select a role")],
+    )
+    password = PasswordField(
+        "Temporary password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter a temporary password")],
+    )
+    submit = SubmitField("Create user", widget=GovSubmitInput())
+
+    def validate_password(self, field: PasswordField) -> None:
+        problem = password_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)

@@ -1,0 +1,276 @@
+"""The officer's encounter form: the fewest inputs that decide the case, on one phone screen."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
+
+from divert.app.clock import LONDON
+from divert.web.forms.fields import GovDateField, NotInFuture
+from divert.web.forms.person import DISTRICT_PATTERN, GENDER_LABELS, PNC_PATTERN
+
+TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+YES_NO = [("yes", "Yes"), ("no", "No")]
+DRUG_OFFENCES = {"drug_possession", "drug_supply"}
+FACTS = [
+    ("lives_in_area", "Lives in the force area"),
+    ("offended_in_area", "Offence was in the force area"),
+    ("on_court_order", "On a court order, suspended sentence or conditional discharge"),
+    ("co_accused", "Has a co-accused"),
+    ("hate_crime", "Hate crime aggravation"),
+    ("domestic_abuse", "Domestic abuse aggravation"),
+]
+VULNERABILITIES = [
+    ("mental_health", "Mental health"),
+    ("alcohol", "Alcohol"),
+    ("drugs", "Drugs"),
+    ("homelessness", "Homelessness"),
+    ("care_leaver", "Care leaver"),
+]
+
+
+def _upper(value: str | None) -> str | None:
+    return value.strip().upper() if value else value
+
+
+class EncounterForm(FlaskForm):
+    # The person
+    given_name = StringField(
+        "First name",
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter a first name"), Length(max=100)],
+    )
+    family_name = StringField(
+        "Last name",
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter a last name"), Length(max=100)],
+    )
+    date_of_birth = GovDateField(
+        "Date of birth",
+        noun="date of birth",
+        widget=GovDateInput(),
+        validators=[InputRequired(message="Enter a date of birth"), NotInFuture("date of birth")],
+    )
+    pnc_id = StringField(
+        "PNC ID (if known)",
+        widget=GovTextInput(),
+        filters=[_upper],
+        validators=[
+            Optional(),
+            Regexp(PNC_PATTERN, message="Enter a PNC ID in the correct format, like 12/345678A"),
+        ],
+    )
+    gender = RadioField(
+        "Gender",
+        widget=GovRadioInput(),
+        choices=list(GENDER_LABELS.items()),
+        validators=[InputRequired(message="Select a gender, or 'Not stated'")],
+    )
+    self_defined_ethnicity = SelectField(
+        "Ethnicity, as the person describes it",
+        widget=GovSelect(),
+        validators=[InputRequired(message="Select the person's ethnicity, or 'Not stated'")],
+    )
+    officer_defined_ethnicity = SelectField(
+        "Ethnicity, as you see it (optional)", widget=GovSelect(), validators=[Optional()]
+    )
+    postcode_district = StringField(
+        "Home postcode district (optional)",
+        widget=GovTextInput(),
+        filters=[_upper],
+        validators=[
+            Optional(),
+            Regexp(DISTRICT_PATTERN, message="Enter the first half of a postcode, like OX4"),
+        ],
+    )
+    # The encounter
+    occurred_on = GovDateField(
+        "Date of the encounter",
+        noun="date of the encounter",
+        widget=GovDateInput(),
+        validators=[
+            InputRequired(message="Enter the date of the encounter"),
+            NotInFuture("date of the encounter"),
+        ],
+    )
+    occurred_time = StringField(
+        "Time",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter the time of the encounter"),
+            Regexp(TIME_PATTERN, message="Enter a time in the 24-hour clock, like 14:30"),
+        ],
+    )
+    area = StringField(
+        "Where it happened: postcode district",
+        widget=GovTextInput(),
+        filters=[_upper],
+        validators=[
+            Optional(),
+            Regexp(DISTRICT_PATTERN, message="Enter the first half of a postcode, like OX4"),
+        ],
+    )
+    setting = RadioField(
+        "Setting",
+        widget=GovRadioInput(),
+        choices=[("street", "Street"), ("custody", "Custody"), ("community", "Community")],
+        validators=[InputRequired(message="Select where the encounter happened")],
+    )
+    offence_category = SelectField(
+        "Offence",
+        widget=GovSelect(),
+        validators=[InputRequired(message="Select the offence")],
+    )
+    drug_class = RadioField(
+        "Drug class (drug offences)",
+        widget=GovRadioInput(),
+        choices=[("A", "Class A"), ("B", "Class B"), ("C", "Class C")],
+        validators=[Optional()],
+    )
+    drug_type = StringField("Drug (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=80)])
+    personal_use = RadioField(
+        "Was it for personal use?", widget=GovRadioInput(), choices=YES_NO, validators=[Optional()]
+    )
+    supply_suspected = RadioField(
+        "Is supply suspected?",
+        widget=GovRadioInput(),
+        choices=YES_NO,
+        default="no",
+        validators=[InputRequired(message="Select whether supply is suspected")],
+    )
+    admission = RadioField(
+        "Admission",
+        widget=GovRadioInput(),
+        choices=[
+            ("admitted", "Admitted the offence"),
+            ("no_comment", "No comment"),
+            ("denied", "Denied the offence"),
+            ("not_asked", "Not asked"),
+        ],
+        validators=[InputRequired(message="Select what the person said about the offence")],
+    )
+    facts = SelectMultipleField(
+        "Other facts (select all that apply)",
+        widget=GovCheckboxesInput(),
+        choices=FACTS,
+        validators=[Optional()],
+    )
+    vulnerabilities = SelectMultipleField(
+        "Needs the person told you about (select all that apply)",
+        widget=GovCheckboxesInput(),
+        choices=VULNERABILITIES,
+        validators=[Optional()],
+    )
+    submission_key = HiddenField()
+    submit = SubmitField("Record and check eligibility", widget=GovSubmitInput())
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        # Questions that depend on the offence: optional fields stop their own validators when
+        # empty, so the cross-field checks live here.
+        valid: bool = super().validate(extra_validators)
+        drugs = self.offence_category.data in DRUG_OFFENCES
+        if drugs and not self.personal_use.data:
+            self.personal_use.errors = [
+                *self.personal_use.errors,
+                "Select whether the drugs were for personal use",
+            ]
+            valid = False
+        if self.drug_class.data and not drugs:
+            self.drug_class.errors = [*self.drug_class.errors, "Only give a drug class for a drug offence"]
+            valid = False
+        return valid
+
+    def occurred_at(self) -> datetime:
+        match = TIME_PATTERN.match(self.occurred_time.data.strip())
+        day: date | None = self.occurred_on.data
+        if match is None or day is None:
+            raise ValueError("occurred_at() needs a validated date and time")
+        local = datetime.combine(day, datetime.min.time()).replace(
+            hour=int(match.group(1)), minute=int(match.group(2)), tzinfo=LONDON
+        )
+        return local.astimezone(UTC)
+
+    def validate_occurred_time(self, field: StringField) -> None:
+        valid = self.occurred_on.data and field.data and TIME_PATTERN.match(field.data.strip())
+        if valid and self.occurred_at() > datetime.now(UTC):
+            raise ValidationError("The time of the encounter must be now or in the past")
+
+    def person_details(self) -> dict[str, Any]:
+        return {
+            "given_name": self.given_name.data.strip(),
+            "family_name": self.family_name.data.strip(),
+            "date_of_birth": self.date_of_birth.data,
+            "pnc_id": self.pnc_id.data or None,
+            "gender": self.gender.data,
+            "self_defined_ethnicity": self.self_defined_ethnicity.data,
+            "officer_defined_ethnicity": self.officer_defined_ethnicity.data or None,
+            "postcode_district": self.postcode_district.data or None,
+        }
+
+    def encounter_details(self) -> dict[str, Any]:
+        drugs = self.offence_category.data in DRUG_OFFENCES
+        chosen = set(self.facts.data or [])
+        return {
+            "occurred_at": self.occurred_at(),
+            "offence_date": self.occurred_on.data,
+            "area": self.area.data or self.postcode_district.data or None,
+            "setting": self.setting.data,
+            "offence_category": self.offence_category.data,
+            "drug_class": self.drug_class.data or None if drugs else None,
+            "drug_type": (self.drug_type.data or None) if drugs else None,
+            "personal_use": (self.personal_use.data == "yes") if drugs else None,
+            "supply_suspected": self.supply_suspected.data == "yes",
+            "admission": self.admission.data,
+            "lives_in_area": True if "lives_in_area" in chosen else None,
+            "offended_in_area": True if "offended_in_area" in chosen else None,
+            "on_court_order": "on_court_order" in chosen,
+            "co_accused": "co_accused" in chosen,
+            "hate_crime": "hate_crime" in chosen,
+            "domestic_abuse": "domestic_abuse" in chosen,
+            "vulnerabilities": sorted(self.vulnerabilities.data or []),
+        }
+
+
+class OfferForm(FlaskForm):
+    """The officer's record of the offer and the person's answer, in one step."""
+
+    response = RadioField(
+        "What happened?",
+        widget=GovRadioInput(),
+        choices=[
+            ("accepted", "Offered diversion, and the person accepted"),
+            ("declined", "Offered diversion, and the person declined"),
+            ("not_offered", "Diversion not offered"),
+        ],
+        validators=[InputRequired(message="Select what happened")],
+    )
+    reason = StringField(
+        "Reason (needed if declined or not offered)",
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=500, message="Reason must be 500 characters or fewer")],
+    )
+    version_id = HiddenField()
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid: bool = super().validate(extra_validators)
+        if self.response.data in {"declined", "not_offered"} and not (self.reason.data or "").strip():
+            self.reason.errors = [
+                *self.reason.errors,
+                "Enter the reason diversion was declined or not offered",
+            ]
+            valid = False
+        return valid

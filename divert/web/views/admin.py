@@ -1,0 +1,126 @@
+"""Administration: users and reference data."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from divert.app.extensions import db
+from divert.auth import requires
+from divert.models import (
+    EthnicityCode,
+    OffenceCategory,
+    Organisation,
+    OutcomeCode,
+    Programme,
+    ProgrammeOperator,
+    ProgrammeVersion,
+    User,
+)
+from divert.pathways.errors import OperationError
+from divert.pathways.programmes import compiled
+from divert.pathways.users import create_user
+from divert.web.forms.admin import UserForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/users")
+@requires("admin")
+def users() -> str:
+    rows = db.session.scalars(
+        select(User).where(User.organisation_id == current_user.organisation_id).order_by(User.name)
+    ).all()
+    return render_template("admin/users.html", users=rows)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires("admin")
+def new_user() -> str | Response | tuple[str, int]:
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(
+                db.session,
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                password=form.password.data,
+                organisation=current_user.organisation,
+            )
+        except OperationError as error:
+            form.email.errors = [str(error)]
+        else:
+            flash(f"User {user.email} created.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/new_user.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/reference")
+@requires("admin")
+def reference() -> str:
+    programmes = db.session.scalars(select(Programme).order_by(Programme.name)).all()
+    # Counted in one grouped query, not by loading each programme's versions (a query per programme).
+    versions = {
+        programme_id: count
+        for programme_id, count in db.session.execute(
+            select(ProgrammeVersion.programme_id, func.count()).group_by(ProgrammeVersion.programme_id)
+        )
+    }
+    ethnicities = db.session.scalars(
+        select(EthnicityCode).order_by(EthnicityCode.scheme.desc(), EthnicityCode.sort_order)
+    ).all()
+    outcomes = db.session.scalars(select(OutcomeCode).order_by(OutcomeCode.code)).all()
+    offences = db.session.scalars(select(OffenceCategory).order_by(OffenceCategory.sort_order)).all()
+    tables = [
+        (
+            "Programmes",
+            ["Code", "Name", "Versions"],
+            [(p.code, p.name, versions.get(p.id, 0)) for p in programmes],
+        ),
+        (
+            "Ethnicity codes",
+            ["Scheme", "Code", "Label", "Group"],
+            [(e.scheme.replace("_", "-"), e.code, e.label, e.ethnic_group) for e in ethnicities],
+        ),
+        ("Home Office outcome codes", ["Code", "Outcome"], [(o.code, o.label) for o in outcomes]),
+        (
+            "Offence categories",
+            ["Slug", "Label", "In use"],
+            [(o.slug, o.label, "Yes" if o.active else "No") for o in offences],
+        ),
+    ]
+    return render_template("admin/reference.html", tables=tables)
+
+
+@bp.route("/programmes")
+@requires("admin")
+def programmes() -> str:
+    # Every programme's versions are listed: loaded in one query, not one per programme.
+    rows = db.session.scalars(
+        select(Programme).options(selectinload(Programme.versions)).order_by(Programme.name)
+    ).all()
+    operators = db.session.execute(
+        select(
+            ProgrammeOperator.programme_id, Organisation.name, ProgrammeOperator.role, ProgrammeOperator.route
+        )
+        .join(Organisation, Organisation.id == ProgrammeOperator.organisation_id)
+        .order_by(Organisation.name)
+    ).all()
+    by_programme: dict[int, list[tuple[str, str, str | None]]] = {}
+    for programme_id, name, role, route in operators:
+        by_programme.setdefault(programme_id, []).append((name, role, route))
+    return render_template("admin/programmes.html", programmes=rows, operators=by_programme)
+
+
+@bp.route("/programmes/versions/<int:version_id>")
+@requires("admin")
+def programme_version(version_id: int) -> str:
+    version = db.session.get(ProgrammeVersion, version_id)
+    if version is None:
+        abort(404)
+    definition = compiled(version)
+    return render_template("admin/programme_version.html", version=version, definition=definition)

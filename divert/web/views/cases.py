@@ -1,0 +1,137 @@
+"""The case page: where a person is on the pathway, what happened and why, and what is due."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
+
+from divert.app.extensions import db
+from divert.auth import CASEWORKING, requires
+from divert.auth.visibility import visible_referrals
+from divert.models import (
+    CaseContact,
+    Contract,
+    Decision,
+    NeedsAssessment,
+    Referral,
+    ReferralEvent,
+    ReferralParty,
+    audit,
+)
+from divert.pathways.casework import case_roles, need_areas, open_flags
+from divert.pathways.deadlines import due_dates
+from divert.pathways.programmes import compiled
+from divert.pathways.steps import next_steps
+from divert.web.forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+# What the case page shows beyond the case: every party's organisation, loaded in one query rather
+# than one per party (pass to ``case_or_404`` for a case that ``render_case`` will show).
+CASE_PAGE = (selectinload(Referral.parties).joinedload(ReferralParty.organisation),)
+
+
+def case_or_404(case_id: int, *options: ORMOption) -> Referral:
+    case = db.session.scalar(
+        visible_referrals(current_user)
+        .options(joinedload(Referral.person), joinedload(Referral.programme), *options)
+        .where(Referral.id == case_id)
+    )
+    if case is None:
+        abort(404)
+    return case
+
+
+def _condition_progress(events: Sequence[ReferralEvent]) -> dict[int, dict[str, Any]]:
+    """Each contract condition's latest progress note and whether it is met, from the timeline."""
+    progress: dict[int, dict[str, Any]] = {}
+    for event in sorted(events, key=lambda e: e.id):
+        if event.kind in {"condition_progress", "condition_met"}:
+            entry = progress.setdefault(event.data["condition_id"], {"met": None, "note": ""})
+            entry["note"] = event.reason
+            if event.kind == "condition_met":
+                entry["met"] = event.occurred_at
+    return progress
+
+
+@bp.route("/<int:case_id>")
+@requires(CASEWORKING)
+def show(case_id: int) -> str:
+    return render_case(case_or_404(case_id, *CASE_PAGE))
+
+
+def render_case(
+    case: Referral, forms: dict[str, Any] | None = None, problems: list[str] | None = None
+) -> str:
+    """The case page; a failed form comes back here with its errors, so nothing typed is lost."""
+    definition = compiled(case.programme_version)
+    events = db.session.scalars(
+        select(ReferralEvent)
+        .options(joinedload(ReferralEvent.actor))
+        .where(ReferralEvent.referral_id == case.id)
+        .order_by(ReferralEvent.occurred_at.desc(), ReferralEvent.id.desc())
+    ).all()
+    decisions = db.session.scalars(
+        select(Decision)
+        # Each override names who made it: loaded with the decisions, not one query per override.
+        .options(joinedload(Decision.decided_by))
+        .where(
+            Decision.encounter_id == case.encounter_id,
+            Decision.programme_version_id == case.programme_version_id,
+        )
+        .order_by(Decision.id)
+    ).all()
+    contacts = db.session.scalars(
+        select(CaseContact).where(CaseContact.referral_id == case.id).order_by(CaseContact.scheduled_at)
+    ).all()
+    needs = db.session.scalars(
+        select(NeedsAssessment)
+        .where(NeedsAssessment.referral_id == case.id)
+        .order_by(NeedsAssessment.id.desc())
+    ).first()
+    contract = db.session.scalar(select(Contract).where(Contract.referral_id == case.id))
+    names = {state.id: state.name for state in definition.states}
+    forms = forms or {}
+    steps = next_steps(case, current_user.role)
+    step_form = forms.get("step") or StepForm(formdata=None, prefix="step", version_id=str(case.version_id))
+    step_form.to_state.choices = [(s.to_state, s.label) for s in steps]
+    step_form.exit_reason.choices = [("", "Not ending")] + [
+        (r, r.replace("_", " ").capitalize()) for r in definition.drop_out_reasons
+    ]
+    audit.record(db.session, "view", "referral", case.id)
+    return render_template(
+        "cases/show.html",
+        case=case,
+        definition=definition,
+        state=definition.state(case.state),
+        route=definition.route(case.route).name if case.route else None,
+        events=events,
+        names=names,
+        decisions=decisions,
+        steps=steps,
+        step_form=step_form,
+        contacts=contacts,
+        contact_form=forms.get("contact") or ContactForm(formdata=None, prefix="book"),
+        note_form=forms.get("note") or NoteForm(formdata=None, prefix="note"),
+        page_errors=bool(problems) or any(f.errors for f in forms.values()),
+        attendance_forms={
+            c.id: forms.get(f"attendance-{c.id}")
+            or AttendanceForm(formdata=None, prefix=f"c{c.id}", version_id=str(c.version_id))
+            for c in contacts
+            if c.attendance == "scheduled"
+        },
+        flags=open_flags(db.session, case),
+        needs=needs,
+        need_areas=need_areas(definition),
+        contract=contract,
+        progress=_condition_progress(events),
+        dues=due_dates(case, definition, contacts, needs, contract) if case.closed_at is None else [],
+        problems=problems or [],
+        works_case=current_user.role in case_roles(definition, case.state) | {"supervisor"},
+    )

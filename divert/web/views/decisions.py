@@ -1,0 +1,66 @@
+"""A supervisor's override of a rule decision, and the correction of a mistaken step."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from divert.app.extensions import db
+from divert.auth import requires
+from divert.models import Decision
+from divert.pathways.cases import CORRECTION_ROLES, OVERRIDE_ROLES, correct_last_step, override_decision
+from divert.pathways.errors import OperationError
+from divert.pathways.programmes import compiled
+from divert.web.forms.decisions import CorrectionForm, OverrideForm
+from divert.web.views.cases import case_or_404
+
+bp = Blueprint("decisions", __name__)
+
+
+@bp.route("/decisions/<int:decision_id>/override", methods=["GET", "POST"])
+@requires(*OVERRIDE_ROLES)
+def override(decision_id: int) -> str | Response | tuple[str, int]:
+    decision = db.session.get(Decision, decision_id)
+    if decision is None or decision.encounter.organisation_id != current_user.organisation_id:
+        abort(404)
+    definition = compiled(decision.programme_version)
+    form = OverrideForm()
+    form.set_routes([(route.id, route.name) for route in definition.routes])
+    if form.validate_on_submit():
+        try:
+            override_decision(db.session, current_user, decision, reason=form.reason.data, **form.decision())
+        except OperationError as error:
+            form.reason.errors = [str(error)]
+        else:
+            flash("Decision overridden. The original decision is kept beside it.", "success")
+            return redirect(url_for("encounters.show", encounter_id=decision.encounter_id))
+    status = 400 if form.errors else 200
+    return render_template(
+        "decisions/override.html", form=form, decision=decision, definition=definition
+    ), status
+
+
+@bp.route("/cases/<int:case_id>/correct", methods=["GET", "POST"])
+@requires(*CORRECTION_ROLES)
+def correct(case_id: int) -> str | Response | tuple[str, int]:
+    case = case_or_404(case_id)
+    form = CorrectionForm()
+    if request.method == "GET":
+        form.version_id.data = str(case.version_id)
+    if form.validate_on_submit():
+        try:
+            correct_last_step(
+                db.session, current_user, case, form.reason.data, seen_version=int(form.version_id.data or 0)
+            )
+        except OperationError as error:
+            form.reason.errors = [str(error)]
+        else:
+            flash(
+                "The last step was corrected. Both the step and its correction stay on the timeline.",
+                "success",
+            )
+            return redirect(url_for("cases.show", case_id=case.id))
+    state = compiled(case.programme_version).state(case.state)
+    status = 400 if form.errors else 200
+    return render_template("decisions/correct.html", form=form, case=case, state=state), status

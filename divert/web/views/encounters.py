@@ -1,0 +1,176 @@
+"""The officer's journey: record an encounter, see the decision and why, record the offer."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from divert.app.clock import LONDON
+from divert.app.extensions import db
+from divert.auth import requires
+from divert.auth.visibility import visible_people
+from divert.models import Decision, Encounter, EthnicityCode, OffenceCategory, Person, Referral, audit
+from divert.pathways.cases import offer, respond
+from divert.pathways.encounters import record_from_form
+from divert.pathways.errors import OperationError, StaleEdit
+from divert.pathways.matching import possible_matches
+from divert.pathways.programmes import compiled
+from divert.web.forms.encounter import EncounterForm, OfferForm
+
+bp = Blueprint("encounters", __name__)
+
+RECORDERS = ("officer", "supervisor")
+
+
+def _choices(form: EncounterForm) -> None:
+    codes = db.session.scalars(select(EthnicityCode).order_by(EthnicityCode.sort_order)).all()
+    form.self_defined_ethnicity.choices = [("", "Select ethnicity")] + [
+        (c.code, c.label) for c in codes if c.scheme == "self_defined"
+    ]
+    form.officer_defined_ethnicity.choices = [("", "Not recorded")] + [
+        (c.code, f"{c.code} – {c.label}") for c in codes if c.scheme == "officer_defined"
+    ]
+    offences = db.session.scalars(
+        select(OffenceCategory).where(OffenceCategory.active.is_(True)).order_by(OffenceCategory.sort_order)
+    ).all()
+    form.offence_category.choices = [("", "Select offence")] + [(o.slug, o.label) for o in offences]
+
+
+@bp.route("/encounters/new", methods=["GET", "POST"])
+@requires(*RECORDERS)
+def new() -> str | Response | tuple[str, int]:
+    person = _known_person(request.args.get("person", type=int))
+    form = EncounterForm()
+    _choices(form)
+    if request.method == "GET":
+        now = datetime.now(LONDON)
+        form.occurred_on.data = now.date()
+        form.occurred_time.data = now.strftime("%H:%M")
+        form.submission_key.data = secrets.token_hex(16)
+        if person is not None:
+            form.process(obj=person, occurred_on=now.date(), occurred_time=now.strftime("%H:%M"))
+            _choices(form)
+            form.submission_key.data = secrets.token_hex(16)
+    if form.validate_on_submit():
+        recorded = record_from_form(
+            db.session,
+            current_user,
+            form.person_details(),
+            form.encounter_details(),
+            form.submission_key.data or None,
+            person=person,
+        )
+        return redirect(url_for("encounters.show", encounter_id=recorded.encounter.id))
+    status = 400 if form.errors else 200
+    return render_template("encounters/new.html", form=form, person=person), status
+
+
+def _known_person(person_id: int | None) -> Person | None:
+    if person_id is None:
+        return None
+    person = db.session.scalar(visible_people(current_user).where(Person.id == person_id))
+    if person is None:
+        abort(404)
+    return person
+
+
+def _encounter_or_404(encounter_id: int) -> Encounter:
+    encounter = db.session.get(Encounter, encounter_id)
+    if encounter is None or encounter.organisation_id != current_user.organisation_id:
+        abort(404)
+    return encounter
+
+
+@bp.route("/encounters/<int:encounter_id>")
+@requires(*RECORDERS)
+def show(encounter_id: int) -> str:
+    encounter = _encounter_or_404(encounter_id)
+    return _render_decisions(encounter, {})
+
+
+def _render_decisions(encounter: Encounter, forms: dict[int, OfferForm]) -> str:
+    decisions = db.session.scalars(
+        select(Decision)
+        # Each decision is read with its programme's rules: loaded together, not one query per programme.
+        .options(joinedload(Decision.programme_version))
+        .where(Decision.encounter_id == encounter.id)
+        .order_by(Decision.id)
+    ).all()
+    overridden = {d.overrides_id for d in decisions if d.overrides_id}
+    current = [d for d in decisions if d.id not in overridden]
+    cases = {
+        c.decision_id: c
+        for c in db.session.scalars(select(Referral).where(Referral.encounter_id == encounter.id))
+    }
+    rows = []
+    for decision in current:
+        case = cases.get(decision.id)
+        definition = compiled(decision.programme_version)
+        form = forms.get(case.id) if case else None
+        if case is not None and form is None:
+            form = OfferForm(formdata=None, version_id=str(case.version_id))
+        rows.append(
+            {
+                "decision": decision,
+                "programme": definition.name,
+                "route": definition.route(decision.route).name if decision.route else None,
+                "case": case,
+                "state": definition.state(case.state).name if case else None,
+                "awaiting_offer": case is not None and case.state == definition.on_decision["eligible"],
+                "form": form,
+            }
+        )
+    audit.record(db.session, "view", "encounter", encounter.id)
+    return render_template(
+        "encounters/show.html",
+        encounter=encounter,
+        rows=rows,
+        matches=possible_matches(db.session, encounter.person),
+        page_errors=any(form.errors for form in forms.values()),
+    )
+
+
+@bp.route("/cases/<int:case_id>/offer", methods=["POST"])
+@requires(*RECORDERS)
+def record_offer(case_id: int) -> str | Response | tuple[str, int]:
+    case = db.session.get(Referral, case_id)
+    if case is None or case.encounter.organisation_id != current_user.organisation_id:
+        abort(404)
+    form = OfferForm()
+    if form.validate_on_submit():
+        try:
+            if case.version_id != int(form.version_id.data or 0):
+                raise StaleEdit("case")
+            answer = form.response.data
+            offer(db.session, current_user, case, answer != "not_offered", form.reason.data or "")
+            if answer != "not_offered":
+                respond(db.session, current_user, case, answer == "accepted", form.reason.data or "")
+        except OperationError as error:
+            db.session.rollback()
+            form.response.errors = [str(error)]
+        else:
+            return redirect(url_for("encounters.confirmation", case_id=case.id))
+    case = db.session.get(Referral, case_id)
+    assert case is not None
+    return _render_decisions(case.encounter, {case.id: form}), 400
+
+
+@bp.route("/cases/<int:case_id>/confirmation")
+@requires(*RECORDERS)
+def confirmation(case_id: int) -> str:
+    case = db.session.get(Referral, case_id)
+    if case is None or case.encounter.organisation_id != current_user.organisation_id:
+        abort(404)
+    definition = compiled(case.programme_version)
+    return render_template(
+        "encounters/confirmation.html",
+        case=case,
+        state=definition.state(case.state),
+        programme=definition.name,
+    )

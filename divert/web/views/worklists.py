@@ -1,0 +1,88 @@
+"""Worklists, taking a case, and a supervisor's reallocation of cases."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from divert.app.extensions import db
+from divert.auth import requires
+from divert.auth.visibility import visible_referrals
+from divert.models import Referral, User
+from divert.pathways.allocation import CASEWORKERS, reallocate, take
+from divert.pathways.errors import OperationError
+from divert.queries.worklists import SORTS, VIEWS, colleagues, programmes_for, worklist
+from divert.web.views.cases import case_or_404
+
+bp = Blueprint("worklists", __name__)
+
+
+@bp.route("/worklist")
+@requires(*CASEWORKERS)
+def index() -> str:
+    default = "team" if current_user.role == "supervisor" else "mine"
+    view = request.args.get("view", default)
+    programme = request.args.get("programme") or None
+    sort = request.args.get("sort", "opened")
+    sort = sort if sort in SORTS else "opened"
+    descending = request.args.get("order") == "desc"
+    result = worklist(
+        db.session,
+        current_user,
+        view=view,
+        programme=programme,
+        sort=sort,
+        descending=descending,
+        page=request.args.get("page", 1, type=int),
+    )
+    return render_template(
+        "worklists/index.html",
+        result=result,
+        views=VIEWS,
+        view=view if view in VIEWS else default,
+        programme=programme,
+        programmes=programmes_for(db.session, current_user),
+        sort=sort,
+        descending=descending,
+        colleagues=colleagues(db.session, current_user) if current_user.role == "supervisor" else [],
+    )
+
+
+@bp.route("/cases/<int:case_id>/take", methods=["POST"])
+@requires(*CASEWORKERS)
+def take_case(case_id: int) -> Response:
+    case = case_or_404(case_id)
+    try:
+        take(db.session, current_user, case)
+    except OperationError as error:
+        flash(str(error), "error")
+        return redirect(url_for("worklists.index", view="new"))
+    flash(f"Case {case.reference} is now yours.", "success")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.route("/worklist/reallocate", methods=["POST"])
+@requires("supervisor")
+def reallocate_cases() -> Response | tuple[str, int]:
+    ids = [int(v) for v in request.form.getlist("case") if v.isdigit()]
+    cases = (
+        list(db.session.scalars(visible_referrals(current_user).where(Referral.id.in_(ids)))) if ids else []
+    )
+    assignee = db.session.scalar(
+        select(User).where(
+            User.id == request.form.get("assignee", type=int),
+            User.organisation_id == current_user.organisation_id,
+        )
+    )
+    try:
+        if assignee is None:
+            raise OperationError("Select a caseworker in your organisation")
+        moved = reallocate(db.session, current_user, cases, assignee, request.form.get("reason", ""))
+    except OperationError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(request.referrer or url_for("worklists.index"))
+    flash(f"{moved} case{'s' if moved != 1 else ''} reallocated to {assignee.name}.", "success")
+    return redirect(url_for("worklists.index", view="team"))
