@@ -66,12 +66,12 @@ from bench.scratch import scratch_database  # noqa: E402
 from divert.app.db import make_engine  # noqa: E402
 from divert.models import Organisation, Programme, ProgrammeVersion, journey  # noqa: E402
 from divert.models.person import normalise_name  # noqa: E402
+from divert.models.programme import compiled  # noqa: E402
 from divert.pathways.cases import milestone_for, reference_for  # noqa: E402
 from divert.pathways.facts import DIVERTED_STAGES  # noqa: E402
 from divert.pathways.programmes import (  # noqa: E402
     PROGRAMMES_DIR,
     assign_operator,
-    compiled,
     sync_definitions,
 )
 from divert.rules import (  # noqa: E402

@@ -62,7 +62,7 @@ def _colleagues() -> list[User]:
 
 
 @bp.route("")
-@requires("admin")
+@requires("manage_tokens")
 def index() -> str:
     rows = tokens.for_organisation(db.session, current_user.organisation_id)
     audit.record(db.session, "view", "api_token", None, detail="token list")
@@ -70,7 +70,7 @@ def index() -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@requires("admin")
+@requires("manage_tokens")
 def new() -> str | tuple[str, int]:
     form = TokenForm()
     users = {u.id: u for u in _colleagues()}
@@ -89,7 +89,7 @@ def new() -> str | tuple[str, int]:
 
 
 @bp.route("/<int:token_id>/revoke", methods=["POST"])
-@requires("admin")
+@requires("manage_tokens")
 def revoke(token_id: int) -> Response:
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user.organisation_id != current_user.organisation_id:

@@ -22,18 +22,19 @@ from divert.api.schemas import (
 from divert.api.spec import operation
 from divert.app.clock import LONDON
 from divert.app.extensions import db
-from divert.auth import SIGNED_IN
 from divert.models import Decision, EthnicityCode, OffenceCategory, Programme
 from divert.pathways.cases import Outcome
 from divert.pathways.encounters import record_from_form
 from divert.pathways.programmes import programmes_run_by
 from divert.web.forms.encounter import DRUG_OFFENCES
 
-RECORDERS = frozenset({"officer", "supervisor"})
-
 
 @operation(
-    bp, "/programmes", summary="Programmes your organisation runs", roles=SIGNED_IN, response=ProgrammeList
+    bp,
+    "/programmes",
+    summary="Programmes your organisation runs",
+    ability="use_service",
+    response=ProgrammeList,
 )
 def list_programmes() -> ProgrammeList:
     """The programmes an encounter recorded by your organisation is decided against."""
@@ -132,7 +133,7 @@ def _outcome_out(outcome: Outcome) -> DecisionOut:
     method="POST",
     status=201,
     summary="Record an encounter and get each programme's decision",
-    roles=RECORDERS,
+    ability="record_encounter",
     body=RecordEncounter,
     response=RecordedEncounter,
     idempotent=True,

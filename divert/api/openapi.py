@@ -17,7 +17,7 @@ from pydantic.json_schema import models_json_schema
 from divert.api import bp
 from divert.api.idempotency import HEADER, MAX_KEY
 from divert.api.spec import ERROR_TEXT, MAX_ID, OPERATIONS, Operation
-from divert.auth import SIGNED_IN, requires
+from divert.auth import requires
 
 REF = "#/components/schemas/{model}"
 ERROR_SCHEMA: dict[str, Any] = {
@@ -122,6 +122,6 @@ def document() -> dict[str, Any]:
 
 
 @bp.route("/openapi.json")
-@requires(SIGNED_IN)
+@requires("use_service")
 def openapi_json() -> Response:
     return jsonify(document())

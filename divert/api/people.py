@@ -15,7 +15,6 @@ from divert.api.encounters import decision_out
 from divert.api.schemas import EncounterList, EncounterOut, SubjectAccessExport
 from divert.api.spec import operation
 from divert.app.extensions import db
-from divert.auth import CASEWORKING
 from divert.auth.visibility import visible_people, visible_referrals
 from divert.models import (
     AuditEntry,
@@ -33,8 +32,6 @@ from divert.models import (
     ReferralEvent,
     audit,
 )
-
-EXPORTERS = frozenset({"supervisor", "admin"})
 
 
 def person_or_404(person_id: int) -> Person:
@@ -59,7 +56,7 @@ def _decisions(encounter_ids: list[int]) -> list[Decision]:
     bp,
     "/people/<int:person_id>/encounters",
     summary="A person's encounters and the decisions made on them",
-    roles=CASEWORKING,
+    ability="view_people",
     response=EncounterList,
 )
 def person_encounters(person_id: int) -> EncounterList:
@@ -132,7 +129,7 @@ def _history(object_type: str, ids: list[int]) -> list[dict[str, Any]]:
     bp,
     "/people/<int:person_id>/export",
     summary="Subject access export: everything held on one person",
-    roles=EXPORTERS,
+    ability="export_person",
     response=SubjectAccessExport,
 )
 def export_person(person_id: int) -> SubjectAccessExport:

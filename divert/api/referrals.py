@@ -21,12 +21,11 @@ from divert.api.schemas import (
 )
 from divert.api.spec import operation
 from divert.app.extensions import db
-from divert.auth import CASEWORKING
 from divert.auth.visibility import visible_referrals
 from divert.models import CaseContact, Contract, NeedsAssessment, Referral, ReferralEvent, audit
+from divert.models.programme import compiled
 from divert.pathways.casework import open_flags, record_attendance, schedule_contact
 from divert.pathways.deadlines import due_dates
-from divert.pathways.programmes import compiled
 from divert.pathways.steps import next_steps, take_step
 
 
@@ -117,7 +116,7 @@ def referral_out(referral: Referral) -> ReferralOut:
     bp,
     "/referrals/<int:referral_id>",
     summary="A referral's status, milestones, due dates and timeline",
-    roles=CASEWORKING,
+    ability="view_people",
     response=ReferralOut,
 )
 def get_referral(referral_id: int) -> ReferralOut:
@@ -132,7 +131,7 @@ def get_referral(referral_id: int) -> ReferralOut:
     "/referrals/<int:referral_id>/steps",
     method="POST",
     summary="Take the next step on a referral",
-    roles=CASEWORKING,
+    ability="work_case",
     body=StepIn,
     response=ReferralOut,
     errors=(409,),
@@ -162,7 +161,7 @@ def take_referral_step(referral_id: int, body: StepIn) -> ReferralOut:
     method="POST",
     status=201,
     summary="Book a contact, session or meeting",
-    roles=CASEWORKING,
+    ability="work_case",
     body=ContactIn,
     response=ContactOut,
     idempotent=True,
@@ -180,7 +179,7 @@ def book_contact(referral_id: int, body: ContactIn) -> ContactOut:
     "/contacts/<int:contact_id>/attendance",
     method="POST",
     summary="Record whether the person attended",
-    roles=CASEWORKING,
+    ability="work_case",
     body=AttendanceIn,
     response=ContactOut,
     errors=(409,),

@@ -1,6 +1,6 @@
 """One table of API operations that both serves requests and writes the OpenAPI document.
 
-Each handler is declared with ``operation(...)``: its path, roles, request model and response
+Each handler is declared with ``operation(...)``: its path, ability, request model and response
 model. The same declaration validates the request body, checks access (``requires``), shapes the
 response and describes the operation in ``/api/v1/openapi.json``, so the document cannot drift
 from what the handlers do.
@@ -21,6 +21,7 @@ from werkzeug.exceptions import NotFound
 from divert.api import idempotency
 from divert.api.errors import FieldProblem, Invalid, error_response, problems_from
 from divert.auth import requires
+from divert.auth.policy import roles_with
 from divert.pathways.errors import OperationError, StaleEdit
 
 # Ids are 32-bit on every database we run on; a larger one would be a driver error, not a 404.
@@ -41,6 +42,7 @@ class Operation:
     method: str
     name: str
     summary: str
+    ability: str
     roles: frozenset[str]
     response: type[BaseModel]
     status: int
@@ -60,7 +62,7 @@ def operation(
     rule: str,
     *,
     summary: str,
-    roles: frozenset[str],
+    ability: str,
     response: type[BaseModel],
     method: str = "GET",
     status: int = 200,
@@ -105,7 +107,7 @@ def operation(
                     return conflict
             return jsonify(out), status
 
-        guarded = requires(roles)(view)
+        guarded = requires(ability)(view)
         bp.add_url_rule(rule, endpoint=handler.__name__, view_func=guarded, methods=[method])
         OPERATIONS.append(
             Operation(
@@ -114,7 +116,8 @@ def operation(
                 name=handler.__name__,
                 summary=summary,
                 description=(handler.__doc__ or "").strip(),
-                roles=roles,
+                ability=ability,
+                roles=roles_with(ability),
                 response=response,
                 status=status,
                 body=body,

@@ -1,5 +1,6 @@
-"""Sign-in, sign-out, sessions and who may use each route."""
+"""Sign-in, sign-out, sessions, the policy (named abilities) and visibility."""
 
-from divert.auth.access import CASEWORKING, PUBLIC, SIGNED_IN, access_of, public, requires
+from divert.auth.access import PUBLIC, ability_of, access_of, public, requires
+from divert.auth.policy import can, check, holds
 
-__all__ = ["CASEWORKING", "PUBLIC", "SIGNED_IN", "access_of", "public", "requires"]
+__all__ = ["PUBLIC", "ability_of", "access_of", "can", "check", "holds", "public", "requires"]

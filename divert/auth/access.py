@@ -1,7 +1,7 @@
 """Route access declarations.
 
-Every view declares who may use it with ``@requires(...)`` or ``@public``; a test walks the URL
-map and fails on any endpoint without a declaration. Anonymous page requests are sent to
+Every view declares the ability it needs with ``@requires("ability")`` or is ``@public``; a test
+walks the URL map and fails on any endpoint without a declaration. Anonymous page requests are sent to
 sign-in, anonymous API requests get 401, and a signed-in user without the role gets 403.
 """
 
@@ -15,34 +15,32 @@ from flask import abort
 from flask_login import current_user
 
 from divert.app.extensions import login_manager
-from divert.models.user import ROLES
+from divert.auth.policy import roles_with
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC = frozenset({"public"})
-SIGNED_IN = frozenset(ROLES)
-CASEWORKING = frozenset(ROLES) - {"analyst"}  # analysts see aggregates only, never a person
 
 
-def requires(*roles: str | frozenset[str]) -> Callable[[F], F]:
-    allowed: set[str] = set()
-    for role in roles:
-        allowed |= {role} if isinstance(role, str) else set(role)
-    unknown = allowed - set(ROLES)
-    if unknown:
-        raise ValueError(f"unknown roles {sorted(unknown)}")
-    frozen = frozenset(allowed)
+def requires(name: str) -> Callable[[F], F]:
+    """Only signed-in users whose role holds ability ``name`` (see ``auth.policy``) reach the view.
+
+    The record-level half of the ability (which organisation, which case) is checked where the
+    record is loaded, by the view or the operation, with ``policy.can`` or ``policy.check``.
+    """
+    roles = roles_with(name)
 
     def decorate(view: F) -> F:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if current_user.role not in frozen:
+            if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
 
-        guarded.access = frozen  # type: ignore[attr-defined]
+        guarded.access = roles  # type: ignore[attr-defined]
+        guarded.ability = name  # type: ignore[attr-defined]
         return guarded  # type: ignore[return-value]
 
     return decorate
@@ -54,4 +52,9 @@ def public(view: F) -> F:
 
 
 def access_of(view: Callable[..., Any]) -> frozenset[str] | None:
+    """The roles a view admits (PUBLIC for anyone), for the route walk; None if undeclared."""
     return getattr(view, "access", None)
+
+
+def ability_of(view: Callable[..., Any]) -> str | None:
+    return getattr(view, "ability", None)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from divert.app.extensions import db, limiter
-from divert.auth.access import SIGNED_IN, public, requires
+from divert.auth.access import public, requires
 from divert.auth.passwords import verify_password
 from divert.models import User, audit, utcnow
 from divert.web.forms.auth import SignInForm
@@ -61,7 +61,7 @@ def sign_in() -> str | Response:
 
 
 @bp.route("/sign-out", methods=["POST"])
-@requires(SIGNED_IN)
+@requires("use_service")
 def sign_out() -> Response:
     audit.record(db.session, "sign_out", "user", current_user.id)
     logout_user()

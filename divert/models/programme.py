@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from divert.models.base import Base, IdMixin, utcnow
+from divert.rules import ProgrammeDefinition, definition_from_dict
 
 
 class Programme(IdMixin, Base):
@@ -40,3 +41,16 @@ class ProgrammeVersion(IdMixin, Base):
     loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     programme: Mapped[Programme] = relationship(back_populates="versions")
+
+
+# Parsed (and expression-compiled) definitions, keyed by version id and content, so each stored
+# version is compiled once per process rather than once per decision.
+_compiled: dict[tuple[int, str], ProgrammeDefinition] = {}
+
+
+def compiled(version: ProgrammeVersion) -> ProgrammeDefinition:
+    """The definition a stored version holds, parsed once per process."""
+    key = (version.id, version.content_hash)
+    if key not in _compiled:
+        _compiled[key] = definition_from_dict(version.definition, source=f"database:{version.id}")
+    return _compiled[key]

@@ -6,17 +6,15 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from divert.auth.policy import can, holds
 from divert.models import Referral, ReferralEvent, User, audit
 from divert.pathways.errors import OperationError
-
-# Roles that work cases and so can be given them; officers and analysts hold no caseload.
-CASEWORKERS = frozenset({"yot_caseworker", "yju_decision_maker", "navigator", "coach", "supervisor"})
 
 
 def take(session: Session, actor: User, referral: Referral) -> None:
     """A caseworker picks up an unassigned case that their organisation is party to."""
-    if actor.role not in CASEWORKERS:
-        raise OperationError("Only caseworkers can take cases.")
+    if not can(actor, "take_case", referral):
+        raise OperationError("Only caseworkers of an organisation working this case can take it.")
     if referral.assigned_user_id is not None:
         raise OperationError(f"Case {referral.reference} is already assigned.")
     _assign(session, actor, referral, actor, "Taken by the caseworker")
@@ -26,7 +24,7 @@ def reallocate(
     session: Session, actor: User, referrals: Sequence[Referral], assignee: User, reason: str
 ) -> int:
     """Give cases to another worker in the same organisation, with a reason; one event per case."""
-    if actor.role != "supervisor":
+    if not holds(actor, "reallocate"):
         raise OperationError("Only a supervisor can reallocate cases.")
     reason = (reason or "").strip()
     if not reason:
@@ -35,7 +33,7 @@ def reallocate(
         raise OperationError("Select at least one case to reallocate")
     if (
         assignee.organisation_id != actor.organisation_id
-        or assignee.role not in CASEWORKERS
+        or not can(assignee, "hold_caseload", actor)
         or not assignee.active
     ):
         raise OperationError("Select a caseworker in your organisation")

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from divert.auth.policy import can, holds
 from divert.models import (
     Decision,
     Encounter,
@@ -24,15 +25,14 @@ from divert.models import (
     audit,
     utcnow,
 )
+from divert.models.programme import compiled
 from divert.pathways.errors import OperationError, StaleEdit
 from divert.pathways.facts import encounter_facts, facts_from_dict, facts_to_dict
-from divert.pathways.programmes import compiled, programmes_run_by, receiving_organisation, version_in_force
+from divert.pathways.programmes import programmes_run_by, receiving_organisation, version_in_force
 from divert.rules import Decision as RuleDecision
 from divert.rules import EncounterFacts, State, TransitionError, check_transition, decide
 
 # Who may set a rule decision aside. A force can widen this; the rules themselves never change.
-OVERRIDE_ROLES = frozenset({"supervisor"})
-CORRECTION_ROLES = frozenset({"supervisor", "admin"})
 
 
 @dataclass(frozen=True)
@@ -262,7 +262,7 @@ def override_decision(
     session: Session, actor: User, decision: Decision, *, eligible: bool, route: str | None, reason: str
 ) -> Decision:
     """Set a rule decision aside with a reason; the original stays, and the case follows the new one."""
-    if actor.role not in OVERRIDE_ROLES:
+    if not holds(actor, "override_decision"):
         raise OperationError("Only a supervisor can override a decision.")
     reason = (reason or "").strip()
     if not reason:
@@ -325,7 +325,7 @@ def correct_last_step(
     """
     if seen_version is not None and referral.version_id != seen_version:
         raise StaleEdit("case")
-    if actor.role not in CORRECTION_ROLES:
+    if not can(actor, "correct_step", referral):
         raise OperationError("Only a supervisor or administrator can correct a case.")
     reason = (reason or "").strip()
     if not reason:

@@ -15,12 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from divert.app.clock import LONDON
+from divert.auth.policy import holds
 from divert.models import CaseContact, CaseFlag, NeedsAssessment, Referral, ReferralEvent, User, audit, utcnow
 from divert.models.casework import ATTENDANCE, CONTACT_KINDS
+from divert.models.programme import compiled
 from divert.pathways.cases import transition
 from divert.pathways.errors import OperationError, StaleEdit
-from divert.pathways.programmes import compiled
 from divert.rules import ProgrammeDefinition, allowed_transitions
+from divert.rules.pathway import case_roles
 
 # Stages in which a case has been referred and is being worked: contacts and needs belong to these.
 WORKED_STAGES = frozenset({"route", "engagement", "completion"})
@@ -47,14 +49,6 @@ def local_date(moment: datetime) -> date:
 
 def _label(role: str) -> str:
     return role.replace("_", " ")
-
-
-def case_roles(definition: ProgrammeDefinition, state_id: str) -> frozenset[str]:
-    """Who works a case in this state: whoever may move it on within its stage, and supervisors."""
-    stage = definition.state(state_id).stage
-    in_stage = {state.id for state in definition.states if state.stage == stage}
-    movers = {role for t in definition.transitions if t.from_state in in_stage for role in t.roles}
-    return frozenset({"supervisor", *movers})
 
 
 def check_works_case(definition: ProgrammeDefinition, referral: Referral, actor: User, what: str) -> None:
@@ -98,7 +92,7 @@ def add_event(
 def add_note(session: Session, actor: User, referral: Referral, text: str) -> ReferralEvent:
     """A case note: on the timeline for good, like every other event (a correction is a new note)."""
     definition = compiled(referral.programme_version)
-    if actor.role not in case_roles(definition, referral.state) | {"supervisor"} and not any(
+    if actor.role not in case_roles(definition, referral.state) and not any(
         party.organisation_id == actor.organisation_id for party in referral.parties
     ):
         raise OperationError("Only people working this case can add notes to it.")
@@ -475,7 +469,7 @@ def record_drop_out(
             check_works_case(definition, referral, actor, "a drop-out reason")
         else:
             closers = {r for t in definition.transitions if t.to_state == referral.state for r in t.roles}
-            if actor.role not in closers | {"supervisor"}:
+            if actor.role not in closers and not holds(actor, "supervise_cases"):
                 raise OperationError(f"Your role ({_label(actor.role)}) cannot record why this case ended.")
         event = add_event(
             session, actor, referral, "drop_out", reason=note, data={"exit_reason": exit_reason}

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from divert.auth.policy import holds
 from divert.models import (
     Contract,
     ContractCondition,
@@ -24,16 +25,15 @@ from divert.models import (
     audit,
     utcnow,
 )
+from divert.models.programme import compiled
 from divert.pathways.cases import transition
 from divert.pathways.casework import add_event
 from divert.pathways.errors import OperationError, StaleEdit
-from divert.pathways.programmes import compiled
 from divert.rules import CaseFacts, ProgrammeDefinition, contract_end
 from divert.rules.definition import ConditionGroup
 from divert.rules.definition import Contract as ContractTerms
 
 # The brief gives drafting and monitoring the contract to the navigator.
-CONTRACT_ROLES = frozenset({"navigator"})
 # Checkpoint's one fixed term: it is added to every contract and can never be varied away.
 ALWAYS = "do_not_reoffend"
 
@@ -73,7 +73,7 @@ def _terms_of(referral: Referral) -> tuple[ProgrammeDefinition, ContractTerms]:
 
 
 def _check_role(actor: User, what: str) -> None:
-    if actor.role not in CONTRACT_ROLES:
+    if not holds(actor, "draw_contract"):
         raise OperationError(f"Only a navigator can {what}.")
 
 

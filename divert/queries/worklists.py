@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from divert.auth.policy import roles_with
 from divert.auth.visibility import visible_referrals
 from divert.models import (
     CaseFlag,
@@ -19,7 +20,6 @@ from divert.models import (
     ReferralParty,
     User,
 )
-from divert.pathways.allocation import CASEWORKERS
 
 PAGE_SIZE = 25
 VIEWS = {
@@ -158,7 +158,7 @@ def colleagues(session: Session, user: User) -> list[User]:
             .where(
                 User.organisation_id == user.organisation_id,
                 User.active.is_(True),
-                User.role.in_(CASEWORKERS),
+                User.role.in_(roles_with("hold_caseload")),
             )
             .order_by(User.name)
         )

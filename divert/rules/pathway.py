@@ -51,5 +51,13 @@ def allowed_transitions(definition: ProgrammeDefinition, from_state: str, role: 
     return [t for t in definition.transitions if t.from_state == from_state and role in t.roles]
 
 
+def case_roles(definition: ProgrammeDefinition, state_id: str) -> frozenset[str]:
+    """Who works a case in this state: whoever may move it on within its stage, and supervisors."""
+    stage = definition.state(state_id).stage
+    in_stage = {state.id for state in definition.states if state.stage == stage}
+    movers = {role for t in definition.transitions if t.from_state in in_stage for role in t.roles}
+    return frozenset({"supervisor", *movers})
+
+
 def _label(definition: ProgrammeDefinition) -> str:
     return f"{definition.name} (version {definition.version})"

@@ -9,34 +9,28 @@ from flask import Flask, request, url_for
 from flask_login import current_user
 
 from divert.app.clock import LONDON
+from divert.auth.policy import can, holds
 from divert.models import Referral
+from divert.models.programme import compiled
 from divert.models.user import ROLE_LABELS
-from divert.pathways.programmes import compiled
 
-# Which sections each role sees in the service navigation.
-NAVIGATION: dict[str, list[tuple[str, str]]] = {
-    "record": [("Record an encounter", "encounters.new")],
-    "people": [("People", "people.search")],
-    "cases": [("Cases", "worklists.index")],
-    "monitoring": [("Monitoring", "monitoring.index")],
-    "admin": [
-        ("Users", "admin.users"),
-        ("Programmes", "admin.programmes"),
-        ("Reference data", "admin.reference"),
-        ("API tokens", "api_tokens.index"),
-        ("Import", "imports.upload"),
-    ],
-}
-ROLE_SECTIONS = {
-    "officer": ["record", "people"],
-    "yot_caseworker": ["cases", "people"],
-    "yju_decision_maker": ["cases", "people"],
-    "navigator": ["cases", "people"],
-    "coach": ["cases", "people"],
-    "supervisor": ["cases", "record", "people", "monitoring"],
-    "analyst": ["monitoring"],
-    "admin": ["people", "monitoring", "admin"],
-}
+# The service navigation, in order: each section is shown to whoever holds its ability.
+NAVIGATION: list[tuple[str, list[tuple[str, str]]]] = [
+    ("view_worklist", [("Cases", "worklists.index")]),
+    ("record_encounter", [("Record an encounter", "encounters.new")]),
+    ("view_people", [("People", "people.search")]),
+    ("view_monitoring", [("Monitoring", "monitoring.index")]),
+    (
+        "manage_users",
+        [
+            ("Users", "admin.users"),
+            ("Programmes", "admin.programmes"),
+            ("Reference data", "admin.reference"),
+            ("API tokens", "api_tokens.index"),
+            ("Import", "imports.upload"),
+        ],
+    ),
+]
 
 
 def uk_date(value: date | datetime | None) -> str:
@@ -69,8 +63,10 @@ def navigation() -> list[dict[str, Any]]:
     if not current_user.is_authenticated:
         return []
     items = [{"text": "Home", "href": url_for("main.home"), "active": request.endpoint == "main.home"}]
-    for section in ROLE_SECTIONS[current_user.role]:
-        for text, endpoint in NAVIGATION[section]:
+    for ability, section in NAVIGATION:
+        if not holds(current_user, ability):
+            continue
+        for text, endpoint in section:
             items.append(
                 {
                     "text": text,
@@ -81,11 +77,17 @@ def navigation() -> list[dict[str, Any]]:
     return items
 
 
+def can_here(name: str, target: object = None) -> bool:
+    """``can("override_decision", case)`` in a template: the policy, for the signed-in user."""
+    return can(current_user, name, target)
+
+
 def register_filters(app: Flask) -> None:
     app.add_template_filter(uk_date, "uk_date")
     app.add_template_filter(uk_datetime, "uk_datetime")
     app.add_template_filter(label, "label")
     app.add_template_filter(state_name, "state_name")
     app.add_template_global(navigation, "navigation")
+    app.add_template_global(can_here, "can")
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
     app.add_template_global(lambda: datetime.now(UTC), "now")

@@ -20,8 +20,8 @@ from divert.models import (
     ProgrammeVersion,
     User,
 )
+from divert.models.programme import compiled
 from divert.pathways.errors import OperationError
-from divert.pathways.programmes import compiled
 from divert.pathways.users import create_user
 from divert.web.forms.admin import UserForm
 
@@ -29,7 +29,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.route("/users")
-@requires("admin")
+@requires("manage_users")
 def users() -> str:
     rows = db.session.scalars(
         select(User).where(User.organisation_id == current_user.organisation_id).order_by(User.name)
@@ -38,7 +38,7 @@ def users() -> str:
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@requires("admin")
+@requires("manage_users")
 def new_user() -> str | Response | tuple[str, int]:
     form = UserForm()
     if form.validate_on_submit():
@@ -60,7 +60,7 @@ def new_user() -> str | Response | tuple[str, int]:
 
 
 @bp.route("/reference")
-@requires("admin")
+@requires("manage_programmes")
 def reference() -> str:
     programmes = db.session.scalars(select(Programme).order_by(Programme.name)).all()
     # Counted in one grouped query, not by loading each programme's versions (a query per programme).
@@ -97,7 +97,7 @@ def reference() -> str:
 
 
 @bp.route("/programmes")
-@requires("admin")
+@requires("manage_programmes")
 def programmes() -> str:
     # Every programme's versions are listed: loaded in one query, not one per programme.
     rows = db.session.scalars(
@@ -117,7 +117,7 @@ def programmes() -> str:
 
 
 @bp.route("/programmes/versions/<int:version_id>")
-@requires("admin")
+@requires("manage_programmes")
 def programme_version(version_id: int) -> str:
     version = db.session.get(ProgrammeVersion, version_id)
     if version is None:

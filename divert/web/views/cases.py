@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from divert.app.extensions import db
-from divert.auth import CASEWORKING, requires
+from divert.auth import can, requires
 from divert.auth.visibility import visible_referrals
 from divert.models import (
     CaseContact,
@@ -24,9 +24,9 @@ from divert.models import (
     ReferralParty,
     audit,
 )
-from divert.pathways.casework import case_roles, need_areas, open_flags
+from divert.models.programme import compiled
+from divert.pathways.casework import need_areas, open_flags
 from divert.pathways.deadlines import due_dates
-from divert.pathways.programmes import compiled
 from divert.pathways.steps import next_steps
 from divert.web.forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm
 
@@ -61,7 +61,7 @@ def _condition_progress(events: Sequence[ReferralEvent]) -> dict[int, dict[str, 
 
 
 @bp.route("/<int:case_id>")
-@requires(CASEWORKING)
+@requires("view_people")
 def show(case_id: int) -> str:
     return render_case(case_or_404(case_id, *CASE_PAGE))
 
@@ -133,5 +133,5 @@ def render_case(
         progress=_condition_progress(events),
         dues=due_dates(case, definition, contacts, needs, contract) if case.closed_at is None else [],
         problems=problems or [],
-        works_case=current_user.role in case_roles(definition, case.state) | {"supervisor"},
+        works_case=can(current_user, "work_case", case),
     )

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from divert.app.extensions import db
-from divert.auth import CASEWORKING, requires
+from divert.auth import requires
 from divert.models import CaseContact, Contract, ContractCondition, Referral, ReferralEvent
+from divert.models.programme import compiled
 from divert.pathways.casework import add_note, record_attendance, record_needs_assessment, schedule_contact
 from divert.pathways.contracts import draw_up_contract, record_condition_progress, vary_contract
 from divert.pathways.errors import OperationError, StaleEdit
-from divert.pathways.programmes import compiled
 from divert.pathways.steps import next_steps, take_step
 from divert.web.filters import uk_datetime
 from divert.web.forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm
@@ -61,7 +61,7 @@ def latest_change(case: Referral) -> str:
 
 
 @bp.route("/conditions/<int:condition_id>/progress", methods=["POST"])
-@requires(CASEWORKING)
+@requires("work_case")
 def condition_progress(condition_id: int) -> Response | tuple[str, int]:
     condition = db.session.get(ContractCondition, condition_id)
     if condition is None:
@@ -81,7 +81,7 @@ def condition_progress(condition_id: int) -> Response | tuple[str, int]:
 
 
 @bp.route("/cases/<int:case_id>/notes", methods=["POST"])
-@requires(CASEWORKING)
+@requires("work_case")
 def note(case_id: int) -> Response | tuple[str, int]:
     case = case_or_404(case_id)
     form = NoteForm(prefix="note")
@@ -95,7 +95,7 @@ def note(case_id: int) -> Response | tuple[str, int]:
 
 
 @bp.route("/cases/<int:case_id>/step", methods=["POST"])
-@requires(CASEWORKING)
+@requires("work_case")
 def step(case_id: int) -> Response | tuple[str, int]:
     case = case_or_404(case_id)
     form = StepForm(prefix="step")
@@ -125,7 +125,7 @@ def step(case_id: int) -> Response | tuple[str, int]:
 
 
 @bp.route("/cases/<int:case_id>/contacts", methods=["POST"])
-@requires(CASEWORKING)
+@requires("work_case")
 def book(case_id: int) -> Response | tuple[str, int]:
     case = case_or_404(case_id)
     form = ContactForm(prefix="book")
@@ -141,7 +141,7 @@ def book(case_id: int) -> Response | tuple[str, int]:
 
 
 @bp.route("/contacts/<int:contact_id>/attendance", methods=["POST"])
-@requires(CASEWORKING)
+@requires("work_case")
 def attendance(contact_id: int) -> Response | tuple[str, int]:
     contact = db.session.get(CaseContact, contact_id)
     if contact is None:
@@ -168,7 +168,7 @@ def attendance(contact_id: int) -> Response | tuple[str, int]:
 
 
 @bp.route("/cases/<int:case_id>/needs", methods=["POST"])
-@requires(CASEWORKING)
+@requires("work_case")
 def needs(case_id: int) -> Response | tuple[str, int]:
     # The areas come from the programme definition, so this form is built from data, not a class.
     case = case_or_404(case_id)
@@ -192,7 +192,7 @@ def needs(case_id: int) -> Response | tuple[str, int]:
 
 
 @bp.route("/cases/<int:case_id>/contract", methods=["POST"])
-@requires(CASEWORKING)
+@requires("work_case")
 def contract(case_id: int) -> Response | tuple[str, int]:
     case = case_or_404(case_id)
     definition = compiled(case.programme_version)
@@ -229,7 +229,7 @@ def contract(case_id: int) -> Response | tuple[str, int]:
 
 
 @bp.route("/contracts/<int:contract_id>/vary", methods=["POST"])
-@requires(CASEWORKING)
+@requires("work_case")
 def vary(contract_id: int) -> Response | tuple[str, int]:
     found = db.session.get(Contract, contract_id)
     if found is None:

@@ -9,9 +9,9 @@ from werkzeug.wrappers import Response
 from divert.app.extensions import db
 from divert.auth import requires
 from divert.models import Decision
-from divert.pathways.cases import CORRECTION_ROLES, OVERRIDE_ROLES, correct_last_step, override_decision
+from divert.models.programme import compiled
+from divert.pathways.cases import correct_last_step, override_decision
 from divert.pathways.errors import OperationError
-from divert.pathways.programmes import compiled
 from divert.web.forms.decisions import CorrectionForm, OverrideForm
 from divert.web.views.cases import case_or_404
 
@@ -19,7 +19,7 @@ bp = Blueprint("decisions", __name__)
 
 
 @bp.route("/decisions/<int:decision_id>/override", methods=["GET", "POST"])
-@requires(*OVERRIDE_ROLES)
+@requires("override_decision")
 def override(decision_id: int) -> str | Response | tuple[str, int]:
     decision = db.session.get(Decision, decision_id)
     if decision is None or decision.encounter.organisation_id != current_user.organisation_id:
@@ -42,7 +42,7 @@ def override(decision_id: int) -> str | Response | tuple[str, int]:
 
 
 @bp.route("/cases/<int:case_id>/correct", methods=["GET", "POST"])
-@requires(*CORRECTION_ROLES)
+@requires("correct_step")
 def correct(case_id: int) -> str | Response | tuple[str, int]:
     case = case_or_404(case_id)
     form = CorrectionForm()

@@ -16,16 +16,14 @@ from divert.app.extensions import db
 from divert.auth import requires
 from divert.auth.visibility import visible_people
 from divert.models import Decision, Encounter, EthnicityCode, OffenceCategory, Person, Referral, audit
+from divert.models.programme import compiled
 from divert.pathways.cases import offer, respond
 from divert.pathways.encounters import record_from_form
 from divert.pathways.errors import OperationError, StaleEdit
 from divert.pathways.matching import possible_matches
-from divert.pathways.programmes import compiled
 from divert.web.forms.encounter import EncounterForm, OfferForm
 
 bp = Blueprint("encounters", __name__)
-
-RECORDERS = ("officer", "supervisor")
 
 
 def _choices(form: EncounterForm) -> None:
@@ -43,7 +41,7 @@ def _choices(form: EncounterForm) -> None:
 
 
 @bp.route("/encounters/new", methods=["GET", "POST"])
-@requires(*RECORDERS)
+@requires("record_encounter")
 def new() -> str | Response | tuple[str, int]:
     person = _known_person(request.args.get("person", type=int))
     form = EncounterForm()
@@ -88,7 +86,7 @@ def _encounter_or_404(encounter_id: int) -> Encounter:
 
 
 @bp.route("/encounters/<int:encounter_id>")
-@requires(*RECORDERS)
+@requires("record_encounter")
 def show(encounter_id: int) -> str:
     encounter = _encounter_or_404(encounter_id)
     return _render_decisions(encounter, {})
@@ -137,7 +135,7 @@ def _render_decisions(encounter: Encounter, forms: dict[int, OfferForm]) -> str:
 
 
 @bp.route("/cases/<int:case_id>/offer", methods=["POST"])
-@requires(*RECORDERS)
+@requires("record_encounter")
 def record_offer(case_id: int) -> str | Response | tuple[str, int]:
     case = db.session.get(Referral, case_id)
     if case is None or case.encounter.organisation_id != current_user.organisation_id:
@@ -162,7 +160,7 @@ def record_offer(case_id: int) -> str | Response | tuple[str, int]:
 
 
 @bp.route("/cases/<int:case_id>/confirmation")
-@requires(*RECORDERS)
+@requires("record_encounter")
 def confirmation(case_id: int) -> str:
     case = db.session.get(Referral, case_id)
     if case is None or case.encounter.organisation_id != current_user.organisation_id:

@@ -20,7 +20,7 @@ SHOWN = 500  # problems listed on the page; the rest are counted
 
 
 @bp.route("", methods=["GET", "POST"])
-@requires("admin")
+@requires("import_records")
 def upload() -> tuple[str, int]:
     error, problems, result = "", list[Problem](), None
     if request.method == "POST":

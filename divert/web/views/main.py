@@ -8,7 +8,7 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from divert.app.extensions import db
-from divert.auth import SIGNED_IN, public, requires
+from divert.auth import public, requires
 from divert.queries.dashboards import HOMES
 
 bp = Blueprint("main", __name__)
@@ -21,7 +21,7 @@ def index() -> Response:
 
 
 @bp.route("/home")
-@requires(SIGNED_IN)
+@requires("use_service")
 def home() -> str:
     template, build = HOMES[current_user.role]
     return render_template(template, **build(db.session, current_user))

@@ -18,8 +18,6 @@ from divert.web.forms.merge import MergeForm, UndoMergeForm
 
 bp = Blueprint("merges", __name__)
 
-MERGERS = ("supervisor",)
-
 
 def _person(person_id: int) -> Person:
     person = db.session.scalar(visible_people(current_user).where(Person.id == person_id))
@@ -29,7 +27,7 @@ def _person(person_id: int) -> Person:
 
 
 @bp.route("/people/<int:person_id>/matches", methods=["GET", "POST"])
-@requires(*MERGERS)
+@requires("merge_people")
 def matches(person_id: int) -> str | Response | tuple[str, int]:
     person = _person(person_id)
     candidates = possible_matches(db.session, person)
@@ -65,7 +63,7 @@ def matches(person_id: int) -> str | Response | tuple[str, int]:
 
 
 @bp.route("/merges/<int:merge_id>/undo", methods=["POST"])
-@requires(*MERGERS)
+@requires("merge_people")
 def undo(merge_id: int) -> Response | tuple[str, int]:
     merge = db.session.get(PersonMerge, merge_id)
     if merge is None:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from divert.app.extensions import db
-from divert.auth import requires
+from divert.auth import holds, requires
 from divert.models import PopulationBaseline, Programme, User, audit
 from divert.monitoring.breakdowns import KINDS, ReasonCount, ReasonRow, count_all_reasons, reason_rows
 from divert.monitoring.charts import Bar, LinePoint, bar_chart, line_chart
@@ -47,7 +47,6 @@ from divert.pathways.population import active_baseline, baseline_rows, store_bas
 
 bp = Blueprint("monitoring", __name__, url_prefix="/monitoring")
 
-VIEWERS = ("analyst", "supervisor", "admin")
 POINT_LABELS = {
     "encountered": "Encountered",
     "eligible": "Eligible",
@@ -146,7 +145,7 @@ def read_filters(args: Mapping[str, str], programmes: Sequence[str]) -> tuple[Fi
     ):
         errors["reference"] = f"'{reference}' cannot be the reference group: it is not compared"
     # Analysts see published figures only, whatever the query string says.
-    published = current_user.role == "analyst" or args.get("published") == "yes"
+    published = not holds(current_user, "view_unpublished_figures") or args.get("published") == "yes"
     filters = Filters(
         programme if "programme" not in errors else None,
         period if "period" not in errors else "quarter",
@@ -353,7 +352,7 @@ def _page_for_request() -> tuple[MonitoringPage | None, Filters, dict[str, str]]
 
 
 @bp.route("")
-@requires(*VIEWERS)
+@requires("view_monitoring")
 def index() -> tuple[str, int]:
     page, filters, errors = _page_for_request()
     if page is not None:
@@ -370,7 +369,7 @@ def index() -> tuple[str, int]:
         points=[p for p in POINTS if p.base is not None],
         all_points=POINTS,
         point_labels=POINT_LABELS,
-        analyst=current_user.role == "analyst",
+        analyst=not holds(current_user, "view_unpublished_figures"),
     ), 400 if errors else 200
 
 
@@ -395,7 +394,7 @@ def _download(body: bytes, mimetype: str, extension: str, page: MonitoringPage) 
 
 
 @bp.route("/export.csv")
-@requires(*VIEWERS)
+@requires("view_monitoring")
 def export_csv() -> Response:
     page = _export_page()
     if isinstance(page, Response):
@@ -406,7 +405,7 @@ def export_csv() -> Response:
 
 
 @bp.route("/export.xlsx")
-@requires(*VIEWERS)
+@requires("view_monitoring")
 def export_xlsx() -> Response:
     page = _export_page()
     if isinstance(page, Response):
@@ -416,7 +415,7 @@ def export_xlsx() -> Response:
 
 
 @bp.route("/report.pdf")
-@requires(*VIEWERS)
+@requires("view_monitoring")
 def export_pdf() -> Response:
     from divert.monitoring.pdf import render_pdf
 
@@ -483,7 +482,7 @@ def _population_row(page: MonitoringPage, r: ShareComparison) -> list[Any]:
 
 
 @bp.route("/method")
-@requires(*VIEWERS)
+@requires("view_monitoring")
 def method() -> str:
     return render_template(
         "monitoring/method.html",
@@ -499,7 +498,7 @@ class BaselineForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is untyped (se
 
 
 @bp.route("/population", methods=["GET", "POST"])
-@requires("admin")
+@requires("manage_population")
 def population() -> str | Response | tuple[str, int]:
     form = BaselineForm()
     problems: list[tuple[str, str]] = []  # (field id, message), every one shown at once

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from divert.app.extensions import db
-from divert.auth import CASEWORKING, requires
+from divert.auth import holds, requires
 from divert.auth.visibility import visible_people, visible_referrals
 from divert.models import ChangeRecord, Encounter, EthnicityCode, Person, Referral, User, audit
 from divert.pathways.errors import StaleEdit
@@ -19,7 +19,6 @@ from divert.web.forms.person import PersonForm
 bp = Blueprint("people", __name__, url_prefix="/people")
 
 # Ethnicity is sensitive data: shown only to roles that record it or check fairness of decisions.
-SEES_ETHNICITY = frozenset({"officer", "supervisor", "admin"})
 
 
 def _person_or_404(person_id: int) -> Person:
@@ -30,7 +29,7 @@ def _person_or_404(person_id: int) -> Person:
 
 
 @bp.route("")
-@requires(CASEWORKING)
+@requires("view_people")
 def search() -> str:
     query = (request.args.get("q") or "").strip()
     people: list[Person] = []
@@ -41,7 +40,7 @@ def search() -> str:
 
 
 @bp.route("/<int:person_id>")
-@requires(CASEWORKING)
+@requires("view_people")
 def show(person_id: int) -> str:
     person = _person_or_404(person_id)
     encounters = db.session.scalars(
@@ -61,7 +60,7 @@ def show(person_id: int) -> str:
         .limit(100)
     ).all()
     audit.record(db.session, "view", "person", person.id)
-    sees_ethnicity = current_user.role in SEES_ETHNICITY
+    sees_ethnicity = holds(current_user, "see_ethnicity")
     if not sees_ethnicity:
         history = [h for h in history if "ethnicity" not in h.field]
     return render_template(
@@ -76,7 +75,7 @@ def show(person_id: int) -> str:
 
 
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
-@requires("officer", "supervisor", "admin")
+@requires("edit_person")
 def edit(person_id: int) -> str | Response | tuple[str, int]:
     person = _person_or_404(person_id)
     form = PersonForm(obj=person)

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from divert.app.extensions import db
-from divert.auth import requires
+from divert.auth import holds, requires
 from divert.auth.visibility import visible_referrals
 from divert.models import Referral, User
-from divert.pathways.allocation import CASEWORKERS, reallocate, take
+from divert.pathways.allocation import reallocate, take
 from divert.pathways.errors import OperationError
 from divert.queries.worklists import SORTS, VIEWS, colleagues, programmes_for, worklist
 from divert.web.views.cases import case_or_404
@@ -20,9 +20,9 @@ bp = Blueprint("worklists", __name__)
 
 
 @bp.route("/worklist")
-@requires(*CASEWORKERS)
+@requires("view_worklist")
 def index() -> str:
-    default = "team" if current_user.role == "supervisor" else "mine"
+    default = "team" if holds(current_user, "reallocate") else "mine"
     view = request.args.get("view", default)
     programme = request.args.get("programme") or None
     sort = request.args.get("sort", "opened")
@@ -46,12 +46,12 @@ def index() -> str:
         programmes=programmes_for(db.session, current_user),
         sort=sort,
         descending=descending,
-        colleagues=colleagues(db.session, current_user) if current_user.role == "supervisor" else [],
+        colleagues=colleagues(db.session, current_user) if holds(current_user, "reallocate") else [],
     )
 
 
 @bp.route("/cases/<int:case_id>/take", methods=["POST"])
-@requires(*CASEWORKERS)
+@requires("take_case")
 def take_case(case_id: int) -> Response:
     case = case_or_404(case_id)
     try:
@@ -64,7 +64,7 @@ def take_case(case_id: int) -> Response:
 
 
 @bp.route("/worklist/reallocate", methods=["POST"])
-@requires("supervisor")
+@requires("reallocate")
 def reallocate_cases() -> Response | tuple[str, int]:
     ids = [int(v) for v in request.form.getlist("case") if v.isdigit()]
     cases = (

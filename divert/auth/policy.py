@@ -1,0 +1,135 @@
+"""Who may do what: every ability named once, with the roles that hold it and the scope it reaches.
+
+Views and API handlers declare an ability (``@requires("record_encounter")``), operations check the
+same ability (``check(actor, "override_decision", case)``) and templates ask ``can("work_case",
+case)``. Nothing else in the code lists roles, so a page cannot offer what its operation refuses.
+
+A scope says which records the ability reaches once the role allows it:
+
+- ``any``: no record, or every record the user can already see (visibility is ``auth.visibility``);
+- ``organisation``: records held by the user's own organisation (a user, a person, a token);
+- ``party``: a case the user's organisation is party to;
+- ``case_state``: a case the user's organisation is party to, in a state the user's role works
+  (the programme definition says which roles move a case on from each stage; supervisors always).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from divert.models import Referral, User
+from divert.models.programme import compiled
+from divert.models.user import ROLES
+from divert.rules.pathway import case_roles
+
+Scope = Literal["any", "organisation", "party", "case_state"]
+
+# Everyone who works with people; analysts see aggregates only, never a person.
+_CASEWORKING = frozenset(ROLES) - {"analyst"}
+# Roles that hold a caseload; officers, analysts and administrators do not.
+_CASEWORKERS = frozenset({"yot_caseworker", "yju_decision_maker", "navigator", "coach", "supervisor"})
+
+
+@dataclass(frozen=True)
+class Ability:
+    name: str
+    roles: frozenset[str]
+    scope: Scope
+    description: str
+
+
+def _ability(name: str, roles: frozenset[str] | set[str], scope: Scope, description: str) -> Ability:
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"ability {name!r} names unknown roles {sorted(unknown)}")
+    return Ability(name, frozenset(roles), scope, description)
+
+
+ABILITIES: dict[str, Ability] = {
+    a.name: a
+    for a in (
+        _ability("use_service", set(ROLES), "any", "sign in, see a home page, read the API's description"),
+        _ability(
+            "view_people", _CASEWORKING, "party", "find people and open the people and cases they may see"
+        ),
+        _ability(
+            "edit_person", {"officer", "supervisor", "admin"}, "organisation", "correct a person's details"
+        ),
+        _ability("see_ethnicity", {"officer", "supervisor", "admin"}, "any", "see recorded ethnicity"),
+        _ability("record_encounter", {"officer", "supervisor"}, "any", "record an encounter and the offer"),
+        _ability("work_case", _CASEWORKING, "case_state", "notes, steps, appointments, needs and contracts"),
+        _ability("view_worklist", _CASEWORKERS, "any", "see and take the team's cases"),
+        _ability("take_case", _CASEWORKERS, "party", "pick up an unassigned case"),
+        _ability("supervise_cases", {"supervisor"}, "party", "work any case of the team, in any state"),
+        _ability("reallocate", {"supervisor"}, "party", "give cases to another worker"),
+        _ability("hold_caseload", _CASEWORKERS, "organisation", "be given cases"),
+        _ability("override_decision", {"supervisor"}, "any", "set a rule decision aside with a reason"),
+        _ability("correct_step", {"supervisor", "admin"}, "party", "undo a case's last step"),
+        _ability(
+            "merge_people", {"supervisor"}, "organisation", "merge two records of one person, or undo it"
+        ),
+        _ability("draw_contract", {"navigator"}, "party", "draw up and vary a deferred-prosecution contract"),
+        _ability("export_person", {"supervisor", "admin"}, "any", "subject access export"),
+        _ability("view_monitoring", {"analyst", "supervisor", "admin"}, "any", "aggregate monitoring"),
+        _ability(
+            "view_unpublished_figures", {"supervisor", "admin"}, "any", "monitoring without suppression"
+        ),
+        _ability("manage_population", {"admin"}, "any", "load population baselines"),
+        _ability("manage_users", {"admin"}, "organisation", "create and manage users"),
+        _ability("manage_programmes", {"admin"}, "any", "programme definitions and reference data"),
+        _ability("manage_tokens", {"admin"}, "organisation", "issue and revoke API tokens"),
+        _ability("import_records", {"admin"}, "any", "bulk import of historical records"),
+    )
+}
+
+
+class NotPermitted(Exception):
+    """The actor's role or organisation does not give them this ability on this record."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def ability(name: str) -> Ability:
+    try:
+        return ABILITIES[name]
+    except KeyError:
+        raise ValueError(f"unknown ability {name!r}") from None
+
+
+def roles_with(name: str) -> frozenset[str]:
+    return ability(name).roles
+
+
+def holds(user: Any, name: str) -> bool:
+    """Whether the user's role carries the ability at all (before any record is considered)."""
+    return bool(getattr(user, "is_authenticated", False)) and user.role in ability(name).roles
+
+
+def can(user: Any, name: str, target: object = None) -> bool:
+    """Whether ``user`` may use ability ``name`` on ``target`` (None: the ability in general)."""
+    if not holds(user, name):
+        return False
+    if target is None:
+        return True
+    scope = ability(name).scope
+    if scope == "organisation":
+        return bool(getattr(target, "organisation_id", None) == user.organisation_id)
+    if scope in {"party", "case_state"} and isinstance(target, Referral):
+        if not _party_to(user, target):
+            return False
+        if scope == "case_state":
+            return user.role in case_roles(compiled(target.programme_version), target.state)
+    return True
+
+
+def check(user: User, name: str, target: object = None, *, message: str | None = None) -> None:
+    """Raise ``NotPermitted`` unless ``can(user, name, target)``; operations call this first."""
+    if not can(user, name, target):
+        raise NotPermitted(message or f"You cannot {ability(name).description} here.")
+
+
+def _party_to(user: User, case: Referral) -> bool:
+    return any(party.organisation_id == user.organisation_id for party in case.parties)
