@@ -159,13 +159,13 @@ def _run(data: bytes, n: int) -> None:
 
         def full_import() -> None:
             with Session(engine) as session:
-                result = import_file(session, data, "bench.csv", organisation_id=org_id, actor_id=None)
+                result = import_file(session, data, "bench.csv", organisation_id=org_id, actor=None)
                 session.commit()
                 print(f"  {result.summary()}", flush=True)
 
         def again() -> None:
             with Session(engine) as session:
-                result = import_file(session, data, "bench.csv", organisation_id=org_id, actor_id=None)
+                result = import_file(session, data, "bench.csv", organisation_id=org_id, actor=None)
                 session.commit()
                 assert result.unchanged == n and result.encounters == 0, result
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, g, request
 from flask_login import current_user
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 import config as settings
 from divert.app.extensions import csrf, db, limiter, login_manager
+from divert.models import audit
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, env: str | None = None) -> Flask:
@@ -113,9 +114,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     @app.before_request
-    def _actor() -> None:
-        # History rows name the acting user; operations read it from the session's info.
-        db.session.info["actor_id"] = current_user.id if current_user.is_authenticated else None
+    def _unit_of_work() -> None:
+        # The request is one unit of work: its history rows name the signed-in user, and its
+        # audit entries say where it came from. Operations are given the actor explicitly.
+        user_id = current_user.id if current_user.is_authenticated else None
+        origin = audit.Origin(request.remote_addr, request.user_agent.string or "", request.full_path)
+        audit.act_as(db.session, user_id, origin)
         g.user = current_user
 
 

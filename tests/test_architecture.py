@@ -138,3 +138,18 @@ def test_no_role_name_in_a_view_or_api_handler() -> None:
     ]
     found = [hit for path in paths for hit in _role_literals(path)]
     assert found == []
+
+
+# Operations and reads are given their actor; only the request layer knows about requests.
+NO_REQUEST = ("pathways", "queries", "monitoring", "models", "rules", "seeding")
+PENDING_FLASK = {"divert/pathways/sweep.py", "divert/monitoring/export.py"}  # commands moving to cli/
+
+
+def test_no_operation_reads_the_request_or_the_signed_in_user() -> None:
+    readers = []
+    for part in NO_REQUEST:
+        for path in (PACKAGE / part).rglob("*.py"):
+            modules = _imports(path)
+            if any(m.split(".")[0] in {"flask", "flask_login", "werkzeug"} for m in modules):
+                readers.append(str(path.relative_to(PACKAGE.parent)))
+    assert set(readers) <= PENDING_FLASK

@@ -30,7 +30,7 @@ def admin(db_session: Session, make_user: Any) -> Any:
 
 
 def _import(session: Session, admin: Any, data: bytes, name: str = "file.csv") -> ImportResult:
-    return import_file(session, data, name, organisation_id=admin.organisation_id, actor_id=admin.id)
+    return import_file(session, data, name, organisation_id=admin.organisation_id, actor=admin)
 
 
 def _problems(session: Session, admin: Any, data: bytes) -> list[tuple[int, str, str]]:

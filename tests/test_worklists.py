@@ -122,9 +122,7 @@ def test_the_programme_filter_offers_imported_cases_programmes(db_session: Sessi
     """An import takes rows of any programme: its force is party to cases of programmes it does not run."""
     sync_definitions(db_session)
     admin = create_user(db_session, "admin", org)
-    result = import_file(
-        db_session, SAMPLE.read_bytes(), "sample.csv", organisation_id=org.id, actor_id=admin.id
-    )
+    result = import_file(db_session, SAMPLE.read_bytes(), "sample.csv", organisation_id=org.id, actor=admin)
     assert result.cases and db_session.scalars(select(ProgrammeOperator)).all() == []
     imported = set(
         db_session.scalars(

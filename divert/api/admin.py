@@ -65,7 +65,7 @@ def _colleagues() -> list[User]:
 @requires("manage_tokens")
 def index() -> str:
     rows = tokens.for_organisation(db.session, current_user.organisation_id)
-    audit.record(db.session, "view", "api_token", None, detail="token list")
+    audit.record(db.session, current_user, "view", "api_token", None, detail="token list")
     return render_template("admin/tokens.html", tokens=rows, revoke_form=RevokeForm())
 
 
@@ -96,7 +96,7 @@ def revoke(token_id: int) -> Response:
         abort(404)
     if RevokeForm().validate_on_submit():
         try:
-            tokens.revoke(db.session, token)
+            tokens.revoke(db.session, current_user, token)
         except OperationError as error:
             flash(str(error), "error")
         else:

@@ -71,7 +71,7 @@ def person_encounters(person_id: int) -> EncounterList:
     by_encounter: dict[int, list[Decision]] = {}
     for decision in _decisions([e.id for e in encounters]):
         by_encounter.setdefault(decision.encounter_id, []).append(decision)
-    audit.record(db.session, "view", "person", person.id, detail="api: encounters")
+    audit.record(db.session, current_user, "view", "person", person.id, detail="api: encounters")
 
     def out(decision: Decision) -> Any:
         case = cases.get((decision.encounter_id, decision.programme_version_id))
@@ -169,7 +169,9 @@ def export_person(person_id: int) -> SubjectAccessExport:
                 else {**row(contract), "conditions": [row(c) for c in contract.conditions]},
             }
         )
-    audit.record(db.session, "export", "person", person.id, detail="subject access export (api)")
+    audit.record(
+        db.session, current_user, "export", "person", person.id, detail="subject access export (api)"
+    )
     return SubjectAccessExport(
         person=row(person),
         encounters=[row(e) for e in sorted(encounters, key=lambda e: e.id)],

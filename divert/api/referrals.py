@@ -122,7 +122,7 @@ def referral_out(referral: Referral) -> ReferralOut:
 def get_referral(referral_id: int) -> ReferralOut:
     """Send ``version`` back with a step so that a stale read is refused (409)."""
     referral = referral_or_404(referral_id)
-    audit.record(db.session, "view", "referral", referral.id, detail="api")
+    audit.record(db.session, current_user, "view", "referral", referral.id, detail="api")
     return referral_out(referral)
 
 

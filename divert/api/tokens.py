@@ -57,7 +57,9 @@ def create(
     )
     session.add(token)
     session.flush()
-    audit.record(session, "create", "api_token", token.id, detail=f"for user {user.id}: {token.name}")
+    audit.record(
+        session, created_by, "create", "api_token", token.id, detail=f"for user {user.id}: {token.name}"
+    )
     return Issued(token, secret)
 
 
@@ -94,12 +96,12 @@ def _record_use(session: Session, token: ApiToken, now: datetime) -> None:
     )
 
 
-def revoke(session: Session, token: ApiToken) -> None:
+def revoke(session: Session, actor: User | None, token: ApiToken) -> None:
     if token.revoked_at is not None:
         raise OperationError("This token has already been revoked")
     token.revoked_at = utcnow()
     session.flush()
-    audit.record(session, "update", "api_token", token.id, detail="revoked")
+    audit.record(session, actor, "update", "api_token", token.id, detail="revoked")
 
 
 def for_organisation(session: Session, organisation_id: int) -> list[ApiToken]:

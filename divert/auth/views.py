@@ -52,9 +52,11 @@ def sign_in() -> str | Response:
             session.permanent = True
             session["signed_in_at"] = utcnow().isoformat()
             user.last_signed_in_at = utcnow()
-            audit.record(db.session, "sign_in", "user", user.id)
+            audit.record(db.session, user, "sign_in", "user", user.id)
             return redirect(_safe_next(request.args.get("next")))
-        audit.record(db.session, "sign_in_failed", "user", user.id if user else None, detail=email[:100])
+        audit.record(
+            db.session, None, "sign_in_failed", "user", user.id if user else None, detail=email[:100]
+        )
         # Committed deliberately on a 200 response: failed attempts are evidence.
         form.email.errors = ["Enter a correct email address and password"]
     return render_template("auth/sign_in.html", form=form)
@@ -63,7 +65,7 @@ def sign_in() -> str | Response:
 @bp.route("/sign-out", methods=["POST"])
 @requires("use_service")
 def sign_out() -> Response:
-    audit.record(db.session, "sign_out", "user", current_user.id)
+    audit.record(db.session, current_user, "sign_out", "user", current_user.id)
     logout_user()
     session.clear()
     flash("You have signed out.", "success")

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from divert.app.extensions import db
-from divert.models import Organisation, User
+from divert.models import Organisation, User, audit
 from divert.pathways.importing.operation import ImportFailed, import_file
 
 SHOWN = 50  # problems printed; the rest are counted, since a bad export can have thousands
@@ -61,7 +61,7 @@ def register_import_command(app: Flask) -> None:
             organisation = named
         if organisation is None:
             raise click.ClickException("Name the importing user (--user) or organisation (--organisation).")
-        session.info["actor_id"] = user.id if user else None
+        audit.act_as(session, user.id if user else None)
         bars = _Bars()
         try:
             result = import_file(
@@ -69,7 +69,7 @@ def register_import_command(app: Flask) -> None:
                 file.read_bytes(),
                 file.name,
                 organisation_id=organisation.id,
-                actor_id=user.id if user else None,
+                actor=user,
                 progress=bars,
             )
         except ImportFailed as failed:

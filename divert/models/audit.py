@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from flask import has_request_context, request
-from flask_login import current_user
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from divert.models.base import Base, IdMixin, utcnow
+
+if TYPE_CHECKING:
+    from divert.models.user import User
+
+# Keys of ``Session.info`` for the unit of work's actor and origin (see ``act_as``).
+ACTOR = "actor_id"
+ORIGIN = "origin"
 
 AUDIT_ACTIONS = (
     "view",
@@ -58,27 +65,47 @@ class ChangeRecord(IdMixin, Base):
     new_value: Mapped[str | None] = mapped_column(Text)
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from, as the request layer saw it."""
+
+    ip_address: str | None
+    user_agent: str
+    path: str
+
+
+def act_as(session: Session, actor_id: int | None, origin: Origin | None = None) -> None:
+    """Open a unit of work for ``actor_id``: field history rows written by its flushes name them,
+    and its audit entries say where the request came from. Called by the request layer (the
+    signed-in user) and by commands (the user they run as), never by an operation."""
+    session.info[ACTOR] = actor_id
+    session.info[ORIGIN] = origin
+
+
 def record(
-    session: Session, action: str, object_type: str, object_id: object = None, detail: str = ""
+    session: Session,
+    actor: User | None,
+    action: str,
+    object_type: str,
+    object_id: object = None,
+    detail: str = "",
 ) -> AuditEntry:
-    """Add an audit entry to the current transaction.
+    """Add an audit entry for what ``actor`` (a user, or None for the system) did, to the current
+    transaction.
 
     It commits with the request, so an audited change and its entry stand or fall together.
     Views of data are audited the same way; a failed request writes neither.
     """
+    origin: Origin | None = session.info.get(ORIGIN)
     entry = AuditEntry(
+        user_id=None if actor is None else actor.id,
         action=action,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
         detail=detail,
+        ip_address=origin.ip_address if origin else None,
+        user_agent=origin.user_agent[:300] if origin else None,
+        path=origin.path[:300] if origin else None,
     )
-    if has_request_context():
-        entry.ip_address = request.remote_addr
-        entry.user_agent = (request.user_agent.string or "")[:300]
-        entry.path = request.full_path[:300]
-        if current_user and current_user.is_authenticated:
-            entry.user_id = current_user.id
-    else:
-        entry.user_id = session.info.get("actor_id")
     session.add(entry)
     return entry

@@ -2,7 +2,7 @@
 
 - Append-only tables (events, audit, change history) refuse updates and deletes.
 - Models marked ``__history__`` get a ``ChangeRecord`` per changed column, with the acting user
-  taken from ``session.info["actor_id"]`` (set by the request, or by a CLI command).
+  taken from the unit of work's actor (``audit.act_as``: the request or the command sets it).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import instance_state
 
-from divert.models.audit import ChangeRecord
+from divert.models.audit import ACTOR, ChangeRecord
 from divert.models.base import utcnow
 
 
@@ -49,7 +49,7 @@ def _write_history(session: Session, flush_context: UOWTransaction) -> None:
     # Runs after the rows are written (so new objects have ids) but while each attribute still
     # holds its pre-flush history; core inserts avoid re-entering the flush.
     rows: list[dict[str, Any]] = []
-    actor = session.info.get("actor_id")
+    actor = session.info.get(ACTOR)
     now = utcnow()
     for obj in session.new:
         if _is_tracked(obj):

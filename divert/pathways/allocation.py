@@ -58,4 +58,4 @@ def _assign(session: Session, actor: User, referral: Referral, assignee: User, r
         )
     )
     session.flush()
-    audit.record(session, "update", "referral", referral.id, detail=f"assigned to user {assignee.id}")
+    audit.record(session, actor, "update", "referral", referral.id, detail=f"assigned to user {assignee.id}")

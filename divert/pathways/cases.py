@@ -57,7 +57,7 @@ def record_encounter(session: Session, actor: User, encounter: Encounter) -> lis
     """
     session.add(encounter)  # no-op when the caller already added it
     session.flush()
-    audit.record(session, "create", "encounter", encounter.id)
+    audit.record(session, actor, "create", "encounter", encounter.id)
     programmes = programmes_run_by(session, encounter.organisation_id)
     # The facts depend only on the encounter and earlier history, so every programme shares them.
     facts = encounter_facts(session, encounter) if programmes else None
@@ -126,7 +126,7 @@ def _open_case(
         )
     )
     session.flush()
-    audit.record(session, "create", "referral", referral.id)
+    audit.record(session, actor, "create", "referral", referral.id)
     return referral
 
 
@@ -191,7 +191,7 @@ def _move(
     session.add(event)
     session.flush()
     audit.record(
-        session, "update", "referral", referral.id, detail=f"{kind}: {event.from_state} -> {to_state}"
+        session, actor, "update", "referral", referral.id, detail=f"{kind}: {event.from_state} -> {to_state}"
     )
     return event
 
@@ -294,7 +294,7 @@ def override_decision(
     session.add(replacement)
     session.flush()
     audit.record(
-        session, "update", "decision", decision.id, detail=f"overridden by decision {replacement.id}"
+        session, actor, "update", "decision", decision.id, detail=f"overridden by decision {replacement.id}"
     )
     case = session.scalar(select(Referral).where(Referral.decision_id == decision.id))
     encounter = session.get(Encounter, decision.encounter_id)

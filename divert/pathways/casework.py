@@ -100,7 +100,7 @@ def add_note(session: Session, actor: User, referral: Referral, text: str) -> Re
     if not text:
         raise OperationError("Enter the note")
     event = add_event(session, actor, referral, "note", reason=text)
-    audit.record(session, "update", "referral", referral.id, detail="note added")
+    audit.record(session, actor, "update", "referral", referral.id, detail="note added")
     return event
 
 
@@ -144,7 +144,7 @@ def schedule_contact(
         "contact",
         data={"contact_id": contact.id, "contact_kind": kind, "scheduled_at": when.isoformat()},
     )
-    audit.record(session, "create", "case_contact", contact.id, detail=f"{kind} at {when.isoformat()}")
+    audit.record(session, actor, "create", "case_contact", contact.id, detail=f"{kind} at {when.isoformat()}")
     return contact
 
 
@@ -197,7 +197,7 @@ def record_attendance(
             "reason_acceptable": reason_acceptable,
         },
     )
-    audit.record(session, "update", "case_contact", contact.id, detail=f"attendance: {attendance}")
+    audit.record(session, actor, "update", "case_contact", contact.id, detail=f"attendance: {attendance}")
     if attendance in ATTENDED:
         _engage(session, actor, referral, definition, contact)
     return contact
@@ -287,7 +287,7 @@ def record_needs_assessment(
         "needs_assessment",
         data={"needs_assessment_id": assessment.id, "areas": [n["area"] for n in cleaned]},
     )
-    audit.record(session, "create", "needs_assessment", assessment.id)
+    audit.record(session, actor, "create", "needs_assessment", assessment.id)
     return assessment
 
 
@@ -308,7 +308,7 @@ def _resolve(session: Session, actor: User, flags: Sequence[CaseFlag], resolutio
     if flags:
         session.flush()
         for flag in flags:
-            audit.record(session, "update", "case_flag", flag.id, detail=f"resolved: {resolution}")
+            audit.record(session, actor, "update", "case_flag", flag.id, detail=f"resolved: {resolution}")
 
 
 def escalation_decision(
@@ -370,7 +370,7 @@ def escalation_decision(
     )
     _resolve(session, actor, flags, f"{option.label}: {reason}")
     if ending is not None:
-        _set_exit_reason(session, referral, ending)
+        _set_exit_reason(session, actor, referral, ending)
     return event
 
 
@@ -426,10 +426,10 @@ def _valid_exit_reason(
     return exit_reason
 
 
-def _set_exit_reason(session: Session, referral: Referral, exit_reason: str) -> None:
+def _set_exit_reason(session: Session, actor: User, referral: Referral, exit_reason: str) -> None:
     referral.exit_reason = exit_reason
     session.flush()
-    audit.record(session, "update", "referral", referral.id, detail=f"exit reason: {exit_reason}")
+    audit.record(session, actor, "update", "referral", referral.id, detail=f"exit reason: {exit_reason}")
 
 
 def record_drop_out(
@@ -474,5 +474,5 @@ def record_drop_out(
         event = add_event(
             session, actor, referral, "drop_out", reason=note, data={"exit_reason": exit_reason}
         )
-    _set_exit_reason(session, referral, exit_reason)
+    _set_exit_reason(session, actor, referral, exit_reason)
     return event

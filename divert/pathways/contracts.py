@@ -182,7 +182,7 @@ def draw_up_contract(
     for term in chosen:
         contract.conditions.append(_condition(term))
     session.flush()
-    audit.record(session, "create", "contract", contract.id, detail=f"{starts_on} to {ends_on}")
+    audit.record(session, actor, "create", "contract", contract.id, detail=f"{starts_on} to {ends_on}")
     data = {
         "contract_id": contract.id,
         "conditions": [t.as_data() for t in chosen],
@@ -284,7 +284,7 @@ def vary_contract(
     if contract.ends_on != old_end:
         data["ends_on"] = {"from": old_end.isoformat(), "to": contract.ends_on.isoformat()}
     event = add_event(session, actor, referral, "contract_varied", reason=reason, data=data)
-    audit.record(session, "update", "contract", contract.id, detail=f"varied: {reason}")
+    audit.record(session, actor, "update", "contract", contract.id, detail=f"varied: {reason}")
     return event
 
 
@@ -305,5 +305,7 @@ def record_condition_progress(
     kind = "condition_met" if met else "condition_progress"
     data = {"condition_id": condition.id, "condition": condition.description}
     event = add_event(session, actor, referral, kind, reason=note, data=data)
-    audit.record(session, "update", "contract", contract.id, detail=f"condition {condition.id} progress")
+    audit.record(
+        session, actor, "update", "contract", contract.id, detail=f"condition {condition.id} progress"
+    )
     return event

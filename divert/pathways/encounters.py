@@ -114,7 +114,7 @@ def _record(
         person = Person(**{k: v for k, v in person_details.items() if k in PERSON_FIELDS})
         session.add(person)
         session.flush()
-        audit.record(session, "create", "person", person.id)
+        audit.record(session, actor, "create", "person", person.id)
     else:
         # Collect once, use many times: fill in what the stored record lacks, never overwrite.
         for field in ("pnc_id", "postcode_district", "officer_defined_ethnicity", "date_of_birth"):

@@ -87,6 +87,7 @@ def merge_people(
         summary += "; filled " + ", ".join(filled)
     audit.record(
         session,
+        actor,
         "update",
         "person",
         survivor.id,
@@ -94,6 +95,7 @@ def merge_people(
     )
     audit.record(
         session,
+        actor,
         "update",
         "person",
         duplicate.id,
@@ -142,5 +144,5 @@ def undo_merge(session: Session, actor: User, merge: PersonMerge, reason: str) -
     detail = f"merge {merge.id} undone: {len(back)} record(s) moved back"
     if restored:
         detail += "; cleared " + ", ".join(restored)
-    audit.record(session, "update", "person", survivor.id, detail=detail)
-    audit.record(session, "update", "person", duplicate.id, detail=f"merge {merge.id} undone")
+    audit.record(session, actor, "update", "person", survivor.id, detail=detail)
+    audit.record(session, actor, "update", "person", duplicate.id, detail=f"merge {merge.id} undone")

@@ -29,7 +29,9 @@ EDITABLE = (
 )
 
 
-def update_person(session: Session, person: Person, changes: dict[str, Any], seen_version: int) -> list[str]:
+def update_person(
+    session: Session, actor: User, person: Person, changes: dict[str, Any], seen_version: int
+) -> list[str]:
     """Apply ``changes`` if nobody has edited the person since ``seen_version``.
 
     Returns the fields that changed. The version check here gives a friendly message; the
@@ -44,7 +46,7 @@ def update_person(session: Session, person: Person, changes: dict[str, Any], see
             changed.append(field)
     if changed:
         session.flush()
-        audit.record(session, "update", "person", person.id, detail="changed " + ", ".join(changed))
+        audit.record(session, actor, "update", "person", person.id, detail="changed " + ", ".join(changed))
     return changed
 
 

@@ -41,7 +41,7 @@ def store_baseline(
     session.add(baseline)
     session.flush()
     audit.record(
-        session, "create", "population_baseline", baseline.id, detail=f"{len(rows)} rows; made active"
+        session, by, "create", "population_baseline", baseline.id, detail=f"{len(rows)} rows; made active"
     )
     return baseline
 

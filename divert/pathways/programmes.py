@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
-from divert.models import Programme, ProgrammeOperator, ProgrammeVersion, audit
+from divert.models import Programme, ProgrammeOperator, ProgrammeVersion, User, audit
 from divert.models.programme import compiled
 from divert.pathways.errors import OperationError
 from divert.rules import (
@@ -32,7 +32,9 @@ class SyncResult:
     status: str  # "added" or "unchanged"
 
 
-def sync_definitions(session: Session, directory: Path = PROGRAMMES_DIR) -> list[SyncResult]:
+def sync_definitions(
+    session: Session, directory: Path = PROGRAMMES_DIR, actor: User | None = None
+) -> list[SyncResult]:
     """Store every definition version found in ``directory``; idempotent."""
     results = []
     for definition in sorted(load_directory(directory), key=lambda d: (d.code, d.version)):
@@ -71,7 +73,7 @@ def sync_definitions(session: Session, directory: Path = PROGRAMMES_DIR) -> list
         programme.name = definition.name
         programme.description = definition.description
         session.flush()
-        audit.record(session, "create", "programme_version", f"{definition.code}@{definition.version}")
+        audit.record(session, actor, "create", "programme_version", f"{definition.code}@{definition.version}")
         results.append(SyncResult(definition.code, definition.version, "added"))
     return results
 
@@ -124,7 +126,12 @@ def receiving_organisation(session: Session, programme: Programme, route: str | 
 
 
 def assign_operator(
-    session: Session, programme: Programme, organisation_id: int, role: str, route: str | None = None
+    session: Session,
+    programme: Programme,
+    organisation_id: int,
+    role: str,
+    route: str | None = None,
+    actor: User | None = None,
 ) -> ProgrammeOperator:
     if role not in {"police", "receiving"}:
         raise OperationError("Role must be 'police' or 'receiving'")
@@ -146,6 +153,11 @@ def assign_operator(
     session.add(operator)
     session.flush()
     audit.record(
-        session, "create", "programme_operator", operator.id, detail=f"{programme.code} {role} {route or ''}"
+        session,
+        actor,
+        "create",
+        "programme_operator",
+        operator.id,
+        detail=f"{programme.code} {role} {route or ''}",
     )
     return operator

@@ -236,13 +236,13 @@ def _raise_flags(
             for case, signal, flag_id in raised
         ],
     )
-    # What audit.record writes outside a request (the sweep is a background job), in one statement.
+    # What audit.record would write for the system (the sweep acts as no user), in one statement.
     session.execute(
         insert(AuditEntry),
         [
             {
                 "at": now,
-                "user_id": session.info.get("actor_id"),
+                "user_id": None,
                 "action": "create",
                 "object_type": "case_flag",
                 "object_id": str(flag_id),

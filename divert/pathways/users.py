@@ -11,7 +11,14 @@ from divert.pathways.errors import OperationError
 
 
 def create_user(
-    session: Session, *, email: str, name: str, role: str, password: str, organisation: Organisation
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    organisation: Organisation,
+    actor: User | None = None,
 ) -> User:
     email = email.strip().lower()
     if role not in ROLES:
@@ -30,5 +37,5 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit.record(session, "create", "user", user.id, detail=f"role {role}")
+    audit.record(session, actor, "create", "user", user.id, detail=f"role {role}")
     return user

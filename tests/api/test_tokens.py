@@ -49,7 +49,7 @@ def test_no_or_unknown_token_is_401(client: Any) -> None:
 def test_revoked_and_expired_tokens_are_401(client: Any, db_session: Session, make_user: Any) -> None:
     user = make_user("officer")
     revoked = tokens.create(db_session, user, "Old", created_by=None)
-    tokens.revoke(db_session, revoked.token)
+    tokens.revoke(db_session, None, revoked.token)
     expired = tokens.create(db_session, user, "Short", created_by=None, days=1)
     expired.token.expires_at = utcnow() - timedelta(minutes=1)
     db_session.flush()
@@ -104,7 +104,7 @@ def test_create_token_command_refuses_an_unknown_user(app: Flask, db_session: Se
 
 def test_token_creation_and_revocation_are_audited(db_session: Session, make_user: Any) -> None:
     issued = tokens.create(db_session, make_user("officer"), "Partner", created_by=None)
-    tokens.revoke(db_session, issued.token)
+    tokens.revoke(db_session, None, issued.token)
     actions = db_session.scalars(
         select(AuditEntry.action).where(
             AuditEntry.object_type == "api_token", AuditEntry.object_id == str(issued.token.id)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from divert.app.clock import LONDON
-from divert.models import audit, utcnow
+from divert.models import User, audit, utcnow
 from divert.pathways.importing.columns import Problem
 from divert.pathways.importing.existing import differences, stored_refs
 from divert.pathways.importing.history import decide_rows, stored_history
@@ -59,7 +59,7 @@ def import_file(
     filename: str,
     *,
     organisation_id: int,
-    actor_id: int | None,
+    actor: User | None,
     progress: Progress | None = None,
     today: date | None = None,
 ) -> ImportResult:
@@ -72,7 +72,7 @@ def import_file(
         sheet.rows,
         filename,
         organisation_id=organisation_id,
-        actor_id=actor_id,
+        actor=actor,
         progress=progress,
         today=today,
     )
@@ -84,7 +84,7 @@ def import_rows(
     source: str,
     *,
     organisation_id: int,
-    actor_id: int | None,
+    actor: User | None,
     progress: Progress | None = None,
     today: date | None = None,
 ) -> ImportResult:
@@ -107,7 +107,7 @@ def import_rows(
     problems.extend(found)
     if problems:
         raise ImportFailed(problems)
-    writer = Writer(session, organisation_id, actor_id, source, utcnow())
+    writer = Writer(session, organisation_id, actor.id if actor else None, source, utcnow())
     written = writer.write(decided, lambda done: report("Writing", done, len(decided)))
     result = ImportResult(
         rows=len(raw),
@@ -119,7 +119,6 @@ def import_rows(
         unchanged=len(rows) - len(new),
     )
     # Bulk inserts write no field-level history, so the import as a whole is what is audited.
-    entry = audit.record(session, "create", "import", source[:40], detail=result.summary())
-    entry.user_id = entry.user_id or actor_id
+    audit.record(session, actor, "create", "import", source[:40], detail=result.summary())
     session.flush()
     return result

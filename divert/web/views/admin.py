@@ -50,6 +50,7 @@ def new_user() -> str | Response | tuple[str, int]:
                 role=form.role.data,
                 password=form.password.data,
                 organisation=current_user.organisation,
+                actor=current_user,
             )
         except OperationError as error:
             form.email.errors = [str(error)]

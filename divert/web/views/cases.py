@@ -104,7 +104,7 @@ def render_case(
     step_form.exit_reason.choices = [("", "Not ending")] + [
         (r, r.replace("_", " ").capitalize()) for r in definition.drop_out_reasons
     ]
-    audit.record(db.session, "view", "referral", case.id)
+    audit.record(db.session, current_user, "view", "referral", case.id)
     return render_template(
         "cases/show.html",
         case=case,

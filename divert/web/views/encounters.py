@@ -124,7 +124,7 @@ def _render_decisions(encounter: Encounter, forms: dict[int, OfferForm]) -> str:
                 "form": form,
             }
         )
-    audit.record(db.session, "view", "encounter", encounter.id)
+    audit.record(db.session, current_user, "view", "encounter", encounter.id)
     return render_template(
         "encounters/show.html",
         encounter=encounter,

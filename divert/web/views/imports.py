@@ -42,7 +42,7 @@ def _import() -> tuple[str, list[Problem], ImportResult | None]:
     name = PurePath(upload.filename.replace("\\", "/")).name[:100]
     try:
         result = import_file(
-            db.session, data, name, organisation_id=current_user.organisation_id, actor_id=current_user.id
+            db.session, data, name, organisation_id=current_user.organisation_id, actor=current_user
         )
     except ImportFailed as failed:
         return "", failed.problems, None

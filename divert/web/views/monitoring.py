@@ -356,7 +356,7 @@ def _page_for_request() -> tuple[MonitoringPage | None, Filters, dict[str, str]]
 def index() -> tuple[str, int]:
     page, filters, errors = _page_for_request()
     if page is not None:
-        audit.record(db.session, "view", "monitoring_report", detail=filters.describe())
+        audit.record(db.session, current_user, "view", "monitoring_report", detail=filters.describe())
     return render_template(
         "monitoring/index.html",
         page=page,
@@ -386,7 +386,9 @@ def _download(body: bytes, mimetype: str, extension: str, page: MonitoringPage) 
     f = page.filters
     suffix = "-published" if f.published else ""
     name = f"divert-monitoring-{f.programme or 'all'}-{f.dimension}-{f.period}{suffix}"
-    audit.record(db.session, "export", "monitoring_report", detail=f"{extension}; {f.describe()}")
+    audit.record(
+        db.session, current_user, "export", "monitoring_report", detail=f"{extension}; {f.describe()}"
+    )
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
     response.headers["Cache-Control"] = "no-store"

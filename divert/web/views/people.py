@@ -35,7 +35,7 @@ def search() -> str:
     people: list[Person] = []
     if query:
         people = search_people(db.session, current_user, query)
-        audit.record(db.session, "search", "person", None, detail=f"{len(people)} results")
+        audit.record(db.session, current_user, "search", "person", None, detail=f"{len(people)} results")
     return render_template("people/search.html", query=query, people=people)
 
 
@@ -59,7 +59,7 @@ def show(person_id: int) -> str:
         .order_by(ChangeRecord.id.desc())
         .limit(100)
     ).all()
-    audit.record(db.session, "view", "person", person.id)
+    audit.record(db.session, current_user, "view", "person", person.id)
     sees_ethnicity = holds(current_user, "see_ethnicity")
     if not sees_ethnicity:
         history = [h for h in history if "ethnicity" not in h.field]
@@ -89,7 +89,7 @@ def edit(person_id: int) -> str | Response | tuple[str, int]:
         changes["gender"] = form.gender.data
         changes["self_defined_ethnicity"] = form.self_defined_ethnicity.data
         try:
-            changed = update_person(db.session, person, changes, int(form.version_id.data or 0))
+            changed = update_person(db.session, current_user, person, changes, int(form.version_id.data or 0))
         except StaleEdit as error:
             db.session.rollback()
             person = _person_or_404(person_id)
