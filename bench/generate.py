@@ -63,6 +63,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.scratch import scratch_database  # noqa: E402
+from divert import session_factory  # noqa: E402
 from divert.app.db import make_engine  # noqa: E402
 from divert.models import Organisation, Programme, ProgrammeVersion, journey  # noqa: E402
 from divert.models.person import normalise_name  # noqa: E402
@@ -1144,7 +1145,7 @@ def generate(
     try:
         if engine.dialect.name != "postgresql":
             raise ValueError("The generator loads with COPY, so it needs PostgreSQL")
-        with Session(engine) as session:
+        with session_factory(engine)() as session:
             if session.scalar(text("SELECT EXISTS (SELECT 1 FROM encounters)")):
                 raise ValueError("The database already has encounters; generate into an empty one")
             catalogue = prepare(session, settings)

@@ -13,6 +13,7 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from divert import session_factory
 from divert.app import migrate
 from divert.app.extensions import db
 from divert.models import AuditEntry, PopulationBaseline, PopulationBaselineRow
@@ -301,7 +302,7 @@ def test_figures_come_from_the_reports_replica_when_one_is_set(
     # page can only have come from the replica; the audit entry goes to the main database.
     with scratch_database(tmp_path, "replica") as (_, replica):
         migrate.upgrade(replica)
-        with Session(replica) as loading:
+        with session_factory(replica)() as loading:
             load_reference_data(loading)
             dataset.load(loading)
             loading.commit()

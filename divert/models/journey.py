@@ -40,7 +40,15 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, SessionTransaction, UOWTransaction, aliased, mapped_column
+from sqlalchemy.orm import (
+    Mapped,
+    Session,
+    SessionTransaction,
+    UOWTransaction,
+    aliased,
+    mapped_column,
+    sessionmaker,
+)
 
 from divert.models.base import Base
 from divert.models.decision import Decision
@@ -251,7 +259,6 @@ def sync(session: Session) -> None:
         refresh(session.connection(), created, new=True)
 
 
-@event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, flush_context: UOWTransaction) -> None:
     # Only noted here: a request flushes three or four times, and each refresh is five statements.
     # Deleted encounters lose their rows by ON DELETE CASCADE.
@@ -266,14 +273,12 @@ def _note_changes(session: Session, flush_context: UOWTransaction) -> None:
                 created.add(obj.id)
 
 
-@event.listens_for(Session, "before_commit")
 def _write_before_commit(session: Session) -> None:
     # In the same transaction as the changes, so the rows can never disagree with what committed.
     # (Ids noted before a rollback are harmless: rewriting an unchanged encounter changes nothing.)
     sync(session)
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _forget_on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
     # The whole transaction is gone, so are its changes; an id it used may be handed out again
     # (SQLite reuses a rolled-back rowid), and must not then be taken for one with no rows yet.
@@ -281,3 +286,17 @@ def _forget_on_rollback(session: Session, previous_transaction: SessionTransacti
     if previous_transaction.parent is None:
         session.info.pop(PENDING, None)
         session.info.pop(PENDING_NEW, None)
+
+
+_HOOKS = (
+    ("after_flush", _note_changes),
+    ("before_commit", _write_before_commit),
+    ("after_soft_rollback", _forget_on_rollback),
+)
+
+
+def register(factory: sessionmaker[Session]) -> None:
+    """Keep the journey rows of the sessions this factory makes in step. Safe to call again."""
+    for name, listener in _HOOKS:
+        if not event.contains(factory, name, listener):
+            event.listen(factory, name, listener)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
+from divert import session_factory
 from divert.app import migrate
 from divert.models import Decision, EncounterJourney, ProgrammeJourney, journey
 from divert.pathways.cases import override_decision, transition
@@ -96,7 +97,7 @@ def test_kept_rows_match_a_rebuild(db_session: Session) -> None:
 def test_the_migration_fills_the_rows_for_existing_data(tmp_path: Path) -> None:
     with scratch_database(tmp_path, "journeys") as (_, engine):
         migrate.upgrade(engine)
-        with Session(engine) as session:
+        with session_factory(engine)() as session:
             load_reference_data(session)
             dataset.load(session)
             session.commit()
