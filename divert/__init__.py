@@ -52,10 +52,11 @@ def register_extensions(app: Flask) -> None:
 def register_session_hooks(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     """What every session that writes the app's data needs: append-only tables and field history
     (models/guards.py), and the monitoring journey rows kept in step (monitoring upkeep)."""
-    from divert.models import guards, journey
+    from divert.models import guards
+    from divert.monitoring import journeys
 
     guards.register(factory)
-    journey.register(factory)
+    journeys.register(factory)
     return factory
 
 

@@ -39,9 +39,10 @@ from divert.models import (
     User,
     utcnow,
 )
+from divert.models.programme import compiled
 from divert.pathways.cases import record_encounter
 from divert.pathways.casework import add_event
-from divert.pathways.programmes import assign_operator, compiled, sync_definitions
+from divert.pathways.programmes import assign_operator, sync_definitions
 from divert.queries.worklists import PAGE_SIZE
 
 from .client import PageClient

@@ -24,9 +24,9 @@ from divert.app.extensions import db
 from divert.auth import CASEWORKING
 from divert.auth.visibility import visible_referrals
 from divert.models import CaseContact, Contract, NeedsAssessment, Referral, ReferralEvent, audit
+from divert.models.programme import compiled
 from divert.pathways.casework import open_flags, record_attendance, schedule_contact
 from divert.pathways.deadlines import due_dates
-from divert.pathways.programmes import compiled
 from divert.pathways.steps import next_steps, take_step
 
 

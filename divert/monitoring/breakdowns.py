@@ -22,10 +22,10 @@ from sqlalchemy import ColumnElement, Select, case, func, literal, select, union
 from sqlalchemy.orm import Session, aliased
 
 from divert.models import Decision, ProgrammeVersion, Referral, ReferralEvent
+from divert.models.programme import compiled
 from divert.monitoring.points import ALL_GROUPS, DIMENSIONS
 from divert.monitoring.query import Scope, frame_by_encounter, label_group, month_period, programme_id, tune
 from divert.monitoring.suppression import DEFAULT_THRESHOLD, Margin, suppress
-from divert.pathways.programmes import compiled
 
 KINDS = ("not_offered", "drop_out", "override")
 ALL_REASONS = "All reasons"

@@ -24,9 +24,10 @@ from divert.models import (
     audit,
     utcnow,
 )
+from divert.models.programme import compiled
 from divert.pathways.errors import OperationError, StaleEdit
 from divert.pathways.facts import encounter_facts, facts_from_dict, facts_to_dict
-from divert.pathways.programmes import compiled, programmes_run_by, receiving_organisation, version_in_force
+from divert.pathways.programmes import programmes_run_by, receiving_organisation, version_in_force
 from divert.rules import Decision as RuleDecision
 from divert.rules import EncounterFacts, State, TransitionError, check_transition, decide
 

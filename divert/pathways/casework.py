@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from divert.app.clock import LONDON
 from divert.models import CaseContact, CaseFlag, NeedsAssessment, Referral, ReferralEvent, User, audit, utcnow
 from divert.models.casework import ATTENDANCE, CONTACT_KINDS
+from divert.models.programme import compiled
 from divert.pathways.cases import transition
 from divert.pathways.errors import OperationError, StaleEdit
-from divert.pathways.programmes import compiled
 from divert.rules import ProgrammeDefinition, allowed_transitions
 
 # Stages in which a case has been referred and is being worked: contacts and needs belong to these.

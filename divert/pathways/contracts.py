@@ -24,10 +24,10 @@ from divert.models import (
     audit,
     utcnow,
 )
+from divert.models.programme import compiled
 from divert.pathways.cases import transition
 from divert.pathways.casework import add_event
 from divert.pathways.errors import OperationError, StaleEdit
-from divert.pathways.programmes import compiled
 from divert.rules import CaseFacts, ProgrammeDefinition, contract_end
 from divert.rules.definition import ConditionGroup
 from divert.rules.definition import Contract as ContractTerms

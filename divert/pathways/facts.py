@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from divert.models import Encounter, Programme, Referral
+from divert.models.programme import compiled
 from divert.pathways.matching import earlier_encounters
-from divert.pathways.programmes import compiled
 from divert.rules import EncounterFacts, PriorEncounter
 
 # A case whose state is in one of these stages was carried past the offer: the person was diverted.

@@ -14,20 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from divert.models import Programme, ProgrammeOperator, ProgrammeVersion, audit
+from divert.models.programme import compiled
 from divert.pathways.errors import OperationError
 from divert.rules import (
-    ProgrammeDefinition,
     content_hash,
-    definition_from_dict,
     definition_to_dict,
     load_directory,
 )
 
 PROGRAMMES_DIR = Path(__file__).resolve().parents[2] / "seeds" / "programmes"
-
-# Parsed (and expression-compiled) definitions, keyed by version id and content, so each stored
-# version is compiled once per process rather than once per decision.
-_compiled: dict[tuple[int, str], ProgrammeDefinition] = {}
 
 
 @dataclass(frozen=True)
@@ -79,13 +74,6 @@ def sync_definitions(session: Session, directory: Path = PROGRAMMES_DIR) -> list
         audit.record(session, "create", "programme_version", f"{definition.code}@{definition.version}")
         results.append(SyncResult(definition.code, definition.version, "added"))
     return results
-
-
-def compiled(version: ProgrammeVersion) -> ProgrammeDefinition:
-    key = (version.id, version.content_hash)
-    if key not in _compiled:
-        _compiled[key] = definition_from_dict(version.definition, source=f"database:{version.id}")
-    return _compiled[key]
 
 
 def version_in_force(session: Session, programme: Programme, on: date) -> ProgrammeVersion:

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from divert.models import Referral, ReferralEvent, User
+from divert.models.programme import compiled
 from divert.pathways.cases import transition
 from divert.pathways.casework import complete, completion_states, escalation_decision, record_drop_out
 from divert.pathways.errors import StaleEdit
-from divert.pathways.programmes import compiled
 from divert.rules import allowed_transitions
 
 

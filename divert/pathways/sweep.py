@@ -31,8 +31,8 @@ from divert.models import (
     ReferralEvent,
     utcnow,
 )
+from divert.models.programme import compiled
 from divert.pathways.casework import ATTENDED, local_date
-from divert.pathways.programmes import compiled
 from divert.rules import CaseFacts, ProgrammeDefinition, SessionRecord, Signal, non_engagement_signals
 from divert.seeding.reference import bank_holidays
 

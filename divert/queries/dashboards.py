@@ -20,7 +20,7 @@ from divert.models import (
     Referral,
     User,
 )
-from divert.pathways.programmes import compiled
+from divert.models.programme import compiled
 
 SMALL_NUMBER = 5  # counts below this are not shown to analysts, even on their home page
 

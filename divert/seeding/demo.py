@@ -16,9 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from divert.models import Encounter, Organisation, Person, Programme, Referral, User
+from divert.models.programme import compiled
 from divert.models.user import ROLES
 from divert.pathways.cases import offer, record_encounter, respond
-from divert.pathways.programmes import assign_operator, compiled, sync_definitions
+from divert.pathways.programmes import assign_operator, sync_definitions
 from divert.pathways.users import create_user
 
 SETTINGS_FILE = Path(__file__).resolve().parents[2] / "seeds" / "demo.yaml"

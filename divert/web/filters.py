@@ -10,8 +10,8 @@ from flask_login import current_user
 
 from divert.app.clock import LONDON
 from divert.models import Referral
+from divert.models.programme import compiled
 from divert.models.user import ROLE_LABELS
-from divert.pathways.programmes import compiled
 
 # Which sections each role sees in the service navigation.
 NAVIGATION: dict[str, list[tuple[str, str]]] = {

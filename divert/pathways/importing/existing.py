@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from divert.app.clock import LONDON
 from divert.models import Decision, Encounter, Person, Programme, ProgrammeVersion, Referral
 from divert.models.person import normalise_name
+from divert.models.programme import compiled
 from divert.pathways.importing.columns import Problem
 from divert.pathways.importing.people import chunks
 from divert.pathways.importing.validate import Row
-from divert.pathways.programmes import compiled
 from divert.rules import ProgrammeDefinition
 
 _ENCOUNTER = (

@@ -17,13 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from divert.models import Encounter, Person, Programme, ProgrammeVersion, Referral
+from divert.models.programme import compiled
 from divert.pathways.facts import DIVERTED_STAGES
 from divert.pathways.importing.columns import Problem
 from divert.pathways.importing.pathway import CasePlan, plan_case
 from divert.pathways.importing.people import PersonRef, chunks
 from divert.pathways.importing.reference import routing_only
 from divert.pathways.importing.validate import Row
-from divert.pathways.programmes import compiled
 from divert.rules import Decision as RuleDecision
 from divert.rules import EncounterFacts, PriorEncounter, decide
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from divert.models import EthnicityCode, OffenceCategory, OutcomeCode, Programme, ProgrammeVersion
-from divert.pathways.programmes import compiled
+from divert.models.programme import compiled
 from divert.rules import ProgrammeDefinition
 
 

@@ -27,9 +27,9 @@ from divert.models import (
     Referral,
     ReferralEvent,
     ReferralParty,
-    journey,
 )
 from divert.models.person import normalise_name
+from divert.monitoring import journeys
 from divert.pathways.cases import reference_for
 from divert.pathways.importing.history import Decided, stored_facts
 from divert.pathways.programmes import receiving_organisation
@@ -66,7 +66,7 @@ class Writer:
             self._cases(chunk, encounter_ids, decision_ids)
             # Core inserts pass the session hook by, so the monitoring rows are written here; the
             # encounters are all new, so their rows are only inserted.
-            journey.refresh(self.session.connection(), encounter_ids, new=True)
+            journeys.refresh(self.session.connection(), encounter_ids, new=True)
             progress(len(chunk))
         if rows and self.session.get_bind().dialect.name == "postgresql":
             # After a bulk load the planner still thinks these tables are as small as before, and

@@ -20,8 +20,8 @@ from divert.models import (
     ProgrammeVersion,
     User,
 )
+from divert.models.programme import compiled
 from divert.pathways.errors import OperationError
-from divert.pathways.programmes import compiled
 from divert.pathways.users import create_user
 from divert.web.forms.admin import UserForm
 

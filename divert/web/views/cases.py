@@ -24,9 +24,9 @@ from divert.models import (
     ReferralParty,
     audit,
 )
+from divert.models.programme import compiled
 from divert.pathways.casework import case_roles, need_areas, open_flags
 from divert.pathways.deadlines import due_dates
-from divert.pathways.programmes import compiled
 from divert.pathways.steps import next_steps
 from divert.web.forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm
 

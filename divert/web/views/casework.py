@@ -17,10 +17,10 @@ from werkzeug.wrappers import Response
 from divert.app.extensions import db
 from divert.auth import CASEWORKING, requires
 from divert.models import CaseContact, Contract, ContractCondition, Referral, ReferralEvent
+from divert.models.programme import compiled
 from divert.pathways.casework import add_note, record_attendance, record_needs_assessment, schedule_contact
 from divert.pathways.contracts import draw_up_contract, record_condition_progress, vary_contract
 from divert.pathways.errors import OperationError, StaleEdit
-from divert.pathways.programmes import compiled
 from divert.pathways.steps import next_steps, take_step
 from divert.web.filters import uk_datetime
 from divert.web.forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm

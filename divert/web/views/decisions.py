@@ -9,9 +9,9 @@ from werkzeug.wrappers import Response
 from divert.app.extensions import db
 from divert.auth import requires
 from divert.models import Decision
+from divert.models.programme import compiled
 from divert.pathways.cases import CORRECTION_ROLES, OVERRIDE_ROLES, correct_last_step, override_decision
 from divert.pathways.errors import OperationError
-from divert.pathways.programmes import compiled
 from divert.web.forms.decisions import CorrectionForm, OverrideForm
 from divert.web.views.cases import case_or_404
 

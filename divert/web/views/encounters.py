@@ -16,11 +16,11 @@ from divert.app.extensions import db
 from divert.auth import requires
 from divert.auth.visibility import visible_people
 from divert.models import Decision, Encounter, EthnicityCode, OffenceCategory, Person, Referral, audit
+from divert.models.programme import compiled
 from divert.pathways.cases import offer, respond
 from divert.pathways.encounters import record_from_form
 from divert.pathways.errors import OperationError, StaleEdit
 from divert.pathways.matching import possible_matches
-from divert.pathways.programmes import compiled
 from divert.web.forms.encounter import EncounterForm, OfferForm
 
 bp = Blueprint("encounters", __name__)
