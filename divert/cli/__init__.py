@@ -12,12 +12,12 @@ from divert.app import migrate
 from divert.app.extensions import db
 from divert.cli.api import register_token_command
 from divert.cli.importing import register_import_command
+from divert.cli.monitoring import register_monitoring_commands
+from divert.cli.sweep import register_sweep_command
 from divert.models import EncounterJourney, Organisation, Programme, ProgrammeVersion
 from divert.monitoring import journeys
-from divert.monitoring.export import register_monitoring_commands
 from divert.pathways.errors import OperationError
 from divert.pathways.programmes import PROGRAMMES_DIR, assign_operator, sync_definitions
-from divert.pathways.sweep import register_sweep_command
 from divert.pathways.users import create_user
 from divert.rules import DefinitionError, load_definition, load_directory
 from divert.seeding.reference import load_reference_data
