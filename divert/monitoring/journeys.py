@@ -134,7 +134,7 @@ PENDING_NEW = "monitoring_journeys_pending_new"  # of those, encounters created 
 @functools.cache
 def _refresh_statements(dialect: str) -> tuple[tuple[Executable, ...], tuple[Executable, ...]]:
     """The statements that clear some encounters' rows, and those that write them, built once:
-    building them costs more Python time (about 12 ms) than running them for one encounter."""
+    building them costs more Python time than running them for one encounter."""
     clear: list[Executable] = []
     if dialect == "postgresql":
         # Two requests moving two cases of one encounter at once would each see only its own
