@@ -68,6 +68,7 @@ from bench.bench_pages import (  # noqa: E402
     ms,
     summarise,
 )
+from divert import session_factory  # noqa: E402
 from divert.api import tokens  # noqa: E402
 from divert.app.db import make_engine  # noqa: E402
 from divert.models import EthnicityCode, OffenceCategory  # noqa: E402
@@ -308,7 +309,7 @@ class Setup:
 def prepare(url: str, args: argparse.Namespace) -> Setup:
     engine = make_engine(url)
     try:
-        with Session(engine) as session:
+        with session_factory(engine)() as session:
             force = busiest_force(session)
             officer = bench_user(session, "api", "officer", force)
             issued = tokens.create(session, officer, "bench_api", created_by=None, days=1)

@@ -32,8 +32,8 @@ if str(ROOT) not in sys.path:  # also runnable as `python bench/bench_import.py`
 
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
 
+from divert import session_factory  # noqa: E402
 from divert.app import migrate  # noqa: E402
 from divert.app.clock import LONDON  # noqa: E402
 from divert.app.db import make_engine  # noqa: E402
@@ -132,7 +132,7 @@ def _run(data: bytes, n: int) -> None:
     engine = make_engine(url)
     try:
         migrate.upgrade(engine)
-        with Session(engine) as session:
+        with session_factory(engine)() as session:
             load_reference_data(session)
             sync_definitions(session)
             org = Organisation(code="bench", name="Bench force", kind="police_force")
@@ -141,7 +141,7 @@ def _run(data: bytes, n: int) -> None:
             org_id = org.id
 
         def check_only() -> None:
-            with Session(engine) as session:
+            with session_factory(engine)() as session:
                 sheet = read_file(data, "bench.csv")
                 rows, problems = check_rows(sheet.rows, load_reference(session), datetime.now(LONDON).date())
                 assert not problems and len(rows) == n, problems[:5]
@@ -158,13 +158,13 @@ def _run(data: bytes, n: int) -> None:
                 raw.close()
 
         def full_import() -> None:
-            with Session(engine) as session:
+            with session_factory(engine)() as session:
                 result = import_file(session, data, "bench.csv", organisation_id=org_id, actor=None)
                 session.commit()
                 print(f"  {result.summary()}", flush=True)
 
         def again() -> None:
-            with Session(engine) as session:
+            with session_factory(engine)() as session:
                 result = import_file(session, data, "bench.csv", organisation_id=org_id, actor=None)
                 session.commit()
                 assert result.unchanged == n and result.encounters == 0, result
@@ -173,7 +173,7 @@ def _run(data: bytes, n: int) -> None:
         check_seconds = _timed("baseline: read and check only", n, check_only)
         import_seconds = _timed("import (check, decide, write, commit)", n, full_import)
         _timed("import again (every row unchanged)", n, again)
-        with Session(engine) as session:
+        with session_factory(engine)() as session:
             encounters = session.scalar(select(func.count()).select_from(Encounter))
             cases = session.scalar(select(func.count()).select_from(Referral))
         print(f"stored: {encounters:,} encounters, {cases:,} cases")

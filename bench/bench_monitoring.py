@@ -36,6 +36,7 @@ from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.scratch import scratch_database  # noqa: E402
+from divert import session_factory  # noqa: E402
 from divert.app.db import make_engine  # noqa: E402
 from divert.monitoring.points import POINT_NAMES  # noqa: E402
 from divert.monitoring.query import Scope, count_points  # noqa: E402
@@ -127,7 +128,7 @@ def _peak_rss_mb() -> float:
 
 
 def _run(engine: Engine, rounds: int) -> None:
-    with Session(engine) as session:
+    with session_factory(engine)() as session:
         baseline = _summary(
             "baseline SELECT count(*) FROM encounters",
             _time(lambda: session.execute(text("SELECT count(*) FROM encounters")).scalar(), rounds),
@@ -173,7 +174,7 @@ def _page(url: str, rounds: int) -> None:
     app = create_app({"DATABASE_URL": url}, env="development")
     engine = make_engine(url)
     try:
-        with Session(engine) as session:
+        with session_factory(engine)() as session:
             email = bench_user(session, "monitoring", "supervisor", busiest_force(session)).email
             session.commit()
     finally:

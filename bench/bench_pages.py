@@ -52,7 +52,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 import divert.queries.worklists  # noqa: E402
 from bench.generate import generate  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
-from divert import create_app  # noqa: E402
+from divert import create_app, session_factory  # noqa: E402
 from divert.app.db import make_engine  # noqa: E402
 from divert.app.extensions import db  # noqa: E402
 from divert.models import Encounter, Organisation, User  # noqa: E402
@@ -344,7 +344,7 @@ class Setup:
 def prepare(url: str, args: argparse.Namespace) -> Setup:
     engine = make_engine(url)
     try:
-        with Session(engine) as session:
+        with session_factory(engine)() as session:
             force, receiver = busiest_force(session), busiest_receiver(session)
             officer = bench_user(session, "pages", "officer", force)
             role = CASEWORKER_ROLE.get(receiver.kind, "navigator")

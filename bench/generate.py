@@ -63,17 +63,15 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.scratch import scratch_database  # noqa: E402
+from divert import session_factory  # noqa: E402
 from divert.app.db import make_engine  # noqa: E402
-from divert.models import Organisation, Programme, ProgrammeVersion, journey  # noqa: E402
+from divert.models import Organisation, Programme, ProgrammeVersion  # noqa: E402
 from divert.models.person import normalise_name  # noqa: E402
 from divert.models.programme import compiled  # noqa: E402
+from divert.monitoring import journeys  # noqa: E402
 from divert.pathways.cases import milestone_for, reference_for  # noqa: E402
 from divert.pathways.facts import DIVERTED_STAGES  # noqa: E402
-from divert.pathways.programmes import (  # noqa: E402
-    PROGRAMMES_DIR,
-    assign_operator,
-    sync_definitions,
-)
+from divert.pathways.programmes import PROGRAMMES_DIR, assign_operator, sync_definitions  # noqa: E402
 from divert.rules import (  # noqa: E402
     EncounterFacts,
     PriorEncounter,
@@ -1121,7 +1119,7 @@ def _rebuild_journeys(url: str) -> float:
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
-            journey.rebuild_all(connection)
+            journeys.rebuild_all(connection)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE monitoring_journeys"))
             connection.execute(text("VACUUM ANALYZE monitoring_encounters"))
@@ -1144,7 +1142,7 @@ def generate(
     try:
         if engine.dialect.name != "postgresql":
             raise ValueError("The generator loads with COPY, so it needs PostgreSQL")
-        with Session(engine) as session:
+        with session_factory(engine)() as session:
             if session.scalar(text("SELECT EXISTS (SELECT 1 FROM encounters)")):
                 raise ValueError("The database already has encounters; generate into an empty one")
             catalogue = prepare(session, settings)

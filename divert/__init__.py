@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask, g, request
 from flask_login import current_user
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 import config as settings
 from divert.app.extensions import csrf, db, limiter, login_manager
@@ -32,6 +34,7 @@ def register_extensions(app: Flask) -> None:
     from divert.app.security import register_security
 
     db.init_app(app)
+    register_session_hooks(db.factory)
     register_transaction(app, db)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
@@ -45,6 +48,23 @@ def register_extensions(app: Flask) -> None:
     from divert.auth.session import register_session_handling
 
     register_session_handling(app)
+
+
+def register_session_hooks(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """What every session that writes the app's data needs: append-only tables and field history
+    (models/guards.py), and the monitoring journey rows kept in step (monitoring upkeep)."""
+    from divert.models import guards
+    from divert.monitoring import journeys
+
+    guards.register(factory)
+    journeys.register(factory)
+    return factory
+
+
+def session_factory(bind: Engine | Connection) -> sessionmaker[Session]:
+    """A factory with the app's session hooks, for work on a database without an app (loading a
+    test or benchmark database, a scratch copy): a bare ``Session(engine)`` has none of them."""
+    return register_session_hooks(sessionmaker(bind=bind))
 
 
 def register_templates(app: Flask) -> None:

@@ -12,7 +12,7 @@ from hypothesis import settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from divert import create_app
+from divert import create_app, session_factory
 from divert.app import migrate
 from divert.app.extensions import db
 from divert.seeding.reference import load_reference_data
@@ -30,7 +30,7 @@ settings.load_profile("divert")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
     with scratch_database(tmp_path_factory.mktemp("db"), "main") as (url, engine):
         migrate.upgrade(engine)
-        with Session(engine) as session:
+        with session_factory(engine)() as session:
             load_reference_data(session)
             session.commit()
         yield url, engine

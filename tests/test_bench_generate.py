@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bench.generate import COLUMNS, Disparities, Generator, generate, generator_settings, offline_catalogue
 from bench.scratch import scratch_database
+from divert import session_factory
 from divert.app.db import make_engine
 from divert.models import Decision, Referral
 from divert.pathways.cases import replay
@@ -137,7 +138,7 @@ def loaded() -> Iterator[tuple[Session, Any]]:
         summary = generate(url, 300, seed=11, progress=False)
         engine = make_engine(url)
         try:
-            with Session(engine) as session:
+            with session_factory(engine)() as session:
                 yield session, summary
         finally:
             engine.dispose()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from divert import register_session_hooks
 from divert.app.extensions import db
 from divert.models import AuditEntry, ChangeRecord, Person, ReferralEvent
 from divert.models.guards import AppendOnlyViolation
@@ -112,3 +113,32 @@ def test_two_editors_cannot_overwrite_each_other(app: object, db_session: Sessio
             db_session.flush()
     finally:
         other.close()
+
+
+def test_the_hooks_are_on_the_app_factory_once(app: object, db_session: Session) -> None:
+    # create_app has run for the tests; making another app (or registering again) must not write
+    # each change twice.
+    register_session_hooks(db.factory)
+    person = create_person(db_session, postcode_district="OX4")
+    person.postcode_district = "RG1"
+    db_session.flush()
+    moves = db_session.scalars(
+        select(ChangeRecord).where(
+            ChangeRecord.object_id == person.id,
+            ChangeRecord.object_type == "person",
+            ChangeRecord.field == "postcode_district",
+        )
+    ).all()
+    assert [(c.old_value, c.new_value) for c in moves] == [(None, "OX4"), ("OX4", "RG1")]
+
+
+def test_a_session_made_outside_the_app_factory_has_no_hooks(db_session: Session) -> None:
+    # A bare Session shares the connection but not the factory's listeners: nothing is guarded.
+    bare = Session(bind=db_session.connection())
+    entry = AuditEntry(action="view", object_type="person", object_id="3")
+    bare.add(entry)
+    bare.flush()
+    entry.detail = "changed by a session the app did not make"
+    bare.flush()
+    assert db_session.scalar(select(AuditEntry.detail).where(AuditEntry.id == entry.id)) == entry.detail
+    bare.close()

@@ -13,6 +13,7 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from divert import session_factory
 from divert.app import migrate
 from divert.app.extensions import db
 from divert.models import AuditEntry, PopulationBaseline, PopulationBaselineRow
@@ -207,6 +208,40 @@ def test_bad_filters_are_explained(client: Any, signed_in: Any) -> None:
     assert download.status_code == 302
 
 
+def test_the_filters_are_a_get_form_that_keeps_what_was_asked(
+    client: Any, signed_in: Any, db_session: Session
+) -> None:
+    dataset.load(db_session)
+    signed_in("supervisor")
+    page = parse(client.get("/monitoring", query_string={**Q1, "period": "year", "published": "yes"}))
+    form = page.find("form", attrs={"data-testid": "filters"})
+    assert form["method"] == "get" and form.find("input", attrs={"name": "csrf_token"}) is None
+    chosen = {
+        select["name"]: select.find("option", selected=True)["value"] for select in form.find_all("select")
+    }
+    assert chosen == {
+        "programme": dataset.P,
+        "dimension": "ethnicity_group",
+        "period": "year",
+        "point": "offered",
+    }
+    inputs = {i["name"]: i for i in form.find_all("input")}
+    assert (inputs["from"]["type"], inputs["from"]["value"]) == ("date", "2026-01-01")
+    assert inputs["to"]["value"] == "2026-03-31" and inputs["published"].has_attr("checked")
+    # Submitting the form asks for the same page: the download links carry the same names.
+    csv_link = page.find("a", string="CSV")["href"]
+    assert "from=2026-01-01" in csv_link and "period=year" in csv_link and "published=yes" in csv_link
+
+    wrong = parse(client.get("/monitoring", query_string={"from": "2026-13-01", "programme": "nope"}))
+    assert (
+        wrong.find(id="from-error")
+        .get_text(" ", strip=True)
+        .endswith("The start date must be a real date, like 2026-01-31")
+    )
+    assert "Select a programme from the list" in wrong.find(id="programme-error").get_text()
+    assert wrong.find("input", attrs={"name": "from"})["value"] == "2026-13-01", "what was typed is kept"
+
+
 def test_every_dimension_renders(client: Any, signed_in: Any, db_session: Session) -> None:
     dataset.load(db_session)
     signed_in("admin")
@@ -301,7 +336,7 @@ def test_figures_come_from_the_reports_replica_when_one_is_set(
     # page can only have come from the replica; the audit entry goes to the main database.
     with scratch_database(tmp_path, "replica") as (_, replica):
         migrate.upgrade(replica)
-        with Session(replica) as loading:
+        with session_factory(replica)() as loading:
             load_reference_data(loading)
             dataset.load(loading)
             loading.commit()

@@ -80,8 +80,8 @@ PINNED: dict[str, int] = {
     "admin programmes": 5,
     "admin reference": 7,
     "admin import": 2,
-    "monitoring analyst": 9,
-    "monitoring supervisor": 9,
+    "monitoring analyst": 8,
+    "monitoring supervisor": 8,
     "population baselines": 3,
     # The API starts with the bearer token, its user and marking the token used.
     "api referral": 12,

@@ -95,10 +95,6 @@ class Database:
         # Read-only: closing rolls the replica's transaction back, which is all it ever needs.
         self.reports_scoped.remove()
 
-    def new_session(self) -> Session:
-        """A session outside the request's, for background work and CLI commands."""
-        return self.factory()
-
 
 def _context_key() -> int:
     # The app context object, so each request (and each CLI command) gets its own session.

@@ -12,11 +12,12 @@ from divert.app import migrate
 from divert.app.extensions import db
 from divert.cli.api import register_token_command
 from divert.cli.importing import register_import_command
-from divert.models import EncounterJourney, Organisation, Programme, ProgrammeVersion, journey
-from divert.monitoring.export import register_monitoring_commands
+from divert.cli.monitoring import register_monitoring_commands
+from divert.cli.sweep import register_sweep_command
+from divert.models import EncounterJourney, Organisation, Programme, ProgrammeVersion
+from divert.monitoring import journeys
 from divert.pathways.errors import OperationError
 from divert.pathways.programmes import PROGRAMMES_DIR, assign_operator, sync_definitions
-from divert.pathways.sweep import register_sweep_command
 from divert.pathways.users import create_user
 from divert.rules import DefinitionError, load_definition, load_directory
 from divert.seeding.reference import load_reference_data
@@ -58,7 +59,7 @@ def register_commands(app: Flask) -> None:
         it (a restore, a hand-made correction in SQL) or loading rows in bulk with COPY.
         """
         session = db.session
-        journey.rebuild_all(session.connection())
+        journeys.rebuild_all(session.connection())
         session.commit()
         count = session.scalar(select(func.count()).select_from(EncounterJourney))
         click.echo(f"Rebuilt the monitoring journeys of {count} encounters.")

@@ -1,7 +1,6 @@
 """The data model: one module per aggregate. Importing this package registers every table."""
 
 from divert.models import guards as guards
-from divert.models import journey as journey
 from divert.models.api import ApiToken, IdempotentRequest
 from divert.models.audit import AuditEntry, ChangeRecord
 from divert.models.base import Base, utcnow

@@ -3,6 +3,9 @@
 - Append-only tables (events, audit, change history) refuse updates and deletes.
 - Models marked ``__history__`` get a ``ChangeRecord`` per changed column, with the acting user
   taken from the unit of work's actor (``audit.act_as``: the request or the command sets it).
+
+The hooks go on the app's session factory (``register``, called from ``create_app``), not on every
+``Session`` in the process, so a session someone builds for another purpose is left alone.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event, insert
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 from sqlalchemy.orm.attributes import instance_state
 
 from divert.models.audit import ACTOR, ChangeRecord
@@ -37,14 +40,20 @@ def _is_tracked(obj: object) -> bool:
     return bool(getattr(obj, "__history__", False))
 
 
-@event.listens_for(Session, "before_flush")
+def register(factory: sessionmaker[Session]) -> None:
+    """Guard the sessions this factory makes. Safe to call again: an app made twice in one
+    process (the tests, a benchmark) must not write each history row twice."""
+    for name, listener in (("before_flush", _refuse_rewrites), ("after_flush", _write_history)):
+        if not event.contains(factory, name, listener):
+            event.listen(factory, name, listener)
+
+
 def _refuse_rewrites(session: Session, flush_context: UOWTransaction, instances: object) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if getattr(obj, "__append_only__", False) and (obj in session.deleted or session.is_modified(obj)):
             raise AppendOnlyViolation(f"{type(obj).__name__} rows are append-only")
 
 
-@event.listens_for(Session, "after_flush")
 def _write_history(session: Session, flush_context: UOWTransaction) -> None:
     # Runs after the rows are written (so new objects have ids) but while each attribute still
     # holds its pre-flush history; core inserts avoid re-entering the flush.

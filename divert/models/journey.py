@@ -1,53 +1,21 @@
-"""Each encounter's journey through the monitoring decision points, kept up to date for reporting.
+"""Each encounter's journey through the monitoring decision points, kept for reporting.
 
 Working the journey out from decisions and cases at report time means grouping every decision of
-every encounter (an anti-join for overrides, a join to cases, then a GROUP BY per encounter): 4.7 s
-at 1,000,000 encounters. These rows hold the answer instead, one per encounter and programme and
-one per encounter for all programmes together, so a report reads one narrow row per encounter.
+every encounter (an anti-join for overrides, a join to cases, then a GROUP BY per encounter) on
+every report. These rows hold the answer instead, one per encounter and programme and one per
+encounter for all programmes together, so a report reads one narrow row per encounter.
 
-They are derived data, never edited by hand: the hooks below rewrite an encounter's rows, once per
-transaction, whenever its encounter, decisions or cases change, and ``rebuild_all`` rewrites them all. The
+They are derived data, never edited by hand: monitoring/journeys.py keeps them in step. The
 encounter's day, area and person are copied here so a report joins only to people; anything about
 the person (ethnicity, gender, date of birth) is read from people, so correcting it needs nothing.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterable
-from typing import Any
-
-from sqlalchemy import (
-    BindParameter,
-    ColumnElement,
-    Connection,
-    Executable,
-    ForeignKey,
-    Index,
-    Integer,
-    Select,
-    SmallInteger,
-    String,
-    and_,
-    bindparam,
-    case,
-    cast,
-    delete,
-    event,
-    exists,
-    extract,
-    func,
-    insert,
-    select,
-)
-from sqlalchemy.orm import Mapped, Session, SessionTransaction, UOWTransaction, aliased, mapped_column
+from sqlalchemy import ForeignKey, Index, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
 
 from divert.models.base import Base
-from divert.models.decision import Decision
-from divert.models.encounter import Encounter
-from divert.models.programme import ProgrammeVersion
-from divert.models.referral import Referral
-from divert.monitoring.points import FORMAL_OUTCOME_CODES, POINT_NAMES
 
 
 class _JourneyColumns:
@@ -87,197 +55,3 @@ class EncounterJourney(_JourneyColumns, Base):
         ForeignKey("encounters.id", ondelete="CASCADE"), primary_key=True
     )
     encounter_day: Mapped[int] = mapped_column(index=True)
-
-
-# --- Keeping the rows in step -------------------------------------------------------------------
-
-# Every decision point after the base one (monitoring/points.py), in the same order.
-POINTS: tuple[str, ...] = POINT_NAMES[1:]
-_CHUNK = 2000  # encounter ids per statement: well under SQLite's bound-parameter limit
-
-
-def ymd(column: Any) -> ColumnElement[int]:
-    """A date (or a timestamp's date as stored) as a YYYYMMDD integer, worked out in the database."""
-
-    def part(field: str) -> ColumnElement[int]:
-        return cast(extract(field, column), Integer)
-
-    return part("year") * 10000 + part("month") * 100 + part("day")
-
-
-def utc_day(dialect: str, column: Any) -> ColumnElement[int]:
-    """A timestamp's UTC date as a YYYYMMDD integer (PostgreSQL would use the session's time zone)."""
-    return ymd(func.timezone("UTC", column) if dialect == "postgresql" else column)
-
-
-def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return case((condition, 1), else_=0)
-
-
-def _programme_rows(dialect: str, encounter_ids: BindParameter[Any] | None) -> Select[Any]:
-    """Each encounter's journey per programme, worked out from its decisions and cases."""
-    d = aliased(Decision, name="d")
-    later = aliased(Decision, name="later")
-    pv = aliased(ProgrammeVersion, name="pv")
-    r = aliased(Referral, name="r")
-    e = aliased(Encounter, name="e")
-    # A point counts only when its base point was reached too (an offer without eligibility, say
-    # after a correction, is not counted), so every rate stays between 0 and 1.
-    eligible = d.eligible.is_(True)
-    offered = and_(eligible, r.offered_at.is_not(None))
-    accepted = and_(offered, r.accepted_at.is_not(None))
-    engaged = and_(accepted, r.engaged_at.is_not(None))
-    conditions: dict[str, ColumnElement[bool]] = {
-        "eligible": eligible,
-        "offered": offered,
-        "accepted": accepted,
-        "engaged": engaged,
-        "completed": and_(engaged, r.completed_at.is_not(None)),
-        "escalated": and_(accepted, r.escalated_at.is_not(None)),
-        "formal_outcome": r.outcome_code.in_(FORMAL_OUTCOME_CODES),
-    }
-    # The effective decision is the one no later decision overrides; only the few overriding rows
-    # are looked at (IS NOT NULL), so the anti-join hashes thousands of ids, not every decision.
-    effective = ~exists().where(later.overrides_id.is_not(None), later.overrides_id == d.id)
-    grouped = (d.encounter_id, pv.programme_id, e.person_id, e.occurred_at, e.area, e.organisation_id)
-    stmt = (
-        select(
-            d.encounter_id,
-            pv.programme_id,
-            e.person_id,
-            utc_day(dialect, e.occurred_at),
-            e.area,
-            e.organisation_id,
-            # MAX: one row even if an encounter was ever decided twice for a programme.
-            *(func.max(_flag(conditions[name])) for name in POINTS),
-        )
-        .select_from(d)
-        .join(pv, pv.id == d.programme_version_id)
-        .join(e, e.id == d.encounter_id)
-        .outerjoin(r, and_(r.encounter_id == d.encounter_id, r.programme_id == pv.programme_id))
-        .where(effective)
-        .group_by(*grouped)
-    )
-    return stmt if encounter_ids is None else stmt.where(d.encounter_id.in_(encounter_ids))
-
-
-def _encounter_rows(encounter_ids: BindParameter[Any] | None) -> Select[Any]:
-    """All programmes together: an encounter reached a point if it reached it on any programme."""
-    j = ProgrammeJourney
-    grouped = (j.encounter_id, j.person_id, j.encounter_day, j.area, j.organisation_id)
-    stmt = select(*grouped, *(func.max(getattr(j, name)) for name in POINTS)).group_by(*grouped)
-    return stmt if encounter_ids is None else stmt.where(j.encounter_id.in_(encounter_ids))
-
-
-_PROGRAMME_COLUMNS = (
-    "encounter_id",
-    "programme_id",
-    "person_id",
-    "encounter_day",
-    "area",
-    "organisation_id",
-    *POINTS,
-)
-_ENCOUNTER_COLUMNS = ("encounter_id", "person_id", "encounter_day", "area", "organisation_id", *POINTS)
-
-
-_IDS: BindParameter[list[int]] = bindparam("encounter_ids", expanding=True)
-# Encounters whose rows are out of date: noted at each flush, written once per transaction.
-PENDING = "monitoring_journeys_pending"
-PENDING_NEW = "monitoring_journeys_pending_new"  # of those, encounters created in this transaction
-
-
-@functools.cache
-def _refresh_statements(dialect: str) -> tuple[tuple[Executable, ...], tuple[Executable, ...]]:
-    """The statements that clear some encounters' rows, and those that write them, built once:
-    building them costs more Python time (about 12 ms) than running them for one encounter."""
-    clear: list[Executable] = []
-    if dialect == "postgresql":
-        # Two requests moving two cases of one encounter at once would each see only its own
-        # case; locking the encounter makes the second wait, then read the first's (READ
-        # COMMITTED takes a fresh snapshot per statement). SQLite writers are serialised already.
-        clear.append(
-            select(Encounter.id).where(Encounter.id.in_(_IDS)).order_by(Encounter.id).with_for_update()
-        )
-    clear += [
-        delete(EncounterJourney).where(EncounterJourney.encounter_id.in_(_IDS)),
-        delete(ProgrammeJourney).where(ProgrammeJourney.encounter_id.in_(_IDS)),
-    ]
-    return tuple(clear), _fill_statements(dialect, filtered=True)
-
-
-def _fill_statements(dialect: str, *, filtered: bool) -> tuple[Executable, Executable]:
-    ids = _IDS if filtered else None
-    return (
-        insert(ProgrammeJourney).from_select(_PROGRAMME_COLUMNS, _programme_rows(dialect, ids)),
-        insert(EncounterJourney).from_select(_ENCOUNTER_COLUMNS, _encounter_rows(ids)),
-    )
-
-
-def refresh(connection: Connection, encounter_ids: Iterable[int], *, new: bool = False) -> None:
-    """Rewrite these encounters' journey rows from their decisions and cases.
-
-    ``new``: encounters created in this transaction, so they have no rows yet and nobody else can
-    see them: their rows are only inserted, with no lock and nothing to delete.
-    """
-    ordered = sorted(set(encounter_ids))
-    clear, fill = _refresh_statements(connection.dialect.name)
-    statements = fill if new else (*clear, *fill)
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = {"encounter_ids": ordered[start : start + _CHUNK]}
-        for statement in statements:
-            connection.execute(statement, chunk)
-
-
-def rebuild_all(connection: Connection) -> None:
-    """Rewrite every journey row (after loading data in bulk, or to check the maintained rows)."""
-    connection.execute(delete(EncounterJourney))
-    connection.execute(delete(ProgrammeJourney))
-    for statement in _fill_statements(connection.dialect.name, filtered=False):
-        connection.execute(statement)
-
-
-def sync(session: Session) -> None:
-    """Write the rows of every encounter changed in this transaction so far.
-
-    Runs before each commit; a report reading in the same transaction as changes calls it first.
-    """
-    session.flush()
-    pending: set[int] = session.info.pop(PENDING, set())
-    created: set[int] = session.info.pop(PENDING_NEW, set())
-    if pending - created:
-        refresh(session.connection(), pending - created)
-    if created:
-        refresh(session.connection(), created, new=True)
-
-
-@event.listens_for(Session, "after_flush")
-def _note_changes(session: Session, flush_context: UOWTransaction) -> None:
-    # Only noted here: a request flushes three or four times, and each refresh is five statements.
-    # Deleted encounters lose their rows by ON DELETE CASCADE.
-    touched: set[int] = session.info.setdefault(PENDING, set())
-    created: set[int] = session.info.setdefault(PENDING_NEW, set())
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Decision | Referral):
-            touched.add(obj.encounter_id)
-        elif isinstance(obj, Encounter) and obj not in session.deleted:
-            touched.add(obj.id)
-            if obj in session.new:
-                created.add(obj.id)
-
-
-@event.listens_for(Session, "before_commit")
-def _write_before_commit(session: Session) -> None:
-    # In the same transaction as the changes, so the rows can never disagree with what committed.
-    # (Ids noted before a rollback are harmless: rewriting an unchanged encounter changes nothing.)
-    sync(session)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
-    # The whole transaction is gone, so are its changes; an id it used may be handed out again
-    # (SQLite reuses a rolled-back rowid), and must not then be taken for one with no rows yet.
-    # A savepoint's rollback leaves the outer transaction's changes pending.
-    if previous_transaction.parent is None:
-        session.info.pop(PENDING, None)
-        session.info.pop(PENDING_NEW, None)

@@ -15,6 +15,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from divert.models.base import Base, IdMixin, utcnow
 from divert.rules import ProgrammeDefinition, definition_from_dict
 
+# Parsed (and expression-compiled) definitions, keyed by version id and content, so each stored
+# version is compiled once per process rather than once per decision.
+_compiled: dict[tuple[int, str], ProgrammeDefinition] = {}
+
 
 class Programme(IdMixin, Base):
     __tablename__ = "programmes"
@@ -43,13 +47,9 @@ class ProgrammeVersion(IdMixin, Base):
     programme: Mapped[Programme] = relationship(back_populates="versions")
 
 
-# Parsed (and expression-compiled) definitions, keyed by version id and content, so each stored
-# version is compiled once per process rather than once per decision.
-_compiled: dict[tuple[int, str], ProgrammeDefinition] = {}
-
-
 def compiled(version: ProgrammeVersion) -> ProgrammeDefinition:
-    """The definition a stored version holds, parsed once per process."""
+    """The version's definition, parsed once per process: pathways decide with it, monitoring
+    and pages read its states and reasons, so it sits with the stored version they all load."""
     key = (version.id, version.content_hash)
     if key not in _compiled:
         _compiled[key] = definition_from_dict(version.definition, source=f"database:{version.id}")

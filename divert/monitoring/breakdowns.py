@@ -81,7 +81,7 @@ def _source(session: Session, scope: Scope, kind: str) -> tuple[Any, Any]:
             .join(pv, pv.id == d.programme_version_id)
             # Implied by the join, but said so the planner uses the column's null fraction: it
             # then expects 1% of decisions, not 40%, and looks each one up instead of merging
-            # with every decision (2.1 s against 0.2 s at 1,000,000 encounters).
+            # with every decision.
             .where(d.overrides_id.is_not(None))
         )
         if scope.programme is not None:

@@ -1,4 +1,5 @@
-"""Population baselines: parsing and checking the CSV an administrator uploads, and group totals.
+"""Population baselines: parsing and checking the CSV an administrator uploads, reading the stored
+baseline, and group totals.
 
 Format (UTF-8 CSV, one header row, lines starting with ``#`` are comments):
 
@@ -21,9 +22,13 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from divert.models import PopulationBaseline, PopulationBaselineRow
 from divert.monitoring.points import AGE_BANDS
 
 COLUMNS = ("area", "ethnic_group", "gender", "age_band", "population")
@@ -118,6 +123,22 @@ def population_by(rows: Iterable[PopulationRow], dimension: str, area: str | Non
     return dict(totals)
 
 
-def encounter_counts(by_group: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
-    """Encounters per group from report counts ({group: {point: count}}), for ``stats.compare_shares``."""
-    return {group: counts.get("encountered", 0) for group, counts in by_group.items()}
+def active_baseline(session: Session) -> PopulationBaseline | None:
+    return session.scalar(
+        select(PopulationBaseline)
+        .where(PopulationBaseline.active.is_(True))
+        .order_by(PopulationBaseline.id.desc())
+    )
+
+
+def baseline_rows(session: Session, baseline: PopulationBaseline) -> list[PopulationRow]:
+    found = session.execute(
+        select(
+            PopulationBaselineRow.area,
+            PopulationBaselineRow.ethnic_group,
+            PopulationBaselineRow.gender,
+            PopulationBaselineRow.age_band,
+            PopulationBaselineRow.population,
+        ).where(PopulationBaselineRow.baseline_id == baseline.id)
+    )
+    return [PopulationRow(*row) for row in found]

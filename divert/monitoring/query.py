@@ -33,11 +33,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from divert.models import EncounterJourney, EthnicityCode, Person, Programme, ProgrammeJourney, journey
-from divert.models.journey import ymd
+from divert.models import EncounterJourney, EthnicityCode, Person, Programme, ProgrammeJourney
+from divert.monitoring import journeys
+from divert.monitoring.journeys import ymd
 from divert.monitoring.points import AGE_BAND_FLOORS, DIMENSIONS, NOT_KNOWN, NOT_RECORDED, UNDER_10
 
-JOURNEY_POINTS = journey.POINTS
+JOURNEY_POINTS = journeys.POINTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,11 +168,11 @@ def _day_number(day: date) -> int:
 def tune(session: Session) -> None:
     """Ready the session for a report query."""
     # Changes made earlier in this transaction count too (the journey rows are written at commit).
-    journey.sync(session)
-    # PostgreSQL's JIT compiler spends about 0.7 s compiling these one-off aggregate queries, more
-    # than it saves (measured at 1,000,000 encounters, bench/bench_monitoring.py). The default 4 MB
-    # of working memory makes the reasons query sort 250,000 rows on disk; 64 MB keeps its hashes
-    # and sorts in memory, for one report at a time. LOCAL: only for the current transaction,
+    journeys.sync(session)
+    # PostgreSQL's JIT compiler spends longer compiling these one-off aggregate queries than it
+    # saves (docs/benchmarks.md, bench/bench_monitoring.py). The default working memory makes the
+    # reasons query sort on disk at national scale; 64 MB keeps its hashes and sorts in memory, for
+    # one report at a time. LOCAL: only for the current transaction,
     # which for a report is read-only anyway.
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))

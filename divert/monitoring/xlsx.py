@@ -16,6 +16,10 @@ from typing import Any
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
 
+from divert.monitoring.page import MonitoringPage
+from divert.monitoring.report import COLUMNS, ReportRow
+from divert.monitoring.stats import ShareComparison
+
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 
@@ -52,3 +56,50 @@ def _value(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value
+
+
+def page_sheets(page: MonitoringPage) -> list[Sheet]:
+    """The page's tables as spreadsheet sheets, in the page's order."""
+    report_headers = [*COLUMNS, "note"]
+
+    def report(rows: Sequence[ReportRow]) -> list[list[Any]]:
+        return [[*(getattr(r, c) for c in COLUMNS), r.note] for r in rows]
+
+    result = [
+        Sheet("Groups", report_headers, report(page.whole.rows if page.whole else [])),
+        Sheet("Trends", report_headers, report(page.trends)),
+    ]
+    for table in page.reasons:
+        result.append(
+            Sheet(
+                table.label[:31],
+                ["programme", "period", "dimension", "kind", "group", "reason", "count", "suppressed"],
+                [
+                    [r.programme, r.period, r.dimension, r.kind, r.group, r.reason, r.count, r.suppressed]
+                    for r in table.rows
+                ],
+            )
+        )
+    if page.population is not None:
+        result.append(
+            Sheet(
+                "Population",
+                ["group", "encounters", "encounter_share", "population", "population_share", "difference_pp"],
+                [_population_row(page, r) for r in page.population],
+            )
+        )
+    about = [
+        ["Filters", page.filters.describe()],
+        ["Population baseline", page.baseline.name if page.baseline else "None"],
+        *(["Note", note] for note in page.notes),
+    ]
+    if page.population_note:
+        about.append(["Note", page.population_note])
+    result.append(Sheet("About", ["item", "value"], about))
+    return result
+
+
+def _population_row(page: MonitoringPage, r: ShareComparison) -> list[Any]:
+    if page.population_hidden(r):
+        return [r.group, None, None, r.population, r.population_share, None]
+    return [r.group, r.encounters, r.encounter_share, r.population, r.population_share, r.difference_pp]

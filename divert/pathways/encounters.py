@@ -30,7 +30,7 @@ PERSON_FIELDS = (
 class Recorded:
     """What recording did. Possible matches are not worked out here: the encounter's page finds
     them when it is shown, and the API does not return them, so doing it here too only slowed
-    every recording (a third of an API request's time at 1,000,000 encounters).
+    every recording (a large share of an API request's time at national scale).
     """
 
     encounter: Encounter

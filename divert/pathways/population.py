@@ -1,18 +1,60 @@
 """Storing an uploaded population baseline and making it the active one.
 
-The caller parses the file first with ``parse_baseline``, which checks it whole and reports every
-problem with its line, so a file with one bad line stores nothing. Only flushes; the request commits.
+``upload_baseline`` checks the name and the whole file first (``parse_baseline`` reports every
+problem with its line), so a file with one bad line stores nothing. Only flushes; the request commits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from divert.models import PopulationBaseline, PopulationBaselineRow, User, audit
-from divert.monitoring.population import PopulationRow
+from divert.monitoring.population import BaselineError, PopulationRow, parse_baseline
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_NAME = 200
+
+
+class BaselineRefused(ValueError):
+    """The upload cannot be stored: ``problems`` is every (field, message), shown together."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(message for _, message in problems))
+        self.problems = problems
+
+
+def upload_baseline(
+    session: Session, data: bytes | None, *, name: str, source_note: str, by: User
+) -> PopulationBaseline:
+    """Check an uploaded file and its name, then store it as the active baseline.
+
+    ``data`` is the file as read, at most ``MAX_UPLOAD_BYTES + 1`` bytes (so a larger file is
+    seen to be too large without reading it all), or None when no file was chosen.
+    """
+    problems: list[tuple[str, str]] = []
+    name = name.strip()
+    if not name:
+        problems.append(("name", "Enter a name for the baseline"))
+    elif len(name) > MAX_NAME:
+        problems.append(("name", f"The name must be {MAX_NAME} characters or fewer"))
+    rows: list[PopulationRow] = []
+    if data is None:
+        problems.append(("file", "Select a CSV file"))
+    elif len(data) > MAX_UPLOAD_BYTES:
+        problems.append(("file", "The selected file must be smaller than 5 MB"))
+    else:
+        try:
+            rows = parse_baseline(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            problems.append(("file", "The selected file must be a CSV file saved as UTF-8"))
+        except BaselineError as error:
+            problems += [("file", problem) for problem in error.problems]
+    if problems:
+        raise BaselineRefused(problems)
+    return store_baseline(session, rows, name=name, source_note=source_note, by=by)
 
 
 def store_baseline(
@@ -44,24 +86,3 @@ def store_baseline(
         session, by, "create", "population_baseline", baseline.id, detail=f"{len(rows)} rows; made active"
     )
     return baseline
-
-
-def active_baseline(session: Session) -> PopulationBaseline | None:
-    return session.scalar(
-        select(PopulationBaseline)
-        .where(PopulationBaseline.active.is_(True))
-        .order_by(PopulationBaseline.id.desc())
-    )
-
-
-def baseline_rows(session: Session, baseline: PopulationBaseline) -> list[PopulationRow]:
-    found = session.execute(
-        select(
-            PopulationBaselineRow.area,
-            PopulationBaselineRow.ethnic_group,
-            PopulationBaselineRow.gender,
-            PopulationBaselineRow.age_band,
-            PopulationBaselineRow.population,
-        ).where(PopulationBaselineRow.baseline_id == baseline.id)
-    )
-    return [PopulationRow(*row) for row in found]

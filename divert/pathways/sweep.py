@@ -13,13 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import click
-from flask import Flask
 from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
-from divert.app.clock import LONDON
-from divert.app.extensions import db
 from divert.models import (
     AuditEntry,
     CaseContact,
@@ -34,7 +30,6 @@ from divert.models import (
 from divert.models.programme import compiled
 from divert.pathways.casework import ATTENDED, local_date
 from divert.rules import CaseFacts, ProgrammeDefinition, SessionRecord, Signal, non_engagement_signals
-from divert.seeding.reference import bank_holidays
 
 # Cases are checked this many at a time: a handful of queries per batch, however many contacts they have.
 BATCH_SIZE = 1000
@@ -256,22 +251,3 @@ def _raise_flags(
 
 def _flag_kind(signal: Signal) -> str:
     return FLAG_KINDS.get(signal.kind, "non_engagement")
-
-
-def register_sweep_command(app: Flask) -> None:
-    @app.cli.command("sweep")
-    @click.option(
-        "--as-of",
-        "as_of",
-        type=click.DateTime(formats=["%Y-%m-%d"]),
-        default=None,
-        help="Check as of this day (YYYY-MM-DD); default today in Europe/London.",
-    )
-    def sweep_command(as_of: datetime | None) -> None:
-        """Flag open cases that meet a non-engagement criterion. Changes no case; safe to run again."""
-        day = as_of.date() if as_of else datetime.now(LONDON).date()
-        report = sweep(db.session, day, bank_holidays())
-        db.session.commit()
-        kinds = ", ".join(f"{kind} {count}" for kind, count in report.by_kind.items()) or "none"
-        click.echo(f"Open cases checked as of {day.isoformat()}: {report.cases_checked}")
-        click.echo(f"Flags raised: {report.flags_raised} ({kinds}).")

@@ -117,8 +117,8 @@ def programmes_for(session: Session, user: User) -> list[tuple[str, str]]:
     """The programmes of the cases this user can see, and any others their organisation operates,
     for the filter.
 
-    Reading them off the cases would read every case the organisation is party to (128,000 for a
-    busy provider at a million encounters). An organisation is party to a case as an operator of its
+    Reading them off the cases would read every case the organisation is party to (tens of
+    thousands for a busy provider). An organisation is party to a case as an operator of its
     programme: the force that recorded the encounter under a programme it runs (``programmes_run_by``)
     or the organisation receiving the route's referrals (``receiving_organisation``), both
     ``ProgrammeOperator`` rows, which are changed but never deleted. Or it is the police party
@@ -137,7 +137,7 @@ def programmes_for(session: Session, user: User) -> list[tuple[str, str]]:
     )
     # The organisation is written into this check's SQL, not bound: a reused prepared statement is
     # planned for an average organisation (one in five encounters), as a table scan expected to stop
-    # at the first, which reads all million rows for an organisation that has recorded none.
+    # at the first, which reads every row for an organisation that has recorded none.
     recorded_encounters = exists().where(
         Encounter.organisation_id == bindparam("recording_organisation", organisation, literal_execute=True)
     )

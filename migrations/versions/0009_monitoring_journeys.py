@@ -96,7 +96,7 @@ def upgrade() -> None:
     _backfill()
 
 
-# Written out rather than imported from divert.models.journey, so that this revision keeps doing
+# Written out rather than imported from divert.monitoring.journeys, so that this revision keeps doing
 # what it did when later code changes. The same rules: the effective (not overridden) decision per
 # programme, a point only when its base point was reached, a formal outcome by outcome code 1-3.
 _PROGRAMME_ROWS = """

@@ -21,10 +21,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from divert import create_app
+from divert import create_app, session_factory
 from divert.app import migrate
 from divert.app.extensions import db
 from divert.auth.visibility import visible_people
@@ -81,7 +80,7 @@ def live_server(_prerequisites: None, tmp_path_factory: pytest.TempPathFactory) 
     with scratch_database(tmp_path_factory.mktemp("browser-db"), "browser") as (url, engine):
         migrate.upgrade(engine)
         server = LiveServer(url="")
-        with Session(engine) as session:
+        with session_factory(engine)() as session:
             load_reference_data(session)
             demo = seed_demo(session)
             session.commit()

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
-from sqlalchemy.orm import Session
 
+from divert import session_factory
 from divert.app.extensions import db
 from divert.pathways.sweep import sweep
 from divert.seeding.reference import bank_holidays
@@ -198,7 +198,7 @@ def test_the_supervisors_pages(new_context: NewContext, live_server: LiveServer,
     for day in days:
         record_attendance(caseworker, _when(day, "17:00"), "Missed", "Ill", "No")
     assert db.engine is not None
-    with Session(db.engine) as session:
+    with session_factory(db.engine)() as session:
         sweep(session, TODAY + timedelta(days=1), bank_holidays())
         session.commit()
 

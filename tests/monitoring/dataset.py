@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from divert.models import Decision, Organisation, Programme, ProgrammeVersion, Referral
-from divert.models.journey import sync
+from divert.monitoring.journeys import sync
 from divert.pathways.programmes import sync_definitions
 from tests.factories import create_encounter, create_organisation, create_person
 

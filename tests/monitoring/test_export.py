@@ -9,7 +9,8 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from divert.monitoring.export import register_monitoring_commands, write_csv
+from divert.cli.monitoring import register_monitoring_commands
+from divert.monitoring.export import write_csv
 from divert.monitoring.query import Scope
 from divert.monitoring.report import build_report
 

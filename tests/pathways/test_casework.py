@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from divert.app.clock import LONDON
 from divert.models import AuditEntry, CaseContact, EncounterJourney, NeedsAssessment, User
-from divert.models.journey import sync
+from divert.monitoring.journeys import sync
 from divert.pathways.cases import offer, respond, transition
 from divert.pathways.casework import (
     complete,

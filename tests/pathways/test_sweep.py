@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from divert.app.clock import LONDON
+from divert.cli.sweep import register_sweep_command
 from divert.models import AuditEntry, CaseFlag, Referral, ReferralEvent, User
 from divert.pathways.cases import transition
 from divert.pathways.casework import (
@@ -20,7 +21,7 @@ from divert.pathways.casework import (
     schedule_contact,
 )
 from divert.pathways.contracts import draw_up_contract
-from divert.pathways.sweep import register_sweep_command, sweep
+from divert.pathways.sweep import sweep
 from divert.rules import add_working_days
 
 from .helpers import (

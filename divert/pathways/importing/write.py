@@ -1,6 +1,6 @@
 """Writing checked rows with bulk inserts, a few thousand rows a statement.
 
-Per-row ORM flushes would take minutes for 100,000 rows, so rows go in as Core-level bulk inserts.
+Per-row ORM flushes would take minutes for a large file, so rows go in as Core-level bulk inserts.
 Those bypass the session hooks that write field-level change history (``models/guards.py``), so
 the import as a whole is audited instead (see ``operation.py``), and every case's timeline still
 says it came from the file.
@@ -27,9 +27,9 @@ from divert.models import (
     Referral,
     ReferralEvent,
     ReferralParty,
-    journey,
 )
 from divert.models.person import normalise_name
+from divert.monitoring import journeys
 from divert.pathways.cases import reference_for
 from divert.pathways.importing.history import Decided, stored_facts
 from divert.pathways.programmes import receiving_organisation
@@ -66,12 +66,12 @@ class Writer:
             self._cases(chunk, encounter_ids, decision_ids)
             # Core inserts pass the session hook by, so the monitoring rows are written here; the
             # encounters are all new, so their rows are only inserted.
-            journey.refresh(self.session.connection(), encounter_ids, new=True)
+            journeys.refresh(self.session.connection(), encounter_ids, new=True)
             progress(len(chunk))
         if rows and self.session.get_bind().dialect.name == "postgresql":
             # After a bulk load the planner still thinks these tables are as small as before, and
             # picks plans (an organisation-wide index scan to find references) that take minutes
-            # at 100,000 rows; autovacuum would notice only later. The statistics commit with us.
+            # on a large file; autovacuum would notice only later. The statistics commit with us.
             for model in (
                 Person,
                 Encounter,
@@ -101,7 +101,7 @@ class Writer:
         return list(self.session.scalars(statement, rows))
 
     def _copy(self, table: Table, rows: list[dict[str, Any]], *, ids: bool) -> list[int]:
-        """PostgreSQL's COPY: an order of magnitude faster than batched INSERTs for 100,000 rows.
+        """PostgreSQL's COPY: far faster than batched INSERTs for a large file (docs/benchmarks.md).
 
         The ids are taken from the table's sequence first, which is safe beside other writers (a
         sequence never hands out a number twice), so no RETURNING is needed. COPY bypasses
