@@ -10,8 +10,8 @@ from flask_login import current_user
 
 from divert.app.clock import LONDON
 from divert.models import Referral
-from divert.models.user import ROLE_LABELS
 from divert.pathways.programmes import compiled
+from divert.rules.codes import label
 
 # Which sections each role sees in the service navigation.
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
@@ -54,12 +54,6 @@ def uk_datetime(value: datetime | None) -> str:
     return f"{local.day} {local:%B %Y} at {local:%H:%M}"
 
 
-def label(value: str | None) -> str:
-    if not value:
-        return "Not recorded"
-    return value.replace("_", " ").capitalize()
-
-
 def state_name(case: Referral) -> str:
     """A case's state as its programme names it ("Referred to YOT"), not its id."""
     return compiled(case.programme_version).state(case.state).name
@@ -87,5 +81,4 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(label, "label")
     app.add_template_filter(state_name, "state_name")
     app.add_template_global(navigation, "navigation")
-    app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
     app.add_template_global(lambda: datetime.now(UTC), "now")

@@ -28,6 +28,7 @@ from divert.pathways.casework import case_roles, need_areas, open_flags
 from divert.pathways.deadlines import due_dates
 from divert.pathways.programmes import compiled
 from divert.pathways.steps import next_steps
+from divert.rules.codes import label
 from divert.web.forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -102,7 +103,7 @@ def render_case(
     step_form = forms.get("step") or StepForm(formdata=None, prefix="step", version_id=str(case.version_id))
     step_form.to_state.choices = [(s.to_state, s.label) for s in steps]
     step_form.exit_reason.choices = [("", "Not ending")] + [
-        (r, r.replace("_", " ").capitalize()) for r in definition.drop_out_reasons
+        (r, label(r)) for r in definition.drop_out_reasons
     ]
     audit.record(db.session, "view", "referral", case.id)
     return render_template(
