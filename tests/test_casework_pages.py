@@ -166,6 +166,9 @@ def test_a_navigator_assesses_needs_draws_up_and_varies_a_contract(
     signed_in("navigator", organisation=navigators)
     page = _case_page(client, case)
     form = page.select_one("form[action$='/needs']")
+    levels = [(o["value"], o.text) for o in form.select("#need-mental_health option")]
+    assert levels == [("", "No need"), ("low", "Low"), ("medium", "Medium"), ("high", "High")]
+    assert form.select_one("label[for=need-mental_health]").text == "Mental health"
     assessed = client.post(
         form["action"],
         data={**form_fields(form), "need-drugs": "high", "need-housing": "medium", "summary": "Sofa surfing"},

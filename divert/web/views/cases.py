@@ -28,7 +28,7 @@ from divert.pathways.casework import case_roles, need_areas, open_flags
 from divert.pathways.deadlines import due_dates
 from divert.pathways.programmes import compiled
 from divert.pathways.steps import next_steps
-from divert.rules.codes import label
+from divert.rules.codes import NEED_LEVELS, label
 from divert.web.forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -130,6 +130,7 @@ def render_case(
         flags=open_flags(db.session, case),
         needs=needs,
         need_areas=need_areas(definition),
+        need_levels=NEED_LEVELS,
         contract=contract,
         progress=_condition_progress(events),
         dues=due_dates(case, definition, contacts, needs, contract) if case.closed_at is None else [],
