@@ -125,8 +125,8 @@ _LABELS: dict[str, str] = {
     "first_contact_overdue": "First contact overdue",
     "non_engagement": "Non-engagement",
 }
-# Labels that are names (of a role or an organisation), so they keep their capitals mid-sentence.
-_NAMES = frozenset(ROLE_LABELS) | {"pnc_id"}
+# Role labels are names ("Youth Justice Unit decision maker"), so they keep their capitals mid-sentence.
+_NAMES = frozenset(ROLE_LABELS)
 
 
 def label(code: str | None) -> str:
