@@ -72,8 +72,8 @@ from divert import session_factory  # noqa: E402
 from divert.api import tokens  # noqa: E402
 from divert.app.db import make_engine  # noqa: E402
 from divert.models import EthnicityCode, OffenceCategory  # noqa: E402
+from divert.rules.codes import DRUG_OFFENCES, FACTS, VULNERABILITIES  # noqa: E402
 from divert.seeding.demo import load_settings  # noqa: E402
-from divert.web.forms.encounter import DRUG_OFFENCES, FACTS, VULNERABILITIES  # noqa: E402
 
 HOST = "127.0.0.1"  # loopback only: nothing here ever leaves the machine
 SHOWN_ERRORS = 5
@@ -164,8 +164,8 @@ class Bodies:
             "setting": rng.choice(("street", "street", "custody", "community")),
             "offence_category": offence,
             "admission": rng.choice(("admitted", "admitted", "no_comment", "denied", "not_asked")),
-            "facts": [code for code, _ in FACTS if rng.random() < (0.8 if "area" in code else 0.05)],
-            "vulnerabilities": [code for code, _ in VULNERABILITIES if rng.random() < 0.2],
+            "facts": [code for code in FACTS if rng.random() < (0.8 if "area" in code else 0.05)],
+            "vulnerabilities": [code for code in VULNERABILITIES if rng.random() < 0.2],
         }
         if offence in DRUG_OFFENCES:
             body |= {"drug_class": rng.choice("ABBBC"), "personal_use": rng.random() < 0.9}

@@ -166,6 +166,9 @@ def test_a_navigator_assesses_needs_draws_up_and_varies_a_contract(
     signed_in("navigator", organisation=navigators)
     page = _case_page(client, case)
     form = page.select_one("form[action$='/needs']")
+    levels = [(o["value"], o.text) for o in form.select("#need-mental_health option")]
+    assert levels == [("", "No need"), ("low", "Low"), ("medium", "Medium"), ("high", "High")]
+    assert form.select_one("label[for=need-mental_health]").text == "Mental health"
     assessed = client.post(
         form["action"],
         data={**form_fields(form), "need-drugs": "high", "need-housing": "medium", "summary": "Sofa surfing"},
@@ -300,15 +303,14 @@ def test_due_dates_and_condition_progress(client: Any, signed_in: Any, org: Any,
     from divert.app.clock import LONDON
     from divert.pathways.casework import record_needs_assessment
     from divert.pathways.contracts import draw_up_contract
-    from divert.rules import add_working_days
-    from divert.seeding.reference import bank_holidays
+    from divert.rules import BANK_HOLIDAYS, add_working_days
 
     navigators = _receiving(db_session, "checkpoint", "navigator", kind="provider")
     officer = staff(db_session, "officer", org)
     case = refer(db_session, officer, open_case(db_session, "checkpoint", officer))
     signed_in("navigator", organisation=navigators)
     due = _case_page(client, case).select_one("[data-testid=due]").text
-    expected = add_working_days(case.accepted_at.astimezone(LONDON).date(), 10, bank_holidays())
+    expected = add_working_days(case.accepted_at.astimezone(LONDON).date(), 10, BANK_HOLIDAYS)
     assert "Needs assessment with a navigator" in due and f"{expected.day} {expected:%B %Y}" in due
 
     navigator = staff(db_session, "navigator", navigators)

@@ -76,16 +76,6 @@ def test_create_user(app: Flask, db_session: Session) -> None:
     assert bad_role.exit_code != 0 and "Role must be one of" in bad_role.output
 
 
-def test_bank_holidays_are_loaded_for_working_days() -> None:
-    from datetime import date
-
-    from divert.seeding.reference import bank_holidays
-
-    holidays = bank_holidays()
-    assert date(2026, 12, 28) in holidays and date(2026, 12, 26) not in holidays
-    assert all(day.weekday() < 5 for day in holidays)
-
-
 def test_monitoring_rebuild_restores_journeys_changed_outside_the_app(
     app: Flask, db_session: Session
 ) -> None:

@@ -179,6 +179,25 @@ def test_every_problem_in_every_row_is_reported_and_nothing_is_written(
     assert _counts(db_session) == before
 
 
+def test_identifiers_are_checked_as_the_form_and_the_api_check_them(db_session: Session, admin: Any) -> None:
+    rows = [
+        row(encounter_ref="pnc-free-text", pnc_id="ABC-123"),
+        row(encounter_ref="pnc-no-letter", pnc_id="12/345678"),
+        row(encounter_ref="district", postcode_district="OXFORD", area="4OX"),
+    ]
+    messages = {(r, c): m for r, c, m in _problems(db_session, admin, to_csv(rows))}
+    assert messages == {
+        (2, "pnc_id"): "Enter a PNC ID in the correct format, like 12/345678A",
+        (3, "pnc_id"): "Enter a PNC ID in the correct format, like 12/345678A",
+        (4, "postcode_district"): "Enter the first half of a postcode, like OX4",
+        (4, "area"): "Enter the first half of a postcode, like OX4",
+    }
+    # What passes is written as the pages write it.
+    _import(db_session, admin, to_csv([row(pnc_id=" 2012/45z ", postcode_district="ox 4")]))
+    person = db_session.scalar(select(Person).join(Encounter).where(Encounter.external_ref == "T-1"))
+    assert person is not None and (person.pnc_id, person.postcode_district) == ("2012/45Z", "OX4")
+
+
 def test_header_problems_are_reported_by_column(db_session: Session, admin: Any) -> None:
     columns = [c for c in row() if c != "gender"] + ["colour"]
     problems = _problems(db_session, admin, to_csv([row()], columns))

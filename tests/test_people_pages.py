@@ -137,6 +137,6 @@ def test_a_stale_edit_is_refused_with_a_clear_message(
     response = client.submit(f"/people/{person.id}/edit", data)
     assert response.status_code == 409
     assert "Someone else changed this person's record" in parse(response).text
-    assert "They changed: pnc id" in parse(response).text
+    assert "They changed: PNC ID" in parse(response).text
     db_session.expire_all()
     assert db_session.get(type(person), person.id).postcode_district == "OX4"

@@ -26,7 +26,7 @@ from divert.models import Decision, EthnicityCode, OffenceCategory, Programme
 from divert.pathways.cases import Outcome
 from divert.pathways.encounters import record_from_form
 from divert.pathways.programmes import programmes_run_by
-from divert.web.forms.encounter import DRUG_OFFENCES
+from divert.rules.codes import DRUG_OFFENCES
 
 
 @operation(

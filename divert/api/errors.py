@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from flask import Response, jsonify
 from pydantic import ValidationError
 
+from divert.rules.codes import phrase
+
 
 @dataclass(frozen=True)
 class FieldProblem:
@@ -28,10 +30,15 @@ def _field(location: tuple[int | str, ...]) -> str:
 
 def _message(error: dict[str, object]) -> str:
     # pydantic's wording is technical; the commonest case gets the GOV.UK "Enter ..." phrasing.
+    location: tuple[int | str, ...] = error["loc"]  # type: ignore[assignment]  # pydantic's error shape
     if error["type"] == "missing":
-        return f"Enter {_field(error['loc']).rsplit('.', 1)[-1].replace('_', ' ')}"  # type: ignore[arg-type]
+        return f"Enter {phrase(str(location[-1]))}" if location else "Enter the request body"
     if error["type"] == "extra_forbidden":
         return "This field is not part of the request; remove it"
+    cause = (error.get("ctx") or {}).get("error")  # type: ignore[attr-defined]  # a dict when present
+    if isinstance(cause, ValueError):
+        # Our own validators already speak GOV.UK; pydantic would prefix "Value error, ".
+        return str(cause)
     return str(error["msg"])
 
 

@@ -1,21 +1,18 @@
 """Request and response bodies. Their JSON Schemas are the OpenAPI document's components.
 
-Field rules reuse the encounter form's patterns and vocabularies, so the API and the page refuse
-the same things.
+Field rules use the rules vocabulary's codes and validators, as the pages and the import do, so the
+API refuses the same things.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from divert.models.casework import ATTENDANCE, CONTACT_KINDS
-from divert.models.encounter import ADMISSIONS, DRUG_CLASSES, SETTINGS
-from divert.models.person import GENDERS
-from divert.web.forms.encounter import FACTS, VULNERABILITIES
-from divert.web.forms.person import DISTRICT_PATTERN, PNC_PATTERN
+from divert.app.clock import today
+from divert.rules import codes
 
 EARLIEST = date(1900, 1, 1)
 
@@ -34,7 +31,7 @@ def _storable(value: str) -> str:
 def _plausible_date(value: date) -> date:
     if value < EARLIEST:
         raise ValueError(f"Enter a date after {EARLIEST.isoformat()}")
-    if value > date.today():
+    if value > today():
         raise ValueError("The date must be today or in the past")
     return value
 
@@ -52,12 +49,17 @@ Reason = Annotated[str, Field(max_length=2000), AfterValidator(_storable)]
 PastDate = Annotated[date, AfterValidator(_plausible_date)]
 Moment = Annotated[AwareDatetime, AfterValidator(_plausible_time)]
 Code = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_storable)]
-# Spelt out because a type checker cannot read a Literal built at run time; a test checks they
-# still match the officer's form.
-Fact = Literal[
-    "lives_in_area", "offended_in_area", "on_court_order", "co_accused", "hate_crime", "domestic_abuse"
+# The vocabulary's validators normalise ("ox4" is OX4) and say what to enter; the pattern is documented.
+PncId = Annotated[
+    str,
+    Field(max_length=20, description="A PNC ID, like 12/345678A"),
+    AfterValidator(codes.pnc_id),
 ]
-Vulnerability = Literal["mental_health", "alcohol", "drugs", "homelessness", "care_leaver"]
+District = Annotated[
+    str,
+    Field(max_length=10, description="The first half of a postcode, like OX4"),
+    AfterValidator(codes.postcode_district),
+]
 
 
 class Body(BaseModel):
@@ -89,25 +91,27 @@ class PersonIn(Body):
     given_name: Name
     family_name: Name
     date_of_birth: PastDate
-    pnc_id: Annotated[str, Field(pattern=PNC_PATTERN.pattern)] | None = None
-    gender: Literal[GENDERS] = "not_stated"  # type: ignore[valid-type]  # the model's tuple
+    pnc_id: PncId | None = None
+    gender: codes.Gender = "not_stated"
     self_defined_ethnicity: Code = Field(description="An ethnicity code (self-defined scheme), or NS")
     officer_defined_ethnicity: Code | None = None
-    postcode_district: Annotated[str, Field(pattern=DISTRICT_PATTERN.pattern)] | None = None
+    postcode_district: District | None = None
 
 
 class EncounterIn(Body):
     occurred_at: Moment = Field(description="When it happened, with a time zone")
-    area: Annotated[str, Field(pattern=DISTRICT_PATTERN.pattern)] | None = None
-    setting: Literal[SETTINGS]  # type: ignore[valid-type]  # the model's tuple
+    area: District | None = None
+    setting: codes.Setting
     offence_category: Code = Field(description="An offence category slug")
-    drug_class: Literal[DRUG_CLASSES] | None = None  # type: ignore[valid-type]  # the model's tuple
+    drug_class: codes.DrugClass | None = None
     drug_type: Annotated[str, Field(max_length=80), AfterValidator(_storable)] | None = None
     personal_use: bool | None = Field(None, description="Required for drug offences")
     supply_suspected: bool = False
-    admission: Literal[ADMISSIONS]  # type: ignore[valid-type]  # the model's tuple
-    facts: list[Fact] = Field(default_factory=list, max_length=len(FACTS))
-    vulnerabilities: list[Vulnerability] = Field(default_factory=list, max_length=len(VULNERABILITIES))
+    admission: codes.Admission
+    facts: list[codes.Fact] = Field(default_factory=list, max_length=len(codes.FACTS))
+    vulnerabilities: list[codes.Vulnerability] = Field(
+        default_factory=list, max_length=len(codes.VULNERABILITIES)
+    )
 
 
 class RecordEncounter(Body):
@@ -207,12 +211,12 @@ class StepIn(Body):
 
 
 class ContactIn(Body):
-    kind: Literal[CONTACT_KINDS]  # type: ignore[valid-type]  # the model's tuple
+    kind: codes.ContactKind
     scheduled_at: AwareDatetime
 
 
 class AttendanceIn(Body):
-    attendance: Literal[tuple(a for a in ATTENDANCE if a != "scheduled")]  # type: ignore[valid-type]  # recorded outcomes only
+    attendance: codes.RecordedAttendance
     missed_reason: Reason = ""
     reason_acceptable: bool | None = None
     notes: Reason = ""

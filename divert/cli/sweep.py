@@ -7,10 +7,10 @@ from datetime import datetime
 import click
 from flask import Flask
 
-from divert.app.clock import LONDON
+from divert.app.clock import today
 from divert.app.extensions import db
 from divert.pathways.sweep import sweep
-from divert.seeding.reference import bank_holidays
+from divert.rules import BANK_HOLIDAYS
 
 
 def register_sweep_command(app: Flask) -> None:
@@ -24,8 +24,8 @@ def register_sweep_command(app: Flask) -> None:
     )
     def sweep_command(as_of: datetime | None) -> None:
         """Flag open cases that meet a non-engagement criterion. Changes no case; safe to run again."""
-        day = as_of.date() if as_of else datetime.now(LONDON).date()
-        report = sweep(db.session, day, bank_holidays())
+        day = as_of.date() if as_of else today()
+        report = sweep(db.session, day, BANK_HOLIDAYS)
         db.session.commit()
         kinds = ", ".join(f"{kind} {count}" for kind, count in report.by_kind.items()) or "none"
         click.echo(f"Open cases checked as of {day.isoformat()}: {report.cases_checked}")

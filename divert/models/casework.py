@@ -11,10 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from divert.models.base import Base, IdMixin, TimestampMixin, VersionedMixin, utcnow
 from divert.models.referral import Referral
 from divert.models.user import User
-
-CONTACT_KINDS = ("contact", "session", "meeting")
-ATTENDANCE = ("scheduled", "attended", "late", "missed", "cancelled")
-FLAG_KINDS = ("non_engagement", "first_contact_overdue", "contract_expired")
+from divert.rules.codes import ATTENDANCE, CONTACT_KINDS, FLAG_KINDS
 
 
 class CaseContact(IdMixin, TimestampMixin, VersionedMixin, Base):

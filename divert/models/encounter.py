@@ -13,10 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from divert.models.base import Base, IdMixin, TimestampMixin, VersionedMixin
 from divert.models.person import Person
-
-SETTINGS = ("street", "custody", "community")
-ADMISSIONS = ("admitted", "no_comment", "denied", "not_asked")
-DRUG_CLASSES = ("A", "B", "C")
+from divert.rules.codes import ADMISSIONS, DRUG_CLASSES, SETTINGS
 
 
 class Encounter(IdMixin, TimestampMixin, VersionedMixin, Base):

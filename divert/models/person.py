@@ -9,8 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from divert.models.base import Base, IdMixin, TimestampMixin, VersionedMixin
-
-GENDERS = ("male", "female", "other", "not_stated")
+from divert.rules.codes import GENDERS
 
 
 def normalise_name(value: str) -> str:

@@ -9,21 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from divert.models.base import Base, IdMixin, TimestampMixin
 from divert.models.organisation import Organisation, Team
+from divert.rules.codes import label
 from divert.rules.definition import ROLES as RULE_ROLES
 
 # The roles are the rules engine's vocabulary (definitions say which role may take each step).
 ROLES = RULE_ROLES
-
-ROLE_LABELS = {
-    "officer": "Police officer",
-    "yot_caseworker": "YOT caseworker",
-    "yju_decision_maker": "Youth Justice Unit decision maker",
-    "navigator": "Checkpoint navigator",
-    "coach": "Custody intervention coach",
-    "supervisor": "Supervisor",
-    "analyst": "Analyst",
-    "admin": "Administrator",
-}
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -60,4 +50,4 @@ class User(IdMixin, TimestampMixin, Base):
 
     @property
     def role_label(self) -> str:
-        return ROLE_LABELS[self.role]
+        return label(self.role)

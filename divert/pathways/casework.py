@@ -14,41 +14,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from divert.app.clock import LONDON
+from divert.app.clock import today
 from divert.auth.policy import holds
 from divert.models import CaseContact, CaseFlag, NeedsAssessment, Referral, ReferralEvent, User, audit, utcnow
-from divert.models.casework import ATTENDANCE, CONTACT_KINDS
 from divert.models.programme import compiled
 from divert.pathways.cases import transition
 from divert.pathways.errors import OperationError, StaleEdit
 from divert.rules import ProgrammeDefinition, allowed_transitions
+from divert.rules.codes import ATTENDANCE, CONTACT_KINDS, NEED_AREAS, NEED_LEVELS, label, listed, phrase
 from divert.rules.pathway import case_roles
 
 # Stages in which a case has been referred and is being worked: contacts and needs belong to these.
 WORKED_STAGES = frozenset({"route", "engagement", "completion"})
 ATTENDED = frozenset({"attended", "late"})
-# The pathway areas in the product brief; a programme's contract options replace them where it has any.
-PATHWAY_AREAS = (
-    "alcohol",
-    "drugs",
-    "housing",
-    "mental_health",
-    "physical_health",
-    "finances",
-    "employment",
-    "relationships",
-    "exploitation",
-)
-NEED_LEVELS = ("low", "medium", "high")
 EXIT_REASON_LENGTH = 60
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(LONDON).date()
-
-
-def _label(role: str) -> str:
-    return role.replace("_", " ")
 
 
 def check_works_case(definition: ProgrammeDefinition, referral: Referral, actor: User, what: str) -> None:
@@ -61,9 +40,9 @@ def check_works_case(definition: ProgrammeDefinition, referral: Referral, actor:
         )
     roles = case_roles(definition, referral.state)
     if actor.role not in roles:
-        allowed = ", ".join(sorted(_label(r) for r in roles))
+        allowed = ", ".join(sorted(label(r) for r in roles))
         raise OperationError(
-            f"Your role ({_label(actor.role)}) does not work cases that are '{state.name}'. "
+            f"Your role ({label(actor.role)}) does not work cases that are '{state.name}'. "
             f"Allowed: {allowed}."
         )
 
@@ -222,7 +201,8 @@ def need_areas(definition: ProgrammeDefinition) -> tuple[str, ...]:
         for group in definition.contract.conditions:
             if group.options:
                 return group.options
-    return PATHWAY_AREAS
+    # A programme without contract options works the pathway areas of the product brief.
+    return NEED_AREAS
 
 
 def record_needs_assessment(
@@ -239,7 +219,7 @@ def record_needs_assessment(
     check_works_case(definition, referral, actor, "a needs assessment")
     if assessed_on is None:
         raise OperationError("Enter the date of the assessment")
-    if assessed_on > local_date(utcnow()):
+    if assessed_on > today():
         raise OperationError("The date of the assessment must be today or in the past")
     areas = need_areas(definition)
     cleaned: list[dict[str, Any]] = []
@@ -247,13 +227,11 @@ def record_needs_assessment(
         area = str(need.get("area") or "")
         level = str(need.get("level") or "")
         if area not in areas:
-            raise OperationError(f"Choose each need from: {', '.join(a.replace('_', ' ') for a in areas)}")
+            raise OperationError(f"Choose each need from: {', '.join(phrase(a) for a in areas)}")
         if level not in NEED_LEVELS:
-            raise OperationError(
-                f"Select the level of the {area.replace('_', ' ')} need: low, medium or high"
-            )
+            raise OperationError(f"Select the level of the {phrase(area)} need: {listed(NEED_LEVELS)}")
         if any(existing["area"] == area for existing in cleaned):
-            raise OperationError(f"Enter the {area.replace('_', ' ')} need only once")
+            raise OperationError(f"Enter the {phrase(area)} need only once")
         cleaned.append({"area": area, "level": level, "notes": str(need.get("notes") or "").strip()})
     summary = (summary or "").strip()
     if not cleaned and not summary:
@@ -336,9 +314,9 @@ def escalation_decision(
     if option is None:
         raise OperationError(f"Select what happens next: {' or '.join(o.label for o in escalation.options)}")
     if actor.role not in escalation.decided_by:
-        allowed = ", ".join(_label(r) for r in escalation.decided_by)
+        allowed = ", ".join(label(r) for r in escalation.decided_by)
         raise OperationError(
-            f"Your role ({_label(actor.role)}) cannot make this decision. Allowed: {allowed}."
+            f"Your role ({label(actor.role)}) cannot make this decision. Allowed: {allowed}."
         )
     reason = (reason or "").strip()
     if not reason:
@@ -415,7 +393,7 @@ def _valid_exit_reason(
     if definition.drop_out_reasons:
         # Programmes that list reasons do so to report attrition by them, so one must be chosen.
         if exit_reason not in definition.drop_out_reasons:
-            choices = ", ".join(r.replace("_", " ") for r in definition.drop_out_reasons)
+            choices = ", ".join(phrase(r) for r in definition.drop_out_reasons)
             raise OperationError(f"Select why the person dropped out: {choices}")
         return exit_reason
     exit_reason = exit_reason or (default or "")
@@ -463,14 +441,14 @@ def record_drop_out(
         event = transition(
             session, actor, referral, to_state, note, kind="drop_out", data={"exit_reason": exit_reason}
         )
-        _resolve(session, actor, flags, f"Case ended: {exit_reason.replace('_', ' ')}")
+        _resolve(session, actor, flags, f"Case ended: {label(exit_reason)}")
     else:
         if referral.closed_at is None:
             check_works_case(definition, referral, actor, "a drop-out reason")
         else:
             closers = {r for t in definition.transitions if t.to_state == referral.state for r in t.roles}
             if actor.role not in closers and not holds(actor, "supervise_cases"):
-                raise OperationError(f"Your role ({_label(actor.role)}) cannot record why this case ended.")
+                raise OperationError(f"Your role ({label(actor.role)}) cannot record why this case ended.")
         event = add_event(
             session, actor, referral, "drop_out", reason=note, data={"exit_reason": exit_reason}
         )

@@ -30,6 +30,7 @@ from divert.pathways.cases import transition
 from divert.pathways.casework import add_event
 from divert.pathways.errors import OperationError, StaleEdit
 from divert.rules import CaseFacts, ProgrammeDefinition, contract_end
+from divert.rules.codes import label, phrase
 from divert.rules.definition import ConditionGroup
 from divert.rules.definition import Contract as ContractTerms
 
@@ -88,9 +89,9 @@ def _term(terms: ContractTerms, item: Mapping[str, Any]) -> Term:
     if group.options:
         pathway = str(item.get("pathway") or "")
         if pathway not in group.options:
-            options = ", ".join(o.replace("_", " ") for o in group.options)
+            options = ", ".join(phrase(o) for o in group.options)
             raise OperationError(f"Select a pathway for the condition: {options}")
-        description = description or pathway.replace("_", " ").capitalize()
+        description = description or label(pathway)
     hours = None
     if group.hours_min is not None or group.hours_max is not None:
         hours = _hours(group, item.get("hours"))

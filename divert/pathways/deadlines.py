@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from divert.app.clock import LONDON
+from divert.app.clock import today, uk_date
 from divert.models import CaseContact, Contract, NeedsAssessment, Referral
 from divert.pathways.casework import ATTENDED
-from divert.rules import ProgrammeDefinition, deadline_due
-from divert.seeding.reference import bank_holidays
+from divert.rules import BANK_HOLIDAYS, ProgrammeDefinition, deadline_due
 
 
 @dataclass(frozen=True)
@@ -23,7 +22,7 @@ class Due:
     def status(self) -> str:
         if self.done:
             return "Done"
-        return "Overdue" if self.due_on < datetime.now(LONDON).date() else "Due"
+        return "Overdue" if self.due_on < today() else "Due"
 
 
 def due_dates(
@@ -48,14 +47,15 @@ def due_dates(
         "meeting_outside": bool(attended),
         "needs_assessment": needs is not None,
     }
-    holidays = bank_holidays()
     out = []
     for deadline in definition.deadlines:
         start = starts.get(deadline.starts)
         if start is None:
             continue
-        day = start.astimezone(LONDON).date() if isinstance(start, datetime) else start
-        out.append(Due(deadline.label, deadline_due(deadline, day, holidays), met.get(deadline.id, False)))
+        day = uk_date(start) if isinstance(start, datetime) else start
+        out.append(
+            Due(deadline.label, deadline_due(deadline, day, BANK_HOLIDAYS), met.get(deadline.id, False))
+        )
     if contract is not None:
         out.append(Due("Contract ends", contract.ends_on, case.closed_at is not None))
     return out

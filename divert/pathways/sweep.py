@@ -8,7 +8,7 @@ so running the sweep again, or twice a night from cron, raises nothing new.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
+from divert.app.clock import uk_date
 from divert.models import (
     AuditEntry,
     CaseContact,
@@ -28,8 +29,14 @@ from divert.models import (
     utcnow,
 )
 from divert.models.programme import compiled
-from divert.pathways.casework import ATTENDED, local_date
-from divert.rules import CaseFacts, ProgrammeDefinition, SessionRecord, Signal, non_engagement_signals
+from divert.pathways.casework import ATTENDED
+from divert.rules import (
+    CaseFacts,
+    ProgrammeDefinition,
+    SessionRecord,
+    Signal,
+    non_engagement_signals,
+)
 
 # Cases are checked this many at a time: a handful of queries per batch, however many contacts they have.
 BATCH_SIZE = 1000
@@ -61,13 +68,13 @@ class _Case:
     def facts(self) -> CaseFacts:
         attended = [when for when, status, _ in self.contacts if status in ATTENDED]
         sessions = tuple(
-            SessionRecord(local_date(when), status, bool(acceptable))
+            SessionRecord(uk_date(when), status, bool(acceptable))
             for when, status, acceptable in self.contacts
             if self.fresh_start is None or when > self.fresh_start
         )
         return CaseFacts(
             referred_on=self.referred_on,
-            first_contact_on=local_date(min(attended)) if attended else None,
+            first_contact_on=uk_date(min(attended)) if attended else None,
             encounter_on=self.encounter_on,
             # Entering the route is the coach's custody contact in DIVERT, the programme that counts from it.
             custody_contact_on=self.referred_on,
@@ -78,7 +85,7 @@ class _Case:
 
 
 def sweep(
-    session: Session, as_of: date, holidays: Collection[date] = frozenset(), *, batch_size: int = BATCH_SIZE
+    session: Session, as_of: date, holidays: Container[date] = frozenset(), *, batch_size: int = BATCH_SIZE
 ) -> SweepReport:
     """Check every open case as of ``as_of`` and raise the flags not raised before. Flushes; never commits."""
     definitions: dict[int, ProgrammeDefinition] = {}
@@ -117,7 +124,7 @@ def _load_cases(
     session: Session, rows: Sequence[Row[Any]], definitions: Mapping[int, ProgrammeDefinition]
 ) -> dict[int, _Case]:
     cases = {
-        referral_id: _Case(referral_id, version_id, assigned, local_date(occurred_at))
+        referral_id: _Case(referral_id, version_id, assigned, uk_date(occurred_at))
         for referral_id, version_id, assigned, occurred_at in rows
     }
     ids = list(cases)
@@ -134,7 +141,7 @@ def _load_cases(
         # The latest entry into a route state, not the first: a YJU case is referred to the YOT when the unit
         # decides, and the YOT's deadline runs from then. A correction is not a new referral.
         if kind != "correction" and definition.state(to_state).stage == "route":
-            case.referred_on = local_date(occurred_at)
+            case.referred_on = uk_date(occurred_at)
         if kind == "escalation":
             case.fresh_start = occurred_at
     contacts = session.execute(
@@ -171,7 +178,7 @@ def _raise_flags(
     cases: Mapping[int, _Case],
     definitions: Mapping[int, ProgrammeDefinition],
     as_of: date,
-    holidays: Collection[date],
+    holidays: Container[date],
 ) -> Counter[str]:
     new: list[tuple[_Case, Signal]] = []
     for case in cases.values():

@@ -3,7 +3,7 @@
 The database and pathway layers should import from here rather than from the modules, which may be rearranged.
 """
 
-from divert.rules.dates import add_months, add_working_days, age_on, whole_months_between
+from divert.rules.dates import BANK_HOLIDAYS, add_months, add_working_days, age_on, whole_months_between
 from divert.rules.decision import Decision, Reason, decide
 from divert.rules.definition import (
     ROLES,
@@ -38,6 +38,7 @@ from divert.rules.pathway import (
 from divert.rules.schema import definition_from_dict
 
 __all__ = [
+    "BANK_HOLIDAYS",
     "ROLES",
     "STAGES",
     "CaseFacts",

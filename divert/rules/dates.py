@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Container
 from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
 
 _SATURDAY = 5
 
@@ -39,10 +42,10 @@ def age_on(date_of_birth: date, on: date) -> int | None:
     return whole_months_between(date_of_birth, on) // 12
 
 
-def add_working_days(start: date, n: int, holidays: Collection[date] = frozenset()) -> date:
+def add_working_days(start: date, n: int, holidays: Container[date] = frozenset()) -> date:
     """The date ``n`` working days after ``start``, skipping weekends and the given holidays.
 
-    Bank holidays differ between England and Wales and change by proclamation, so the caller supplies them.
+    The caller chooses the holidays (usually ``BANK_HOLIDAYS``), so a test or a replay can name its own.
     A negative ``n`` counts backwards.
     """
     step = timedelta(days=1 if n >= 0 else -1)
@@ -53,3 +56,29 @@ def add_working_days(start: date, n: int, holidays: Collection[date] = frozenset
         if current.weekday() < _SATURDAY and current not in holidays:
             remaining -= 1
     return current
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays_in(year: int) -> frozenset[date]:
+    # England and Wales share one list (the package's ENG and WLS lists are equal; a test checks it).
+    # Only weekdays: when a holiday falls at a weekend the package lists both the day and its substitute,
+    # and the substitute is the day off.
+    listed = holidays.country_holidays("GB", subdiv="ENG", years=year)
+    return frozenset(day for day in listed if day.weekday() < _SATURDAY)
+
+
+class _BankHolidays(Container[date]):
+    """Bank holidays in England and Wales for any year, worked out once per year and kept.
+
+    Worked out by the ``holidays`` package rather than read from a list, so no year runs out; a one-off
+    holiday (a coronation, a jubilee) arrives with a new release of the package.
+    """
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and day in _bank_holidays_in(day.year)
+
+    def in_year(self, year: int) -> frozenset[date]:
+        return _bank_holidays_in(year)
+
+
+BANK_HOLIDAYS = _BankHolidays()

@@ -6,7 +6,7 @@ again"; nothing here changes a case, it only says which of the programme's crite
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -45,7 +45,7 @@ class Signal:
     since: date
 
 
-def deadline_due(deadline: Deadline, start: date, holidays: Collection[date] = frozenset()) -> date:
+def deadline_due(deadline: Deadline, start: date, holidays: Container[date] = frozenset()) -> date:
     if deadline.working_days is not None:
         return add_working_days(start, deadline.working_days, holidays)
     return start + timedelta(days=deadline.days or 0)
@@ -60,7 +60,7 @@ def contract_end(definition: ProgrammeDefinition, case: CaseFacts) -> date | Non
 
 
 def non_engagement_signals(
-    definition: ProgrammeDefinition, case: CaseFacts, as_of: date, holidays: Collection[date] = frozenset()
+    definition: ProgrammeDefinition, case: CaseFacts, as_of: date, holidays: Container[date] = frozenset()
 ) -> list[Signal]:
     if case.completed:
         return []
@@ -77,7 +77,7 @@ def _met_since(
     criterion: NonEngagementCriterion,
     case: CaseFacts,
     as_of: date,
-    holidays: Collection[date],
+    holidays: Container[date],
 ) -> date | None:
     if criterion.kind in ("missed_sessions", "late_sessions"):
         status = "missed" if criterion.kind == "missed_sessions" else "late"

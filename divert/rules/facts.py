@@ -8,11 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-SETTINGS = frozenset({"street", "custody", "community"})
-ADMISSIONS = frozenset({"admitted", "no_comment", "denied", "not_asked"})
-DRUG_CLASSES = frozenset({"A", "B", "C"})
-GENDERS = frozenset({"male", "female", "other", "not_stated"})
-
 
 @dataclass(frozen=True, slots=True)
 class PriorEncounter:

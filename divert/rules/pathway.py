@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from divert.rules.codes import label
 from divert.rules.definition import ProgrammeDefinition, Transition
 
 
@@ -37,10 +38,8 @@ def check_transition(
         options = f" From there a case can go to: {', '.join(onward)}." if onward else " That state is final."
         raise TransitionNotAllowed(f"A case cannot move {move} in {_label(definition)}.{options}")
     if role not in transition.roles:
-        allowed = ", ".join(r.replace("_", " ") for r in transition.roles)
-        raise RoleNotAllowed(
-            f"Your role ({role.replace('_', ' ')}) cannot move a case {move}. Allowed: {allowed}."
-        )
+        allowed = ", ".join(label(r) for r in transition.roles)
+        raise RoleNotAllowed(f"Your role ({label(role)}) cannot move a case {move}. Allowed: {allowed}.")
     if transition.reason_required and not (reason and reason.strip()):
         raise ReasonRequired(f"Enter a reason to move a case {move}.")
     return transition

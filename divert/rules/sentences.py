@@ -9,6 +9,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 
+from divert.rules.codes import words
 from divert.rules.vocabulary import FACTS, FactValue
 
 _FORMATTER = string.Formatter()
@@ -46,4 +47,4 @@ def _display(value: FactValue) -> str:
         return "yes" if value else "no"
     if isinstance(value, frozenset):
         return ", ".join(sorted(value)) if value else "none"
-    return str(value).replace("_", " ")
+    return words(str(value))

@@ -21,6 +21,7 @@ from divert.models.user import ROLES
 from divert.pathways.cases import offer, record_encounter, respond
 from divert.pathways.programmes import assign_operator, sync_definitions
 from divert.pathways.users import create_user
+from divert.rules import codes
 
 SETTINGS_FILE = Path(__file__).resolve().parents[2] / "seeds" / "demo.yaml"
 ODE_FOR_GROUP = {
@@ -31,7 +32,7 @@ ODE_FOR_GROUP = {
     "Other": "IC6",
     "Not stated": "IC9",
 }
-VULNERABILITIES = ["mental_health", "alcohol", "drugs", "homelessness", "care_leaver"]
+VULNERABILITIES = list(codes.VULNERABILITIES)
 SDE_GROUP = {"W": "White", "M": "Mixed", "A": "Asian", "B": "Black", "O": "Other", "N": "Not stated"}
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -16,11 +15,6 @@ SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 def _rows(name: str) -> list[dict[str, str]]:
     with (SEEDS / "reference" / name).open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
-
-
-def bank_holidays() -> frozenset[date]:
-    """England and Wales bank holidays, which working-day deadlines skip."""
-    return frozenset(date.fromisoformat(row["date"]) for row in _rows("bank_holidays_england_wales.csv"))
 
 
 def load_reference_data(session: Session) -> dict[str, int]:

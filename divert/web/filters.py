@@ -12,7 +12,7 @@ from divert.app.clock import LONDON
 from divert.auth.policy import can, holds
 from divert.models import Referral
 from divert.models.programme import compiled
-from divert.models.user import ROLE_LABELS
+from divert.rules.codes import label
 
 # The service navigation, in order: each section is shown to whoever holds its ability.
 NAVIGATION: list[tuple[str, list[tuple[str, str]]]] = [
@@ -46,12 +46,6 @@ def uk_datetime(value: datetime | None) -> str:
         return "Not recorded"
     local = value.astimezone(LONDON)
     return f"{local.day} {local:%B %Y} at {local:%H:%M}"
-
-
-def label(value: str | None) -> str:
-    if not value:
-        return "Not recorded"
-    return value.replace("_", " ").capitalize()
 
 
 def state_name(case: Referral) -> str:
@@ -89,5 +83,4 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(state_name, "state_name")
     app.add_template_global(navigation, "navigation")
     app.add_template_global(can_here, "can")
-    app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
     app.add_template_global(lambda: datetime.now(UTC), "now")

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from divert.models import AuditEntry, Encounter, Referral
 from divert.models.api import IdempotentRequest
-from divert.web.forms.encounter import FACTS, VULNERABILITIES
+from divert.rules.codes import FACTS, VULNERABILITIES
+from divert.web.forms.encounter import EncounterForm
 
 from .payloads import encounter_body
 
@@ -68,7 +69,7 @@ def test_every_field_problem_is_listed(client: Any, token_for: Any, programmes: 
     error = response.json["error"]
     assert error["code"] == "invalid"
     fields = {f["field"]: f["message"] for f in error["fields"]}
-    assert fields["person.given_name"] == "Enter given name"
+    assert fields["person.given_name"] == "Enter first name"
     expected = {"person.date_of_birth", "person.pnc_id", "encounter.setting", "encounter.surprise"}
     assert expected | {"encounter.occurred_at"} <= set(fields)
 
@@ -159,5 +160,11 @@ def test_the_api_vocabularies_match_the_officers_form() -> None:
     from divert.api.schemas import EncounterIn
 
     schema = EncounterIn.model_json_schema()
-    assert schema["properties"]["facts"]["items"]["enum"] == [k for k, _ in FACTS]
-    assert schema["properties"]["vulnerabilities"]["items"]["enum"] == [k for k, _ in VULNERABILITIES]
+    form_facts = EncounterForm.facts.kwargs["choices"]
+    form_needs = EncounterForm.vulnerabilities.kwargs["choices"]
+    assert schema["properties"]["facts"]["items"]["enum"] == [k for k, _ in form_facts] == list(FACTS)
+    assert (
+        schema["properties"]["vulnerabilities"]["items"]["enum"]
+        == [k for k, _ in form_needs]
+        == list(VULNERABILITIES)
+    )

@@ -37,7 +37,7 @@ from .pages import DemoUser, LiveServer
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ASSETS = ROOT / "divert" / "static"
+ASSETS = ROOT / "divert" / "web" / "static"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -62,7 +62,10 @@ def _prerequisites() -> None:
     """Check what the browser tests need before building anything, and say how to get it."""
     for needed, how in (
         (CHROMIUM, "install Debian's chromium package (apt-get install -y chromium)"),
-        (ASSETS / "govuk-frontend.min.js", "run `make assets` to copy the GOV.UK assets into divert/static"),
+        (
+            ASSETS / "govuk-frontend.min.js",
+            "run `make assets` to copy the GOV.UK assets",
+        ),
         (AXE, "run `npm ci` (or `make assets`) to install axe-core"),
     ):
         if not needed.exists():

@@ -18,7 +18,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from divert import session_factory
 from divert.app.extensions import db
 from divert.pathways.sweep import sweep
-from divert.seeding.reference import bank_holidays
+from divert.rules import BANK_HOLIDAYS
 
 from .pages import (
     DESKTOP,
@@ -199,7 +199,7 @@ def test_the_supervisors_pages(new_context: NewContext, live_server: LiveServer,
         record_attendance(caseworker, _when(day, "17:00"), "Missed", "Ill", "No")
     assert db.engine is not None
     with session_factory(db.engine)() as session:
-        sweep(session, TODAY + timedelta(days=1), bank_holidays())
+        sweep(session, TODAY + timedelta(days=1), BANK_HOLIDAYS)
         session.commit()
 
     page = open_signed_in(new_context, live_server.users["supervisor"])

@@ -20,7 +20,7 @@ from playwright.sync_api import BrowserContext, Locator, Page, expect
 from divert import session_factory
 from divert.app.extensions import db
 from divert.pathways.sweep import sweep
-from divert.seeding.reference import bank_holidays
+from divert.rules import BANK_HOLIDAYS
 
 from .pages import (
     PHONE,
@@ -247,7 +247,7 @@ def test_4_missed_sessions_raise_a_flag_that_a_supervisor_decides_on(
     # The nightly sweep (cron), as of tomorrow, against the live server's database.
     assert db.engine is not None
     with session_factory(db.engine)() as session:
-        report = sweep(session, TODAY + timedelta(days=1), bank_holidays())
+        report = sweep(session, TODAY + timedelta(days=1), BANK_HOLIDAYS)
         session.commit()
     assert report.by_kind.get("non_engagement", 0) >= 1, report
 

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from divert.app.clock import uk_date as local_date
 from divert.models import CaseFlag, Organisation, Programme, Referral, ReferralEvent, User, utcnow
 from divert.pathways.cases import offer, record_encounter, respond
-from divert.pathways.casework import local_date
 from divert.pathways.programmes import assign_operator, sync_definitions
 
 from ..factories import create_encounter, create_organisation, create_person, create_user

@@ -96,7 +96,7 @@ def test_youth_yot_route_from_encounter_to_outcome_22(db_session: Session, team:
     assert case.state == "referred_yot"
 
     # Contacts belong to the people who work the case now, not to the officer who referred it.
-    assert "Your role (officer) does not work cases that are 'Referred to YOT'" in error(
+    assert "Your role (Police officer) does not work cases that are 'Referred to YOT'" in error(
         schedule_contact, db_session, officer, case, kind="session", scheduled_at=days_ago(9)
     )
     first = schedule_contact(db_session, yot, case, kind="session", scheduled_at=days_ago(9))
@@ -125,7 +125,7 @@ def test_youth_yot_route_from_encounter_to_outcome_22(db_session: Session, team:
 
     assert (
         error(escalation_decision, db_session, yot, case, "revised_plan", "Try again")
-        == "Your role (yot caseworker) cannot make this decision. Allowed: supervisor."
+        == "Your role (YOT caseworker) cannot make this decision. Allowed: Supervisor."
     )
     assert (
         error(escalation_decision, db_session, boss, case, "revised_plan", "  ")
@@ -223,8 +223,8 @@ def test_youth_yju_decides_to_divert_again_with_a_reason(db_session: Session, te
     assert (case.route, case.state) == ("yju", "awaiting_yju")
 
     assert error(transition, db_session, officer, case, "referred_yot", "x") == (
-        "Your role (officer) cannot move a case from 'Awaiting YJU decision' to 'Referred to YOT'. "
-        "Allowed: yju decision maker."
+        "Your role (Police officer) cannot move a case from 'Awaiting YJU decision' to 'Referred to YOT'. "
+        "Allowed: Youth Justice Unit decision maker."
     )
     assert error(transition, db_session, yju, case, "referred_yot") == (
         "Enter a reason to move a case from 'Awaiting YJU decision' to 'Referred to YOT'."
@@ -416,7 +416,7 @@ def test_every_step_is_audited(db_session: Session, team: dict[str, User]) -> No
 def test_divert_meeting_outside_custody_then_placement(db_session: Session, team: dict[str, User]) -> None:
     coach, officer = team["coach"], team["officer"]
     case = open_case(db_session, "divert", officer)
-    assert "Allowed: coach" in error(offer, db_session, officer, case, True)
+    assert "Allowed: Custody intervention coach" in error(offer, db_session, officer, case, True)
     refer(db_session, coach, case)
     assert case.state == "contacted"
 
@@ -545,7 +545,7 @@ def test_checkpoint_contract_expiry_and_prosecution(db_session: Session, team: d
     assert sweep(db_session, date(2026, 7, 10)).flags_raised == 0
     assert sweep(db_session, date(2026, 7, 11)).by_kind == {"contract_expired": 1}
     transition(db_session, nav, case, "non_compliance_review", "Alcohol service never attended")
-    assert "Allowed: supervisor" in error(transition, db_session, nav, case, "prosecuted", "x")
+    assert "Allowed: Supervisor" in error(transition, db_session, nav, case, "prosecuted", "x")
     escalation_decision(db_session, boss, case, "prosecute", "Contract failed; court told why")
     assert (case.state, case.outcome_code, case.exit_reason) == ("prosecuted", 1, "prosecute")
     [flag] = flags(db_session, case)
@@ -575,7 +575,7 @@ def test_needs_assessment_checks_areas_and_levels(db_session: Session, team: dic
         "Enter the housing need only once"
     )
     assert assess([]) == "Enter at least one need or a summary of the assessment"
-    assert "Your role (yot caseworker) does not work cases" in assess(
+    assert "Your role (YOT caseworker) does not work cases" in assess(
         [{"area": "housing", "level": "low"}], actor=team["yot_caseworker"]
     )
     assert "today or in the past" in error(
@@ -690,7 +690,7 @@ def test_avon_somerset_non_attender_is_charged(db_session: Session, team: dict[s
     assert "has no non-engagement decision" in error(
         escalation_decision, db_session, boss, case, "charge", "x"
     )
-    assert "Allowed: supervisor" in error(transition, db_session, officer, case, "charged", "No show")
+    assert "Allowed: Supervisor" in error(transition, db_session, officer, case, "charged", "No show")
     transition(db_session, boss, case, "charged", "Did not attend the session")
     assert (case.state, case.outcome_code) == ("charged", 1)
     # The reason can be recorded after the case closed, for attrition reports.

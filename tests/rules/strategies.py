@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import strategies as st
 
 from divert.rules import EncounterFacts, PriorEncounter
-from divert.rules.facts import ADMISSIONS, DRUG_CLASSES, GENDERS, SETTINGS
+from divert.rules.codes import ADMISSIONS, DRUG_CLASSES, GENDERS, SETTINGS, VULNERABILITIES
 
 CATEGORIES = (
     "drug_possession",
@@ -32,7 +32,6 @@ PROGRAMMES = (
     "checkpoint-plus",
     "avon-somerset-dep",
 )
-VULNERABILITIES = ("mental_health", "alcohol", "drugs", "homelessness", "care_leaver")
 
 encounter_days = st.dates(min_value=date(2015, 1, 1), max_value=date(2030, 12, 31))
 

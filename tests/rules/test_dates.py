@@ -1,8 +1,9 @@
 from datetime import date
 
+import holidays
 import pytest
 
-from divert.rules import add_months, add_working_days, age_on, whole_months_between
+from divert.rules import BANK_HOLIDAYS, add_months, add_working_days, age_on, whole_months_between
 
 
 @pytest.mark.parametrize(
@@ -80,3 +81,36 @@ def test_add_months_agrees_with_whole_months(start: date, months: int, end: date
 )
 def test_add_working_days(start: date, n: int, holidays: frozenset[date], expected: date) -> None:
     assert add_working_days(start, n, holidays) == expected
+
+
+def test_bank_holidays_skip_weekends_and_take_the_substitute_day() -> None:
+    # Boxing Day 2026 is a Saturday: the day off is Monday 28 December.
+    assert date(2026, 12, 28) in BANK_HOLIDAYS and date(2026, 12, 26) not in BANK_HOLIDAYS
+    assert date(2026, 12, 25) in BANK_HOLIDAYS and date(2026, 12, 24) not in BANK_HOLIDAYS
+    assert all(day.weekday() < 5 for day in BANK_HOLIDAYS.in_year(2026))
+    assert "2026-12-25" not in BANK_HOLIDAYS
+
+
+def test_a_2030_deadline_skips_that_years_bank_holidays() -> None:
+    # Thursday 18 April 2030: Good Friday (19th) and Easter Monday (22nd) are not working days.
+    assert add_working_days(date(2030, 4, 18), 2) == date(2030, 4, 22)
+    assert add_working_days(date(2030, 4, 18), 2, BANK_HOLIDAYS) == date(2030, 4, 24)
+    # Christmas Day and Boxing Day 2030 fall on Wednesday and Thursday.
+    assert add_working_days(date(2030, 12, 24), 1, BANK_HOLIDAYS) == date(2030, 12, 27)
+    assert BANK_HOLIDAYS.in_year(2030) == {
+        date(2030, 1, 1),
+        date(2030, 4, 19),
+        date(2030, 4, 22),
+        date(2030, 5, 6),
+        date(2030, 5, 27),
+        date(2030, 8, 26),
+        date(2030, 12, 25),
+        date(2030, 12, 26),
+    }
+
+
+def test_england_and_wales_share_one_list() -> None:
+    years = range(2020, 2041)
+    england = holidays.country_holidays("GB", subdiv="ENG", years=years)
+    wales = holidays.country_holidays("GB", subdiv="WLS", years=years)
+    assert sorted(england) == sorted(wales)

@@ -35,7 +35,8 @@ def test_yju_decision_needs_a_reason() -> None:
 
 def test_wrong_role() -> None:
     with pytest.raises(
-        RoleNotAllowed, match=r"Your role \(officer\) cannot move .* Allowed: yju decision maker\."
+        RoleNotAllowed,
+        match=r"Your role \(Police officer\) cannot move .* Allowed: Youth Justice Unit decision maker\.",
     ):
         check_transition(YOUTH, "awaiting_yju", "referred_yot", "officer", "reason")
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy.orm import Session
 
-from divert.app.clock import LONDON
+from divert.app.clock import today as london_today
 from divert.models import User, audit, utcnow
 from divert.pathways.importing.columns import Problem
 from divert.pathways.importing.existing import differences, stored_refs
@@ -90,7 +90,7 @@ def import_rows(
 ) -> ImportResult:
     report = progress or (lambda stage, done, total: None)
     reference = load_reference(session)
-    today = today or datetime.now(LONDON).date()
+    today = today or london_today()
     rows, problems = [], []
     first_seen: dict[str, int] = {}
     for part in chunks(raw, 5000):

@@ -7,32 +7,28 @@ to do in GOV.UK style, so a file can be fixed in one pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from divert.app.clock import LONDON
-from divert.models.encounter import ADMISSIONS, DRUG_CLASSES, SETTINGS
-from divert.models.person import GENDERS
 from divert.models.programme import ProgrammeVersion
 from divert.pathways.importing.columns import Problem
 from divert.pathways.importing.parse import RawRow
 from divert.pathways.importing.reference import Reference
+from divert.rules import codes
+from divert.rules.codes import ADMISSIONS, DRUG_CLASSES, GENDERS, SETTINGS
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
-_DISTRICT = re.compile(r"[A-Z]{1,2}[0-9][0-9A-Z]?")
 # What each column is called in a sentence.
 NOUNS = {
     "encounter_ref": "encounter reference",
     "occurred_at": "date and time of the encounter",
     "programme": "programme",
-    "pnc_id": "PNC ID",
     "forenames": "forenames",
     "surname": "surname",
     "date_of_birth": "date of birth",
-    "postcode_district": "postcode district",
-    "area": "area",
     "engaged_on": "date engaged",
     "completed_on": "date completed",
     "escalated_on": "date escalated",
@@ -134,7 +130,7 @@ class _RowChecker:
                 self.problem(column, f"Enter the {column}: one of {_listed(options)}")
             return default
         if value not in options:
-            self.problem(column, f"{column.capitalize().replace('_', ' ')} must be one of {_listed(options)}")
+            self.problem(column, f"{codes.label(column)} must be one of {_listed(options)}")
             return default
         return value
 
@@ -187,12 +183,16 @@ class _RowChecker:
             return None
         return parsed.astimezone(UTC)
 
-    def district(self, column: str) -> str | None:
-        value = self.values[column].upper().replace(" ", "")
-        if value and not _DISTRICT.fullmatch(value):
-            self.problem(column, f"Enter the {NOUNS[column]} as the first half of a postcode, like OX1")
+    def checked(self, column: str, check: Callable[[str], str]) -> str | None:
+        """A value of one of the vocabulary's kinds, checked as the pages and the API check it."""
+        value = self.values[column]
+        if not value:
             return None
-        return value or None
+        try:
+            return check(value)
+        except codes.InvalidValue as error:
+            self.problem(column, str(error))
+            return None
 
     def outcome(self) -> int | None:
         value = self.values["outcome_code"]
@@ -228,7 +228,7 @@ class _RowChecker:
         ref = self.text("encounter_ref", 80, required=True)
         occurred_at = self.timestamp("occurred_at")
         version = self.version(self.values["programme"], occurred_at)
-        pnc = self.text("pnc_id", 20).upper() or None
+        pnc = self.checked("pnc_id", codes.pnc_id)
         forenames = self.text("forenames", 100, required=True)
         surname = self.text("surname", 100, required=True)
         dob = self.day("date_of_birth", "2009-05-01")
@@ -244,8 +244,8 @@ class _RowChecker:
             "officer_defined_ethnicity": self.choice(
                 "officer_defined_ethnicity", self.reference.officer_defined, None
             ),
-            "postcode_district": self.district("postcode_district"),
-            "area": self.district("area"),
+            "postcode_district": self.checked("postcode_district", codes.postcode_district),
+            "area": self.checked("area", codes.postcode_district),
             "drug_class": self.choice("drug_class", DRUG_CLASSES, None),
             "personal_use": self.boolean("personal_use"),
             "supply_suspected": bool(self.boolean("supply_suspected")),

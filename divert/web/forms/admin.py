@@ -6,7 +6,8 @@ from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitF
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 
 from divert.auth.passwords import password_problem
-from divert.models.user import ROLE_LABELS, ROLES
+from divert.models.user import ROLES
+from divert.rules.codes import label
 
 
 class UserForm(FlaskForm):
@@ -29,7 +30,7 @@ class UserForm(FlaskForm):
     role = SelectField(
         "Role",
         widget=GovSelect(),
-        choices=[(r, ROLE_LABELS[r]) for r in ROLES],
+        choices=[(r, label(r)) for r in ROLES],
         validators=[InputRequired(message="Select a role")],
     )
     password = PasswordField(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -16,12 +15,11 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.validators import InputRequired, Length, Optional
 
-from divert.app.clock import LONDON
-from divert.web.forms.fields import GovDateField
-
-TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+from divert.app.clock import at_uk_time
+from divert.rules import codes
+from divert.web.forms.fields import Checked, GovDateField
 
 
 class StepForm(FlaskForm):
@@ -44,7 +42,7 @@ class ContactForm(FlaskForm):
     kind = RadioField(
         "Kind of appointment",
         widget=GovRadioInput(),
-        choices=[("contact", "Contact"), ("session", "Session"), ("meeting", "Meeting")],
+        choices=[(kind, codes.label(kind)) for kind in codes.CONTACT_KINDS],
         validators=[InputRequired(message="Select the kind of appointment")],
     )
     day = GovDateField(
@@ -55,32 +53,23 @@ class ContactForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             InputRequired(message="Enter the time"),
-            Regexp(TIME, message="Enter a time in the 24-hour clock, like 14:30"),
+            Checked(codes.time_of_day),
         ],
     )
     submit = SubmitField("Book appointment", widget=GovSubmitInput())
 
     def scheduled_at(self) -> datetime:
-        match = TIME.match(self.time.data.strip())
         day: date | None = self.day.data
-        if match is None or day is None:
+        if day is None:
             raise ValueError("scheduled_at() needs a validated date and time")
-        local = datetime(
-            day.year, day.month, day.day, int(match.group(1)), int(match.group(2)), tzinfo=LONDON
-        )
-        return local.astimezone(UTC)
+        return at_uk_time(day, codes.time_of_day(self.time.data))
 
 
 class AttendanceForm(FlaskForm):
     attendance = RadioField(
         "Did the person attend?",
         widget=GovRadioInput(),
-        choices=[
-            ("attended", "Attended"),
-            ("late", "Attended late"),
-            ("missed", "Missed"),
-            ("cancelled", "Cancelled"),
-        ],
+        choices=[(a, codes.label(a)) for a in codes.RECORDED_ATTENDANCE],
         validators=[InputRequired(message="Select whether the person attended")],
     )
     missed_reason = StringField(

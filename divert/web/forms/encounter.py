@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -16,34 +15,18 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from divert.app.clock import LONDON
-from divert.web.forms.fields import GovDateField, NotInFuture
-from divert.web.forms.person import DISTRICT_PATTERN, GENDER_LABELS, PNC_PATTERN
+from divert.app.clock import at_uk_time
+from divert.rules import codes
+from divert.rules.codes import DRUG_OFFENCES
+from divert.web.forms.fields import Checked, GovDateField, NotInFuture, stripped
 
-TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 YES_NO = [("yes", "Yes"), ("no", "No")]
-DRUG_OFFENCES = {"drug_possession", "drug_supply"}
-FACTS = [
-    ("lives_in_area", "Lives in the force area"),
-    ("offended_in_area", "Offence was in the force area"),
-    ("on_court_order", "On a court order, suspended sentence or conditional discharge"),
-    ("co_accused", "Has a co-accused"),
-    ("hate_crime", "Hate crime aggravation"),
-    ("domestic_abuse", "Domestic abuse aggravation"),
-]
-VULNERABILITIES = [
-    ("mental_health", "Mental health"),
-    ("alcohol", "Alcohol"),
-    ("drugs", "Drugs"),
-    ("homelessness", "Homelessness"),
-    ("care_leaver", "Care leaver"),
-]
 
 
-def _upper(value: str | None) -> str | None:
-    return value.strip().upper() if value else value
+def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(value, codes.label(value)) for value in values]
 
 
 class EncounterForm(FlaskForm):
@@ -67,16 +50,13 @@ class EncounterForm(FlaskForm):
     pnc_id = StringField(
         "PNC ID (if known)",
         widget=GovTextInput(),
-        filters=[_upper],
-        validators=[
-            Optional(),
-            Regexp(PNC_PATTERN, message="Enter a PNC ID in the correct format, like 12/345678A"),
-        ],
+        filters=[stripped],
+        validators=[Optional(), Checked(codes.pnc_id)],
     )
     gender = RadioField(
         "Gender",
         widget=GovRadioInput(),
-        choices=list(GENDER_LABELS.items()),
+        choices=_choices(codes.GENDERS),
         validators=[InputRequired(message="Select a gender, or 'Not stated'")],
     )
     self_defined_ethnicity = SelectField(
@@ -90,11 +70,8 @@ class EncounterForm(FlaskForm):
     postcode_district = StringField(
         "Home postcode district (optional)",
         widget=GovTextInput(),
-        filters=[_upper],
-        validators=[
-            Optional(),
-            Regexp(DISTRICT_PATTERN, message="Enter the first half of a postcode, like OX4"),
-        ],
+        filters=[stripped],
+        validators=[Optional(), Checked(codes.postcode_district)],
     )
     # The encounter
     occurred_on = GovDateField(
@@ -111,22 +88,19 @@ class EncounterForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             InputRequired(message="Enter the time of the encounter"),
-            Regexp(TIME_PATTERN, message="Enter a time in the 24-hour clock, like 14:30"),
+            Checked(codes.time_of_day),
         ],
     )
     area = StringField(
         "Where it happened: postcode district",
         widget=GovTextInput(),
-        filters=[_upper],
-        validators=[
-            Optional(),
-            Regexp(DISTRICT_PATTERN, message="Enter the first half of a postcode, like OX4"),
-        ],
+        filters=[stripped],
+        validators=[Optional(), Checked(codes.postcode_district)],
     )
     setting = RadioField(
         "Setting",
         widget=GovRadioInput(),
-        choices=[("street", "Street"), ("custody", "Custody"), ("community", "Community")],
+        choices=_choices(codes.SETTINGS),
         validators=[InputRequired(message="Select where the encounter happened")],
     )
     offence_category = SelectField(
@@ -137,7 +111,7 @@ class EncounterForm(FlaskForm):
     drug_class = RadioField(
         "Drug class (drug offences)",
         widget=GovRadioInput(),
-        choices=[("A", "Class A"), ("B", "Class B"), ("C", "Class C")],
+        choices=list(codes.DRUG_CLASS_LABELS.items()),
         validators=[Optional()],
     )
     drug_type = StringField("Drug (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=80)])
@@ -154,24 +128,19 @@ class EncounterForm(FlaskForm):
     admission = RadioField(
         "Admission",
         widget=GovRadioInput(),
-        choices=[
-            ("admitted", "Admitted the offence"),
-            ("no_comment", "No comment"),
-            ("denied", "Denied the offence"),
-            ("not_asked", "Not asked"),
-        ],
+        choices=_choices(codes.ADMISSIONS),
         validators=[InputRequired(message="Select what the person said about the offence")],
     )
     facts = SelectMultipleField(
         "Other facts (select all that apply)",
         widget=GovCheckboxesInput(),
-        choices=FACTS,
+        choices=_choices(codes.FACTS),
         validators=[Optional()],
     )
     vulnerabilities = SelectMultipleField(
         "Needs the person told you about (select all that apply)",
         widget=GovCheckboxesInput(),
-        choices=VULNERABILITIES,
+        choices=_choices(codes.VULNERABILITIES),
         validators=[Optional()],
     )
     submission_key = HiddenField()
@@ -194,18 +163,19 @@ class EncounterForm(FlaskForm):
         return valid
 
     def occurred_at(self) -> datetime:
-        match = TIME_PATTERN.match(self.occurred_time.data.strip())
         day: date | None = self.occurred_on.data
-        if match is None or day is None:
+        if day is None:
             raise ValueError("occurred_at() needs a validated date and time")
-        local = datetime.combine(day, datetime.min.time()).replace(
-            hour=int(match.group(1)), minute=int(match.group(2)), tzinfo=LONDON
-        )
-        return local.astimezone(UTC)
+        return at_uk_time(day, codes.time_of_day(self.occurred_time.data))
 
     def validate_occurred_time(self, field: StringField) -> None:
-        valid = self.occurred_on.data and field.data and TIME_PATTERN.match(field.data.strip())
-        if valid and self.occurred_at() > datetime.now(UTC):
+        if not (self.occurred_on.data and field.data):
+            return
+        try:
+            moment = self.occurred_at()
+        except codes.InvalidValue:
+            return  # the field's own validator has said what is wrong with the time
+        if moment > datetime.now(UTC):
             raise ValidationError("The time of the encounter must be now or in the past")
 
     def person_details(self) -> dict[str, Any]:

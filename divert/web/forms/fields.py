@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from wtforms import DateField
 from wtforms.validators import ValidationError
+
+from divert.app.clock import today
+from divert.rules.codes import InvalidValue
 
 
 class GovDateField(DateField):
@@ -43,5 +47,29 @@ class NotInFuture:
         self.noun = noun
 
     def __call__(self, form: Any, field: Any) -> None:
-        if field.data and field.data > date.today():
+        if field.data and field.data > today():
             raise ValidationError(f"{self.noun.capitalize()} must be today or in the past")
+
+
+class Checked:
+    """Runs one of the vocabulary's validators and keeps the value it normalises ("ox4" becomes OX4).
+
+    Put it after ``Optional()`` for fields that may be blank; the vocabulary's message is the error.
+    """
+
+    def __init__(self, check: Callable[[str], object]) -> None:
+        self.check = check
+
+    def __call__(self, form: Any, field: Any) -> None:
+        try:
+            value = self.check(field.data or "")
+        except InvalidValue as error:
+            raise ValidationError(str(error)) from None
+        # Times are parsed for the form's own use; the field keeps what was typed so it redraws as typed.
+        if isinstance(value, str):
+            field.data = value
+
+
+def stripped(value: str | None) -> str | None:
+    """A filter: spaces round a typed value are never part of it, and a blank field stays blank."""
+    return value.strip() if value else value

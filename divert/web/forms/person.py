@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import re
-
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
@@ -11,16 +9,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.validators import InputRequired, Length, Optional
 
-from divert.models.person import GENDERS
-from divert.web.forms.fields import GovDateField, NotInFuture
-
-# PNC ID: two or four digit year, a slash, up to seven digits and a check letter (e.g. 12/345678A).
-PNC_PATTERN = re.compile(r"^\d{2}(\d{2})?/\d{1,7}[A-Z]$")
-DISTRICT_PATTERN = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?$")
-
-GENDER_LABELS = {"male": "Male", "female": "Female", "other": "Other", "not_stated": "Not stated"}
+from divert.rules import codes
+from divert.web.forms.fields import Checked, GovDateField, NotInFuture, stripped
 
 
 class PersonForm(FlaskForm):
@@ -49,16 +41,13 @@ class PersonForm(FlaskForm):
     pnc_id = StringField(
         "PNC ID (if known)",
         widget=GovTextInput(),
-        filters=[lambda v: v.strip().upper() if v else v],
-        validators=[
-            Optional(),
-            Regexp(PNC_PATTERN, message="Enter a PNC ID in the correct format, like 12/345678A"),
-        ],
+        filters=[stripped],
+        validators=[Optional(), Checked(codes.pnc_id)],
     )
     gender = RadioField(
         "Gender",
         widget=GovRadioInput(),
-        choices=[(g, GENDER_LABELS[g]) for g in GENDERS],
+        choices=[(g, codes.label(g)) for g in codes.GENDERS],
         validators=[InputRequired(message="Select a gender, or 'Not stated'")],
     )
     self_defined_ethnicity = SelectField(
@@ -72,11 +61,8 @@ class PersonForm(FlaskForm):
     postcode_district = StringField(
         "Postcode district",
         widget=GovTextInput(),
-        filters=[lambda v: v.strip().upper() if v else v],
-        validators=[
-            Optional(),
-            Regexp(DISTRICT_PATTERN, message="Enter the first half of a postcode, like OX4"),
-        ],
+        filters=[stripped],
+        validators=[Optional(), Checked(codes.postcode_district)],
     )
     version_id = HiddenField()
     submit = SubmitField("Save changes", widget=GovSubmitInput())

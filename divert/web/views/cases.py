@@ -28,6 +28,7 @@ from divert.models.programme import compiled
 from divert.pathways.casework import need_areas, open_flags
 from divert.pathways.deadlines import due_dates
 from divert.pathways.steps import next_steps
+from divert.rules.codes import NEED_LEVELS, label
 from divert.web.forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -102,7 +103,7 @@ def render_case(
     step_form = forms.get("step") or StepForm(formdata=None, prefix="step", version_id=str(case.version_id))
     step_form.to_state.choices = [(s.to_state, s.label) for s in steps]
     step_form.exit_reason.choices = [("", "Not ending")] + [
-        (r, r.replace("_", " ").capitalize()) for r in definition.drop_out_reasons
+        (r, label(r)) for r in definition.drop_out_reasons
     ]
     audit.record(db.session, current_user, "view", "referral", case.id)
     return render_template(
@@ -129,6 +130,7 @@ def render_case(
         flags=open_flags(db.session, case),
         needs=needs,
         need_areas=need_areas(definition),
+        need_levels=NEED_LEVELS,
         contract=contract,
         progress=_condition_progress(events),
         dues=due_dates(case, definition, contacts, needs, contract) if case.closed_at is None else [],

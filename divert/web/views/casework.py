@@ -6,7 +6,6 @@ page is shown again with the error and what was typed, and nothing is saved.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
@@ -14,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from divert.app.clock import today
 from divert.app.extensions import db
 from divert.auth import requires
 from divert.models import CaseContact, Contract, ContractCondition, Referral, ReferralEvent
@@ -22,6 +22,7 @@ from divert.pathways.casework import add_note, record_attendance, record_needs_a
 from divert.pathways.contracts import draw_up_contract, record_condition_progress, vary_contract
 from divert.pathways.errors import OperationError, StaleEdit
 from divert.pathways.steps import next_steps, take_step
+from divert.rules.codes import phrase
 from divert.web.filters import uk_datetime
 from divert.web.forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm
 from divert.web.views.cases import CASE_PAGE, case_or_404, render_case
@@ -55,7 +56,7 @@ def latest_change(case: Referral) -> str:
     if event is None:
         return f"The case is now '{state}'."
     who = event.actor.name if event.actor else "divert"
-    what = event.kind.replace("_", " ")
+    what = phrase(event.kind)
     when = uk_datetime(event.occurred_at)
     return f"The case is now '{state}'. The latest change was a {what} by {who} at {when}."
 
@@ -182,7 +183,7 @@ def needs(case_id: int) -> Response | tuple[str, int]:
             db.session,
             current_user,
             case,
-            assessed_on=date.today(),
+            assessed_on=today(),
             needs=areas,
             summary=(request.form.get("summary") or "").strip(),
         )
@@ -219,7 +220,7 @@ def contract(case_id: int) -> Response | tuple[str, int]:
             db.session,
             current_user,
             case,
-            starts_on=date.today(),
+            starts_on=today(),
             conditions=conditions,
             voluntary_hours=hours,
         )

@@ -14,6 +14,7 @@ from divert.auth.visibility import visible_people, visible_referrals
 from divert.models import ChangeRecord, Encounter, EthnicityCode, Person, Referral, User, audit
 from divert.pathways.errors import StaleEdit
 from divert.pathways.people import EDITABLE, search_people, update_person
+from divert.rules.codes import phrase
 from divert.web.forms.person import PersonForm
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -116,7 +117,7 @@ def _latest_change(person: Person) -> str:
         return ""
     batch = [c for c in latest if c.at == latest[0].at]
     who = db.session.get(User, batch[0].user_id) if batch[0].user_id else None
-    fields = ", ".join(sorted({c.field.replace("_", " ") for c in batch}))
+    fields = ", ".join(sorted({phrase(c.field) for c in batch}))
     by = f" by {who.name}" if who else ""
     return f"They changed: {fields}{by}."
 
