@@ -10,7 +10,7 @@ from flask_login import current_user
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 import config as settings
-from divert.app.extensions import csrf, db, limiter, login_manager
+from divert.app.extensions import csrf, db, login_manager
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, env: str | None = None) -> Flask:
@@ -33,8 +33,6 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     register_transaction(app, db)
     csrf.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to continue."

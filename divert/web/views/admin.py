@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from divert.app.extensions import db
 from divert.auth import requires
+from divert.auth.session import end_sessions, keep_this_session
 from divert.models import (
     EthnicityCode,
     OffenceCategory,
@@ -19,6 +20,7 @@ from divert.models import (
     ProgrammeOperator,
     ProgrammeVersion,
     User,
+    audit,
 )
 from divert.pathways.errors import OperationError
 from divert.pathways.programmes import compiled
@@ -35,6 +37,21 @@ def users() -> str:
         select(User).where(User.organisation_id == current_user.organisation_id).order_by(User.name)
     ).all()
     return render_template("admin/users.html", users=rows)
+
+
+@bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
+@requires("admin")
+def end_user_sessions(user_id: int) -> Response:
+    user = db.session.get(User, user_id)
+    # Another organisation's user is not there to be found, as on every page by id.
+    if user is None or user.organisation_id != current_user.organisation_id:
+        abort(404)
+    end_sessions(user)
+    if user.id == current_user.id:
+        keep_this_session(user)  # the administrator's own other sessions end, not this one
+    audit.record(db.session, "end_sessions", "user", user.id)
+    flash(f"{user.name} has been signed out everywhere.", "success")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
