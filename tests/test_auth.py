@@ -211,7 +211,7 @@ def test_change_password_says_what_is_missing_or_wrong(client: Any, signed_in: A
     assert wrong.status_code == 200
     assert _errors(wrong) == ["Your current password is not correct"]
     failed = db_session.scalars(select(AuditEntry.action).where(AuditEntry.object_id == str(user.id))).all()
-    assert "change_password_failed" in failed
+    assert "wrong_password" in failed
     assert client.get("/home").status_code == 200
 
 

@@ -100,7 +100,7 @@ def change_password() -> str | Response | tuple[str, int] | tuple[str, int, dict
             flash("Your password has been changed. You have been signed out everywhere else.", "success")
             return redirect(url_for("main.home"))
         throttle.record_failure(db.session, keys)
-        audit.record(db.session, "change_password_failed", "user", user.id)
+        audit.record(db.session, "wrong_password", "user", user.id, detail="changing password")
         form.current_password.errors = ["Your current password is not correct"]
         # 200, so the failure above is committed and counted.
         return render_template("auth/change_password.html", form=form, min_length=MIN_LENGTH)
