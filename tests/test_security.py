@@ -78,7 +78,10 @@ def test_without_a_secret_key_each_installation_makes_its_own(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     _no_secret_in_environment(monkeypatch, tmp_path / "instance")
-    with another_app(env="development") as first, another_app(env="testing") as second:
+    with (
+        another_app({"DATABASE_URL": "sqlite://"}, env="development") as first,
+        another_app({"DATABASE_URL": "sqlite://"}, env="testing") as second,
+    ):
         key = first.config["SECRET_KEY"]
         assert len(key) >= 32 and key != OLD_DEVELOPMENT_KEY
         # Two app instances (processes) on one instance folder share the key, so a session

@@ -73,7 +73,7 @@ def sign_in() -> str | Response | tuple[str, int, dict[str, str]]:
 def sign_out() -> Response:
     audit.record(db.session, "sign_out", "user", current_user.id)
     # Every copy of the session ends, not only this browser's cookie.
-    end_sessions(current_user)
+    end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
     flash("You have signed out.", "success")
