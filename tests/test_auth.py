@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from divert.auth.passwords import verify_password
-from divert.models import AuditEntry, utcnow
+from divert.models import AuditEntry, User, utcnow
 
 from .client import PageClient, parse
 from .factories import PASSWORD, create_organisation
@@ -259,3 +259,34 @@ def test_only_administrators_end_sessions(client: Any, make_user: Any, signed_in
     signed_in("supervisor")
     response = client.submit(f"/admin/users/{colleague.id}/end-sessions", {}, token_from="/home")
     assert response.status_code == 403
+
+
+WEAK = {
+    "aaaaaaaaaaaa": "Password must not be one character repeated",
+    "password1234": "Password is a commonly used password. Choose a different one, such as 3 random words",
+    " " * 12: "Password must not be only spaces",
+    "Cara Coach 2026 x": "Password must not contain the user's name or email address",
+}
+
+
+def test_the_admin_page_refuses_weak_temporary_passwords(client: Any, signed_in: Any) -> None:
+    signed_in("admin")
+    for password, message in WEAK.items():
+        response = client.submit(
+            "/admin/users/new",
+            {"name": "Cara Coach", "email": "cara@example.org", "role": "coach", "password": password},
+        )
+        assert response.status_code == 400, password
+        assert _errors(response) == [message], password
+
+
+def test_create_user_on_the_command_line_refuses_weak_passwords(app: Flask, db_session: Any) -> None:
+    runner = app.test_cli_runner()
+    args = ["create-user", "--email", "cara@example.org", "--name", "Cara Coach", "--role", "coach"]
+    for password, message in WEAK.items():
+        result = runner.invoke(
+            args=[*args, "--organisation", "tvp", "--organisation-name", "Thames Valley Police"],
+            input=f"{password}\n{password}\n",
+        )
+        assert result.exit_code != 0 and message in result.output, (password, result.output)
+    assert db_session.scalar(select(User).where(User.email == "cara@example.org")) is None

@@ -169,3 +169,24 @@ def test_parallel_attempts_queue_on_postgresql(db_session: Session, database: tu
             taken = other.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": lock_id})
             assert taken is False
         other.rollback()
+
+
+def test_behind_a_proxy_the_limit_is_the_clients_not_the_proxys(
+    database: tuple[str, Engine], db_session: Session, make_user: Any
+) -> None:
+    url, _ = database
+    user = make_user()
+    with another_app({"DATABASE_URL": url, "PROXY_HOPS": 1}) as proxied:
+        browser: PageClient = proxied.test_client()  # type: ignore[assignment]
+
+        def through_proxy(client_address: str) -> dict[str, str]:
+            return {"HTTP_X_FORWARDED_FOR": client_address}
+
+        browser.environ_base.update(through_proxy(STRANGER))
+        for n in range(10):
+            assert browser.sign_in(f"guess{n}@example.org", "wrong password here").status_code == 200
+        _wait(browser.sign_in("guess@example.org", "wrong password here"))
+        # Everyone else comes through the same proxy and is not held up by the stranger.
+        colleague: PageClient = proxied.test_client()  # type: ignore[assignment]
+        colleague.environ_base.update(through_proxy(USUAL))
+        assert colleague.sign_in(user.email, PASSWORD).status_code == 302
