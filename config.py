@@ -7,12 +7,13 @@ The default is a SQLite file in the instance folder so a fresh clone needs no se
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 INSTANCE_DIR = Path(os.environ.get("DIVERT_INSTANCE", Path(__file__).resolve().parent / "instance"))
-DEV_SECRET = "dev-only-insecure-secret"  # noqa: S105 - refused in production below
+SECRET_FILE = "secret_key"  # noqa: S105 - the file's name, not a secret
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -24,7 +25,9 @@ def _flag(name: str, default: bool) -> bool:
 
 class Config:
     ENV_NAME = "development"
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
+    # Empty: development and testing make a key once per installation (``instance_secret_key``);
+    # production refuses to start.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
     DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'divert.sqlite'}")
     SQL_ECHO = _flag("SQL_ECHO", False)
     # A read replica for the monitoring pages and exports (empty: they read the main database).
@@ -42,10 +45,15 @@ class Config:
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, which already expires
 
-    # Sign-in throttling; storage can be redis:// in production so limits hold across processes.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
-    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
+    # Sign-in throttling (divert/auth/throttle.py), counted in the database so it holds across
+    # processes: failed sign-ins one address may make, and the failures an account takes from
+    # unfamiliar addresses before each further try must wait (a growing delay, never a lock).
+    SIGN_IN_FAILURES_PER_MINUTE = int(os.environ.get("SIGN_IN_FAILURES_PER_MINUTE", "10"))
+    SIGN_IN_FAILURES_PER_HOUR = int(os.environ.get("SIGN_IN_FAILURES_PER_HOUR", "50"))
+    SIGN_IN_ACCOUNT_FREE_FAILURES = int(os.environ.get("SIGN_IN_ACCOUNT_FREE_FAILURES", "5"))
+    # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none). Without it,
+    # behind a proxy every request comes from the proxy's address and shares one address limit.
+    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
 
     FORCE_HTTPS = _flag("FORCE_HTTPS", False)
     # Published monitoring figures hide counts from 1 up to one below this (and what reveals them).
@@ -66,8 +74,6 @@ class TestingConfig(Config):
     TESTING = True
     DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     REPORTS_DATABASE_URL = ""
-    # The limiter stays on so its wiring is exercised; the suite signs in often, so the bar is high.
-    LOGIN_RATE_LIMIT = "10000 per minute"
 
 
 class ProductionConfig(Config):
@@ -83,6 +89,32 @@ CONFIGS: dict[str, type[Config]] = {
 }
 
 
+def instance_secret_key(instance_dir: Path) -> str:
+    """This installation's own random key, made on first use and kept in ``instance_dir``.
+
+    Never a constant in the code: a key anyone can read in the source signs sessions anyone can
+    forge. Written to a private temporary file and linked into place, so two processes starting
+    at once cannot both make one (the second's link fails and it reads the first's).
+    """
+    path = instance_dir / SECRET_FILE
+    if not path.exists():
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        temporary = instance_dir / f".{SECRET_FILE}.{secrets.token_hex(8)}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} holds no usable key; delete it and a new one is made.")
+    return key
+
+
 def load(name: str | None = None) -> dict[str, Any]:
     """The settings for ``name`` (default: ``DIVERT_ENV``, else development)."""
     name = name or os.environ.get("DIVERT_ENV", "development")
@@ -90,10 +122,11 @@ def load(name: str | None = None) -> dict[str, Any]:
         settings = CONFIGS[name].as_dict()
     except KeyError:
         raise RuntimeError(f"Unknown DIVERT_ENV {name!r}; expected one of {sorted(CONFIGS)}") from None
-    if name == "production" and (
-        settings["SECRET_KEY"] in {DEV_SECRET, ""} or len(settings["SECRET_KEY"]) < 32
-    ):
-        raise RuntimeError("Production needs SECRET_KEY set to a random value of at least 32 characters.")
+    if name == "production":
+        if len(settings["SECRET_KEY"]) < 32:
+            raise RuntimeError("Production needs SECRET_KEY set to a random value of at least 32 characters.")
+    elif not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = instance_secret_key(INSTANCE_DIR)
     settings["SESSION_COOKIE_SECURE"] = settings["SECURE_COOKIES"]
     settings["REMEMBER_COOKIE_SECURE"] = settings["SECURE_COOKIES"]
     return settings

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import config as settings
-from divert.app.extensions import csrf, db, limiter, login_manager
+from divert.app.extensions import csrf, db, login_manager
 from divert.models import audit
 
 
@@ -37,8 +37,6 @@ def register_extensions(app: Flask) -> None:
     register_session_hooks(db.factory)
     register_transaction(app, db)
     csrf.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to continue."

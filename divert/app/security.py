@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_talisman import Talisman
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = {
     "default-src": "'self'",
@@ -26,6 +27,12 @@ talisman = Talisman()
 
 
 def register_security(app: Flask) -> None:
+    hops = int(app.config.get("PROXY_HOPS", 0))
+    if hops:
+        # The client's address from the proxies' X-Forwarded-For, so sign-in limits and the audit
+        # trail see people rather than the proxy. Only as many hops as are really there: a client
+        # can write any X-Forwarded-For it likes in front of them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     secure = bool(app.config["SECURE_COOKIES"])
     talisman.init_app(
         app,

@@ -22,7 +22,7 @@ from divert.models.population import PopulationBaseline, PopulationBaselineRow
 from divert.models.programme import Programme, ProgrammeVersion
 from divert.models.reference import EthnicityCode, OffenceCategory, OutcomeCode
 from divert.models.referral import Referral, ReferralEvent, ReferralParty
-from divert.models.user import ROLES, User
+from divert.models.user import ROLES, SignInAttempt, User
 
 __all__ = [
     "ROLES",
@@ -54,6 +54,7 @@ __all__ = [
     "Referral",
     "ReferralEvent",
     "ReferralParty",
+    "SignInAttempt",
     "Team",
     "User",
     "utcnow",

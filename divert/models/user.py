@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from divert.models.base import Base, IdMixin, TimestampMixin
+from divert.models.base import Base, IdMixin, TimestampMixin, utcnow
 from divert.models.organisation import Organisation, Team
 from divert.rules.codes import label
 from divert.rules.definition import ROLES as RULE_ROLES
@@ -28,6 +28,9 @@ class User(IdMixin, TimestampMixin, Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_signed_in_at: Mapped[datetime | None]
+    # Copied into the session at sign-in and compared on every request: raising it ends every
+    # copy of every session the user has (sign-out, a password change, an administrator).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     organisation: Mapped[Organisation] = relationship()
     team: Mapped[Team | None] = relationship()
@@ -51,3 +54,26 @@ class User(IdMixin, TimestampMixin, Base):
     @property
     def role_label(self) -> str:
         return label(self.role)
+
+
+class SignInAttempt(IdMixin, Base):
+    """A sign-in outcome, counted by ``divert.auth.throttle`` so limits hold across processes.
+
+    Keys are keyed hashes (HMAC with the secret key) of an address or an email address, so the
+    table holds no addresses an intruder could read back. A failure makes an ``address`` row and
+    an ``account`` row; a success makes (or refreshes) an ``account`` row with ``succeeded`` set,
+    remembering the address as one the account's owner uses.
+    """
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (
+        CheckConstraint("kind IN ('address', 'account')", name="kind"),
+        Index("ix_sign_in_attempts_lookup", "kind", "key", "at"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(64))
+    # On account rows: the keyed hash of the address the attempt came from.
+    address_key: Mapped[str | None] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

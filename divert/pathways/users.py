@@ -23,7 +23,7 @@ def create_user(
     email = email.strip().lower()
     if role not in ROLES:
         raise OperationError(f"Role must be one of: {', '.join(ROLES)}")
-    problem = password_problem(password)
+    problem = password_problem(password, email=email, name=name, own=False)
     if problem:
         raise OperationError(problem)
     if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:

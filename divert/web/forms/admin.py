@@ -41,6 +41,8 @@ class UserForm(FlaskForm):
     submit = SubmitField("Create user", widget=GovSubmitInput())
 
     def validate_password(self, field: PasswordField) -> None:
-        problem = password_problem(field.data or "")
+        problem = password_problem(
+            field.data or "", email=self.email.data or "", name=self.name.data or "", own=False
+        )
         if problem:
             raise ValidationError(problem)

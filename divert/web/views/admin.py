@@ -9,7 +9,8 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from divert.app.extensions import db
-from divert.auth import requires
+from divert.auth import can, requires
+from divert.auth.session import end_sessions, keep_this_session
 from divert.models import (
     EthnicityCode,
     OffenceCategory,
@@ -19,6 +20,7 @@ from divert.models import (
     ProgrammeOperator,
     ProgrammeVersion,
     User,
+    audit,
 )
 from divert.models.programme import compiled
 from divert.pathways.errors import OperationError
@@ -35,6 +37,21 @@ def users() -> str:
         select(User).where(User.organisation_id == current_user.organisation_id).order_by(User.name)
     ).all()
     return render_template("admin/users.html", users=rows)
+
+
+@bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
+@requires("manage_users")
+def end_user_sessions(user_id: int) -> Response:
+    user = db.session.get(User, user_id)
+    # Another organisation's user is not there to be found, as on every page by id.
+    if user is None or not can(current_user, "manage_users", user):
+        abort(404)
+    end_sessions(user)
+    if user.id == current_user.id:
+        keep_this_session(user)  # the administrator's own other sessions end, not this one
+    audit.record(db.session, current_user, "end_sessions", "user", user.id)
+    flash(f"{user.name} has been signed out everywhere.", "success")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
