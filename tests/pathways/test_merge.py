@@ -142,6 +142,8 @@ def test_moved_rows_keep_their_field_history(db_session: Session, actor: User, p
             ChangeRecord.object_id == duplicate.id,
             ChangeRecord.old_value.is_(None),
             ChangeRecord.new_value == str(survivor.id),
+            # The merge's, not the record's creation (whose holder's id may equal the survivor's).
+            ChangeRecord.user_id == actor.id,
         )
     ).all()
     assert person_changes == ["merged_into_id"]
