@@ -129,14 +129,13 @@ def _split(connection: Any) -> None:
     columns = [c["name"] for c in sa.inspect(connection).get_columns("people") if c["name"] not in skip]
     listed = ", ".join(columns)
     for person_id, organisation_id in shared:
-        connection.execute(
+        copy = connection.execute(
             sa.text(
                 f"INSERT INTO people (organisation_id, version_id, {listed}) "  # noqa: S608 - column names from the schema
-                f"SELECT :organisation, 1, {listed} FROM people WHERE id = :person"
+                f"SELECT :organisation, 1, {listed} FROM people WHERE id = :person RETURNING id"
             ),
             {"organisation": organisation_id, "person": person_id},
-        )
-        copy = connection.execute(sa.text("SELECT MAX(id) FROM people")).scalar_one()
+        ).scalar_one()
         connection.execute(
             sa.text(
                 "UPDATE encounters SET person_id = :copy WHERE person_id = :person AND organisation_id = :organisation"
