@@ -48,11 +48,14 @@ def create_user(
 
 
 def create_person(session: Session, organisation: Organisation | None = None, **fields: Any) -> Person:
-    """A person held by ``organisation``. Without one, by the latest organisation for now: the
+    """A person held by ``organisation``. Without one, by the test's first force for now: the
     person's first ``create_encounter`` then makes its organisation the holder, as recording does."""
     provisional = organisation is None and "organisation_id" not in fields
     if provisional:
-        organisation = session.scalar(select(Organisation).order_by(Organisation.id.desc()).limit(1))
+        # The test's first force (most tests' ``org``), else its first organisation of any kind.
+        organisation = session.scalar(
+            select(Organisation).order_by((Organisation.kind != "police_force"), Organisation.id).limit(1)
+        )
         if organisation is None:
             organisation = create_organisation(session)
     if organisation is not None:

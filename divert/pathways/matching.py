@@ -4,6 +4,9 @@ Two answers, kept apart on purpose. ``same_person_ids`` says which records ARE t
 history (a merge someone confirmed, a shared PNC ID, an identical name and date of birth) and is
 used without asking anyone. ``possible_matches`` only suggests: a typo, a swapped name or a
 transposed date is shown to a person to confirm. Nothing here merges anything.
+
+Both look only among the records held by the person's own organisation (``Person.organisation_id``):
+another force's record of the same person is that force's, neither its history nor a match.
 """
 
 from __future__ import annotations
