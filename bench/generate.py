@@ -137,7 +137,7 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
     "people": _columns(
         "id given_name family_name given_name_key family_name_key date_of_birth pnc_id gender"
         " self_defined_ethnicity officer_defined_ethnicity postcode_district created_at updated_at"
-        " version_id"
+        " version_id organisation_id"
     ),
     "encounters": _columns(
         "id person_id occurred_at location area setting organisation_id offence_category offence_date"
@@ -457,6 +457,7 @@ class World:
             times[0],
             times[0],
             1,
+            force.id,  # the holder: the force of every encounter the generator gives them
         )
         return force, row, times
 

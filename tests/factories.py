@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import weakref
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from divert.auth.passwords import hash_password
@@ -14,6 +16,8 @@ from divert.models import Encounter, Organisation, Person, User
 PASSWORD = "correct-horse-battery"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose; hash once per run
 _counter = itertools.count(1)
+# People made without a holder, whose first encounter's organisation becomes their holder.
+_provisional: weakref.WeakSet[Person] = weakref.WeakSet()
 
 
 def create_organisation(session: Session, **fields: Any) -> Organisation:
@@ -43,7 +47,19 @@ def create_user(
     return user
 
 
-def create_person(session: Session, **fields: Any) -> Person:
+def create_person(session: Session, organisation: Organisation | None = None, **fields: Any) -> Person:
+    """A person held by ``organisation``. Without one, by the test's first force for now: the
+    person's first ``create_encounter`` then makes its organisation the holder, as recording does."""
+    provisional = organisation is None and "organisation_id" not in fields
+    if provisional:
+        # The test's first force (most tests' ``org``), else its first organisation of any kind.
+        organisation = session.scalar(
+            select(Organisation).order_by((Organisation.kind != "police_force"), Organisation.id).limit(1)
+        )
+        if organisation is None:
+            organisation = create_organisation(session)
+    if organisation is not None:
+        fields["organisation_id"] = organisation.id
     person = Person(
         **{
             "given_name": "Alex",
@@ -56,6 +72,8 @@ def create_person(session: Session, **fields: Any) -> Person:
     )
     session.add(person)
     session.flush()
+    if provisional:
+        _provisional.add(person)
     return person
 
 
@@ -75,6 +93,13 @@ def create_encounter(
             **fields,
         }
     )
+    held_elsewhere = person.organisation_id != organisation.id
+    if person in _provisional and held_elsewhere and not _has_encounters(session, person):
+        person.organisation_id = organisation.id
     session.add(encounter)
     session.flush()
     return encounter
+
+
+def _has_encounters(session: Session, person: Person) -> bool:
+    return bool(session.scalar(select(exists().where(Encounter.person_id == person.id))))

@@ -15,7 +15,13 @@ from divert.api.encounters import decision_out
 from divert.api.schemas import EncounterList, EncounterOut, SubjectAccessExport
 from divert.api.spec import operation
 from divert.app.extensions import db
-from divert.auth.visibility import visible_people, visible_referrals
+from divert.auth.visibility import (
+    colleagues,
+    holds_person,
+    visible_encounters,
+    visible_people,
+    visible_referrals,
+)
 from divert.models import (
     AuditEntry,
     CaseContact,
@@ -61,8 +67,11 @@ def _decisions(encounter_ids: list[int]) -> list[Decision]:
 )
 def person_encounters(person_id: int) -> EncounterList:
     person = person_or_404(person_id)
+    # Only what this organisation recorded or is party to; another force's record is its own.
     encounters = db.session.scalars(
-        select(Encounter).where(Encounter.person_id == person.id).order_by(Encounter.occurred_at.desc())
+        visible_encounters(current_user)
+        .where(Encounter.person_id == person.id)
+        .order_by(Encounter.occurred_at.desc())
     ).all()
     cases = {
         (r.encounter_id, r.programme_version_id): r
@@ -121,8 +130,13 @@ def _by_referral(model: Any, referral_ids: list[int]) -> dict[int, list[dict[str
     return grouped
 
 
-def _history(object_type: str, ids: list[int]) -> list[dict[str, Any]]:
-    return _rows(ChangeRecord, ChangeRecord.object_type == object_type, ChangeRecord.object_id.in_(ids))
+def _history(object_type: str, ids: list[int], author: Any = None) -> list[dict[str, Any]]:
+    """Change records of these objects; with ``author`` (a user id column), only those written by
+    the user's organisation."""
+    where = [ChangeRecord.object_type == object_type, ChangeRecord.object_id.in_(ids)]
+    if author is not None:
+        where.append(author.in_(colleagues(current_user)))
+    return _rows(ChangeRecord, *where)
 
 
 @operation(
@@ -133,9 +147,14 @@ def _history(object_type: str, ids: list[int]) -> list[dict[str, Any]]:
     response=SubjectAccessExport,
 )
 def export_person(person_id: int) -> SubjectAccessExport:
-    """Everything your organisation may see on the person, as stored. Audited as an export."""
+    """Everything your organisation holds on the person, as stored: the encounters it recorded or
+    is party to, its cases, and the changes and audit entries its own users made (another
+    organisation answers for its own). Audited as an export."""
     person = person_or_404(person_id)
-    encounters = list(db.session.scalars(select(Encounter).where(Encounter.person_id == person.id)))
+    held = holds_person(current_user, person)
+    encounters = list(
+        db.session.scalars(visible_encounters(current_user).where(Encounter.person_id == person.id))
+    )
     referrals = list(
         db.session.scalars(
             visible_referrals(current_user).where(Referral.person_id == person.id).order_by(Referral.id)
@@ -177,14 +196,23 @@ def export_person(person_id: int) -> SubjectAccessExport:
         encounters=[row(e) for e in sorted(encounters, key=lambda e: e.id)],
         decisions=[row(d) for d in _decisions([e.id for e in encounters])],
         referrals=cases,
-        change_history=_history("person", [person.id])
+        change_history=_history("person", [person.id], None if held else ChangeRecord.user_id)
         + _history("encounter", [e.id for e in encounters])
         + _history("referral", [r.id for r in referrals]),
+        # Merges are the holder's: only it merges its records.
         merges=_rows(
             PersonMerge, or_(PersonMerge.survivor_id == person.id, PersonMerge.merged_id == person.id)
-        ),
-        # Who viewed, changed or exported this person's record (DPA 2018 s.62): theirs to see too.
+        )
+        if held
+        else [],
+        # Who in this organisation viewed, changed or exported this person's record (DPA 2018
+        # s.62): theirs to see too. Entries divert itself wrote (no user) go with the record.
         audit_log=_rows(
-            AuditEntry, AuditEntry.object_type == "person", AuditEntry.object_id == str(person.id)
+            AuditEntry,
+            AuditEntry.object_type == "person",
+            AuditEntry.object_id == str(person.id),
+            or_(AuditEntry.user_id.in_(colleagues(current_user)), AuditEntry.user_id.is_(None))
+            if held
+            else AuditEntry.user_id.in_(colleagues(current_user)),
         ),
     )

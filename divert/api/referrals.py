@@ -6,6 +6,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from divert.api import bp
 from divert.api.errors import FieldProblem, Invalid
@@ -26,6 +27,7 @@ from divert.models import CaseContact, Contract, NeedsAssessment, Referral, Refe
 from divert.models.programme import compiled
 from divert.pathways.casework import open_flags, record_attendance, schedule_contact
 from divert.pathways.deadlines import due_dates
+from divert.pathways.errors import StaleEdit
 from divert.pathways.steps import next_steps, take_step
 
 
@@ -143,16 +145,40 @@ def take_referral_step(referral_id: int, body: StepIn) -> ReferralOut:
     states = {state.id for state in compiled(referral.programme_version).states}
     if body.to_state not in states:
         raise Invalid([FieldProblem("to_state", "Choose one of the referral's next steps")])
-    take_step(
-        db.session,
-        current_user,
-        referral,
-        body.to_state,
-        body.reason,
-        exit_reason=body.exit_reason,
-        seen_version=body.version,
-    )
+    try:
+        take_step(
+            db.session,
+            current_user,
+            referral,
+            body.to_state,
+            body.reason,
+            exit_reason=body.exit_reason,
+            seen_version=body.version,
+        )
+        # Flushed here so that a step committed meanwhile (the version column) is answered as
+        # the conflict it is, with what changed, rather than at the request's commit.
+        db.session.flush()
+    except (StaleEdit, StaleDataError):
+        raise _stale_case(referral_id) from None
     return referral_out(referral)
+
+
+def _stale_case(referral_id: int) -> StaleEdit:
+    """The conflict, saying what the case is now: read again after the failed change is undone."""
+    db.session.rollback()
+    referral = referral_or_404(referral_id)
+    state = compiled(referral.programme_version).state(referral.state).name
+    latest = db.session.scalar(
+        select(ReferralEvent)
+        .where(ReferralEvent.referral_id == referral.id)
+        .order_by(ReferralEvent.id.desc())
+        .limit(1)
+    )
+    changed = f"The case is now '{state}' at version {referral.version_id}."
+    if latest is not None:
+        what = latest.kind.replace("_", " ")
+        changed += f" The latest change was a {what} at {latest.occurred_at.isoformat()}."
+    return StaleEdit("case", changed)
 
 
 @operation(
@@ -190,14 +216,23 @@ def record_contact_attendance(contact_id: int, body: AttendanceIn) -> ContactOut
     if contact is None:
         abort(404)
     referral_or_404(contact.referral_id)  # the contact is visible only through its case
-    record_attendance(
-        db.session,
-        current_user,
-        contact,
-        attendance=body.attendance,
-        missed_reason=body.missed_reason,
-        reason_acceptable=body.reason_acceptable,
-        notes=body.notes,
-        seen_version=body.version,
-    )
+    try:
+        record_attendance(
+            db.session,
+            current_user,
+            contact,
+            attendance=body.attendance,
+            missed_reason=body.missed_reason,
+            reason_acceptable=body.reason_acceptable,
+            notes=body.notes,
+            seen_version=body.version,
+        )
+        db.session.flush()
+    except (StaleEdit, StaleDataError):
+        db.session.rollback()
+        fresh = db.session.get_one(CaseContact, contact_id)
+        raise StaleEdit(
+            "appointment",
+            f"Its attendance is now '{fresh.attendance or 'not recorded'}' at version {fresh.version_id}.",
+        ) from None
     return contact_out(contact)

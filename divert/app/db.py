@@ -14,6 +14,7 @@ from flask import Flask, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
 
@@ -108,7 +109,13 @@ def register_transaction(app: Flask, database: Database) -> None:
     @app.after_request
     def _commit(response: Any) -> Any:
         if response.status_code < 400:
-            database.session.commit()
+            try:
+                database.session.commit()
+            except StaleDataError as error:
+                # A change left to the commit's flush met a newer version: answered by the app's
+                # handler for it (409), as if the view had raised it, not as a server error.
+                database.session.rollback()
+                return app.make_response(app.handle_user_exception(error))
         else:
             database.session.rollback()
         return response

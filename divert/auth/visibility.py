@@ -1,4 +1,10 @@
-"""What a user may see: only people and cases their organisation is party to."""
+"""What a user may see: only people and cases their organisation holds or is party to.
+
+A person record is held by one organisation (``Person.organisation_id``): the force that recorded
+them. Only it finds, matches, merges and edits the record. Another organisation sees the person
+only while it is party to one of their cases (a YOT receiving a referral), and then sees only the
+encounters, cases and entries it is party to or wrote itself.
+"""
 
 from __future__ import annotations
 
@@ -17,22 +23,42 @@ def visible_referrals(user: User) -> Select[tuple[Referral]]:
 
 
 def ways_to_see_person(user: User) -> tuple[Any, Any]:
-    """The two conditions, either of which lets ``user`` see a person: their organisation recorded
-    an encounter with them, or is party to one of their cases. Each is a correlated EXISTS:
-    checking one person is an index probe."""
-    recorded_here = exists().where(
-        Encounter.person_id == Person.id, Encounter.organisation_id == user.organisation_id
-    )
+    """The two conditions, either of which lets ``user`` see a person: their organisation holds
+    the record, or is party to one of the person's cases (a correlated EXISTS: checking one
+    person is an index probe)."""
+    held_here = Person.organisation_id == user.organisation_id
     party_to = exists().where(
         Referral.person_id == Person.id,
         ReferralParty.referral_id == Referral.id,
         ReferralParty.organisation_id == user.organisation_id,
     )
-    return recorded_here, party_to
+    return held_here, party_to
 
 
 def visible_people(user: User) -> Select[tuple[Person]]:
-    # An OR of the two EXISTS, two index probes per person. Not "id IN (either list)": PostgreSQL
-    # cannot make that a semi-join, and so read every encounter the organisation recorded (400,000
-    # for a large force) to check a single person.
+    # An OR of the two conditions. Not "id IN (either list)": PostgreSQL cannot make that a
+    # semi-join, and so would read every case the organisation is party to to check one person.
     return select(Person).where(or_(*ways_to_see_person(user)))
+
+
+def held_people(user: User) -> Select[tuple[Person]]:
+    """The records ``user``'s organisation holds: the only ones it may record against, edit or merge."""
+    return select(Person).where(Person.organisation_id == user.organisation_id)
+
+
+def holds_person(user: User, person: Person) -> bool:
+    return person.organisation_id == user.organisation_id
+
+
+def visible_encounters(user: User) -> Select[tuple[Encounter]]:
+    """Encounters ``user``'s organisation recorded, or that led to a case it is party to."""
+    cases = visible_referrals(user).with_only_columns(Referral.encounter_id)
+    return select(Encounter).where(
+        or_(Encounter.organisation_id == user.organisation_id, Encounter.id.in_(cases))
+    )
+
+
+def colleagues(user: User) -> Select[tuple[int]]:
+    """The ids of ``user``'s organisation's users: whose entries (change records, audit entries)
+    an organisation that does not hold a person's record is shown of it."""
+    return select(User.id).where(User.organisation_id == user.organisation_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from divert.models.base import Base, IdMixin, TimestampMixin, VersionedMixin
@@ -19,12 +19,37 @@ def normalise_name(value: str) -> str:
     return " ".join("".join(letters).lower().split())
 
 
+def name_key(given_name: str, family_name: str, date_of_birth: date | None) -> tuple[str, str, date] | None:
+    """(given key, family key, date of birth) to find a record by, or None when there is none.
+
+    A name that normalises to nothing ("!!! ???", emoji) says nothing about who someone is: every
+    such name would otherwise have the same empty key and match every other. So it matches nothing.
+    """
+    given, family = normalise_name(given_name), normalise_name(family_name)
+    if not given or not family or date_of_birth is None:
+        return None
+    return given, family, date_of_birth
+
+
+# One live record per organisation and PNC ID (merged records keep theirs, so a merge can be undone).
+LIVE_PNC = "pnc_id IS NOT NULL AND merged_into_id IS NULL"
+
+
 class Person(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "people"
     __table_args__ = (
         CheckConstraint(f"gender IN {GENDERS!r}", name="gender"),
-        # Finding "the same name and date of birth" is one index lookup.
-        Index("ix_people_identity", "family_name_key", "given_name_key", "date_of_birth"),
+        # Finding "the same name and date of birth" among an organisation's records is one index lookup.
+        Index("ix_people_identity", "organisation_id", "family_name_key", "given_name_key", "date_of_birth"),
+        # Two parallel recordings of one PNC ID cannot both add a person (pathways/identity.py).
+        Index(
+            "uq_people_organisation_pnc",
+            "organisation_id",
+            "pnc_id",
+            unique=True,
+            sqlite_where=text(LIVE_PNC),
+            postgresql_where=text(LIVE_PNC),
+        ),
         # Searching by the start of a name (LIKE 'smi%'), in name order (pathways/people.py). Under the
         # database's collation (C.UTF-8) PostgreSQL can use a btree for a prefix only with
         # text_pattern_ops, which also gives the byte order the search sorts by; with the id, the
@@ -48,6 +73,9 @@ class Person(IdMixin, TimestampMixin, VersionedMixin, Base):
     # Field-level history is written for every change to these columns (see models/history.py).
     __history__ = True
 
+    # The organisation that holds this record: it alone finds, matches, merges and edits it. Two
+    # forces that meet the same person hold two records; others see it only as party to a case.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
     # Normalised copies are kept so matching is an indexed lookup rather than a table scan.

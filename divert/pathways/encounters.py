@@ -11,8 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from divert.models import Encounter, Person, User, audit
-from divert.models.person import normalise_name
+from divert.models.person import name_key
 from divert.pathways.cases import Outcome, record_encounter
+from divert.pathways.identity import hold_identity
 
 PERSON_FIELDS = (
     "given_name",
@@ -38,27 +39,30 @@ class Recorded:
     existing_person: bool
 
 
-def existing_record(session: Session, details: dict[str, Any]) -> Person | None:
-    """A record that certainly is this person: the same PNC ID, or the same name and date of birth.
+def existing_record(session: Session, organisation_id: int, details: dict[str, Any]) -> Person | None:
+    """The organisation's record that certainly is this person: the same PNC ID, or the same name
+    and date of birth. Only records ``organisation_id`` holds: another force's record of the same
+    person is theirs (two forces meeting one person hold two records).
 
     Anything less certain is only suggested (``possible_matches``) for a person to confirm.
     """
+    held = (Person.organisation_id == organisation_id, Person.merged_into_id.is_(None))
     pnc = (details.get("pnc_id") or "").strip().upper() or None
     if pnc:
-        found = session.scalar(
-            select(Person).where(Person.pnc_id == pnc, Person.merged_into_id.is_(None)).order_by(Person.id)
-        )
+        found = session.scalar(select(Person).where(Person.pnc_id == pnc, *held).order_by(Person.id))
         if found is not None:
             return found
     dob: date | None = details.get("date_of_birth")
-    if dob is None:
+    key = name_key(details["given_name"], details["family_name"], dob)
+    if key is None:
         return None
+    given, family, _ = key
     candidates = session.scalars(
         select(Person).where(
-            Person.family_name_key == normalise_name(details["family_name"]),
-            Person.given_name_key == normalise_name(details["given_name"]),
+            Person.family_name_key == family,
+            Person.given_name_key == given,
             Person.date_of_birth == dob,
-            Person.merged_into_id.is_(None),
+            *held,
         )
     ).all()
     # A different PNC ID on the stored record means a different person with the same name.
@@ -106,12 +110,25 @@ def _record(
     submission_key: str | None,
     person: Person | None,
 ) -> Recorded:
+    if person is not None and person.organisation_id != actor.organisation_id:
+        person = None  # seen as party to a case, but another organisation's record: find our own
     existing = person is not None
     if person is None:
-        person = existing_record(session, person_details)
+        hold_identity(
+            session,
+            actor.organisation_id,
+            pnc_id=person_details.get("pnc_id"),
+            given_name=person_details["given_name"],
+            family_name=person_details["family_name"],
+            date_of_birth=person_details.get("date_of_birth"),
+        )
+        person = existing_record(session, actor.organisation_id, person_details)
         existing = person is not None
     if person is None:
-        person = Person(**{k: v for k, v in person_details.items() if k in PERSON_FIELDS})
+        person = Person(
+            organisation_id=actor.organisation_id,
+            **{k: v for k, v in person_details.items() if k in PERSON_FIELDS},
+        )
         session.add(person)
         session.flush()
         audit.record(session, actor, "create", "person", person.id)

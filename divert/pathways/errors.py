@@ -14,8 +14,10 @@ class StaleEdit(OperationError):
 
     code = "conflict"
 
-    def __init__(self, what: str = "record") -> None:
-        super().__init__(
+    def __init__(self, what: str = "record", changed: str = "") -> None:
+        # ``changed``: what the other change did, when the caller can say ("The case is now ...").
+        message = (
             f"Someone else changed this {what} while you were editing it. "
             "Check the latest details below and make your change again."
         )
+        super().__init__(f"{message} {changed}" if changed else message)

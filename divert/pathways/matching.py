@@ -4,6 +4,9 @@ Two answers, kept apart on purpose. ``same_person_ids`` says which records ARE t
 history (a merge someone confirmed, a shared PNC ID, an identical name and date of birth) and is
 used without asking anyone. ``possible_matches`` only suggests: a typo, a swapped name or a
 transposed date is shown to a person to confirm. Nothing here merges anything.
+
+Both look only among the records held by the person's own organisation (``Person.organisation_id``):
+another force's record of the same person is that force's, neither its history nor a match.
 """
 
 from __future__ import annotations
@@ -156,6 +159,8 @@ def _likeness(a: str, b: str) -> str | None:
 
 def _name_points(a: Identity, b: Identity) -> tuple[int, list[str]]:
     """Points and reasons for how alike two names are: 40 the same, 10-35 alike, 0 not alike."""
+    if not (a.given_key and a.family_key and b.given_key and b.family_key):
+        return 0, []  # a name of only symbols or emoji says nothing about who someone is
     given_same, family_same = a.given_key == b.given_key, a.family_key == b.family_key
     if given_same and family_same:
         return 40, ["Same name"]
@@ -256,13 +261,17 @@ _IDENTITY_COLUMNS = (
 def _load_records(session: Session, statement: Select[Any]) -> dict[int, Record]:
     out = {}
     for id_, pnc, given, family, dob, merged_into in session.execute(statement):
-        key = (given, family, dob) if dob is not None else None
+        # An empty name key (a name of only symbols) links nothing: it would link every such name.
+        key = (given, family, dob) if dob is not None and given and family else None
         out[id_] = Record(id_, pnc, key, merged_into)
     return out
 
 
-def _merge_components(session: Session, ids: Iterable[int]) -> dict[int, Record]:
-    """The given records with everything merged into them or they into, at any depth: one query."""
+def _merge_components(session: Session, holder: int, ids: Iterable[int]) -> dict[int, Record]:
+    """The given records with everything merged into them or they into, at any depth: one query.
+
+    Only records ``holder`` holds: merges were only ever made within one organisation's records
+    (until migration 0011 a merge could cross; what it joined is not followed across)."""
     linked = (
         select(Person.id, Person.merged_into_id)
         .where(Person.id.in_(list(ids)))
@@ -274,11 +283,19 @@ def _merge_components(session: Session, ids: Iterable[int]) -> dict[int, Record]
             linked, or_(other.merged_into_id == linked.c.id, other.id == linked.c.merged_into_id)
         )
     )
-    return _load_records(session, select(*_IDENTITY_COLUMNS).where(Person.id.in_(select(linked.c.id))))
+    return _load_records(
+        session,
+        select(*_IDENTITY_COLUMNS).where(
+            Person.id.in_(select(linked.c.id)), Person.organisation_id == holder
+        ),
+    )
 
 
-def _by_identity(session: Session, pncs: Collection[str], keys: Collection[NameKey]) -> dict[int, Record]:
-    """Every record with one of these PNC IDs or names and dates of birth (indexed lookups)."""
+def _by_identity(
+    session: Session, holder: int, pncs: Collection[str], keys: Collection[NameKey]
+) -> dict[int, Record]:
+    """Every record ``holder`` holds with one of these PNC IDs or names and dates of birth
+    (indexed lookups). Another organisation's records of the same person are not this one's."""
     conditions: list[ColumnElement[bool]] = []
     if pncs:
         conditions.append(Person.pnc_id.in_(sorted(pncs)))
@@ -286,7 +303,9 @@ def _by_identity(session: Session, pncs: Collection[str], keys: Collection[NameK
         and_(Person.family_name_key == family, Person.date_of_birth == dob, Person.given_name_key == given)
         for given, family, dob in keys
     )
-    return _load_records(session, select(*_IDENTITY_COLUMNS).where(or_(*conditions)))
+    return _load_records(
+        session, select(*_IDENTITY_COLUMNS).where(or_(*conditions), Person.organisation_id == holder)
+    )
 
 
 def same_person_ids(session: Session, person: Person) -> set[int]:
@@ -296,7 +315,8 @@ def same_person_ids(session: Session, person: Person) -> set[int]:
     PNC ID brings its name, and each brings whatever was merged with it. That is two queries for
     a person with no other records and four or five for most who have some, however many.
     """
-    records = _merge_components(session, [person.id])
+    holder = person.organisation_id
+    records = _merge_components(session, holder, [person.id])
     cluster = set(records) | {person.id}
     asked_pncs: set[str] = set()
     asked_keys: set[NameKey] = set()
@@ -305,14 +325,14 @@ def same_person_ids(session: Session, person: Person) -> set[int]:
         pncs = {r.pnc_id for r in members if r.pnc_id} - asked_pncs
         keys = {r.name_key for r in members if r.name_key} - asked_keys
         if pncs or keys:
-            records.update(_by_identity(session, pncs, keys))
+            records.update(_by_identity(session, holder, pncs, keys))
             asked_pncs |= pncs
             asked_keys |= keys
         new = linked_records(cluster, records)
         if not new:
             return cluster
         # Whatever a linked record was merged with comes too: a person already confirmed that.
-        component = _merge_components(session, new)
+        component = _merge_components(session, holder, new)
         records.update(component)
         cluster |= new | set(component)
 
@@ -329,25 +349,36 @@ def earlier_encounters(session: Session, person: Person, before: datetime) -> li
 
 
 def possible_matches(session: Session, person: Person, limit: int = 10) -> list[PossibleMatch]:
-    """Records that might be this person, likeliest first, for someone to confirm. Never merges."""
+    """Records that might be this person, likeliest first, for someone to confirm. Never merges.
+
+    Only among the records the person's holding organisation holds: a match is offered to be
+    merged, and another organisation's record is not this one's to merge or to show.
+    """
     me = Identity.of(person)
+    named = bool(me.given_key and me.family_key)
     same_name = and_(Person.family_name_key == me.family_key, Person.given_name_key == me.given_key)
     swapped = and_(Person.family_name_key == me.given_key, Person.given_name_key == me.family_key)
     # Each way in is an indexed lookup; scoring then decides which candidates are worth showing.
-    ways_in: list[ColumnElement[bool]] = [swapped]
+    ways_in: list[ColumnElement[bool]] = [swapped] if named else []
     if me.date_of_birth:
         dates = [me.date_of_birth, transposed(me.date_of_birth)]
-        ways_in += [
-            Person.date_of_birth.in_([d for d in dates if d]),
-            and_(same_name, Person.date_of_birth.is_(None)),
-        ]
-    else:
+        ways_in.append(Person.date_of_birth.in_([d for d in dates if d]))
+        if named:
+            ways_in.append(and_(same_name, Person.date_of_birth.is_(None)))
+    elif named:
         ways_in.append(same_name)
     if me.pnc_id:
         ways_in.append(Person.pnc_id.in_(sorted(pnc_variants(me.pnc_id))))
+    if not ways_in:
+        return []
     known = same_person_ids(session, person)
     candidates = session.scalars(
-        select(Person).where(or_(*ways_in), Person.merged_into_id.is_(None), Person.id.not_in(sorted(known)))
+        select(Person).where(
+            or_(*ways_in),
+            Person.organisation_id == person.organisation_id,
+            Person.merged_into_id.is_(None),
+            Person.id.not_in(sorted(known)),
+        )
     )
     matches = []
     for candidate in candidates:

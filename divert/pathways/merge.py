@@ -32,6 +32,9 @@ def check_can_merge(survivor: Person, duplicate: Person, reason: str) -> None:
         raise OperationError("Enter a reason for merging these records")
     if survivor.id == duplicate.id:
         raise OperationError("Select a different record – a record cannot be merged into itself")
+    if survivor.organisation_id != duplicate.organisation_id:
+        # Sharing a person between organisations is an explicit agreement, never a merge.
+        raise OperationError("Select one of the possible matches listed")
     if duplicate.merged_into_id is not None:
         raise OperationError(f"{duplicate.full_name}’s record has already been merged into another record")
     if survivor.merged_into_id is not None:
@@ -61,13 +64,16 @@ def merge_people(
     for row in rows:
         # Through the ORM, not a bulk UPDATE, so the session hooks write each row's history.
         row.person = survivor
+    # Marked merged before the survivor takes its PNC ID: one live record per organisation and PNC
+    # ID (a unique index), and the updates of one flush may come in either order.
+    duplicate.merged_into_id = survivor.id
+    session.flush()
     filled = {}
     for field in FILLABLE:
         value = getattr(duplicate, field)
         if getattr(survivor, field) is None and value is not None:
             setattr(survivor, field, value)
             filled[field] = _stored(value)
-    duplicate.merged_into_id = survivor.id
     merge = PersonMerge(
         survivor_id=survivor.id,
         merged_id=duplicate.id,
@@ -104,7 +110,7 @@ def merge_people(
     return merge
 
 
-def check_can_undo(merge: PersonMerge, survivor: Person, reason: str) -> None:
+def check_can_undo(merge: PersonMerge, survivor: Person, duplicate: Person, reason: str) -> None:
     if not reason.strip():
         raise OperationError("Enter a reason for undoing this merge")
     if merge.undone_at is not None:
@@ -114,13 +120,20 @@ def check_can_undo(merge: PersonMerge, survivor: Person, reason: str) -> None:
         raise OperationError(
             f"{survivor.full_name}’s record has since been merged into another record – undo that merge first"
         )
+    filled = dict(merge.moved).get("filled", {})
+    kept_pnc = survivor.pnc_id if "pnc_id" not in filled or survivor.pnc_id != filled["pnc_id"] else None
+    if duplicate.pnc_id and duplicate.pnc_id == kept_pnc:
+        raise OperationError(
+            f"Both records have PNC ID {duplicate.pnc_id}, so they are one person – "
+            "they cannot be separate records again"
+        )
 
 
 def undo_merge(session: Session, actor: User, merge: PersonMerge, reason: str) -> None:
     """Put back what ``merge`` moved and filled in, where nobody has changed it since."""
     survivor = session.get_one(Person, merge.survivor_id)
     duplicate = session.get_one(Person, merge.merged_id)
-    check_can_undo(merge, survivor, reason)
+    check_can_undo(merge, survivor, duplicate, reason)
     moved: dict[str, Any] = dict(merge.moved)
     back: list[Encounter | Referral] = []
     for model, key in ((Encounter, "encounters"), (Referral, "referrals")):
@@ -136,6 +149,8 @@ def undo_merge(session: Session, actor: User, merge: PersonMerge, reason: str) -
         if _stored(getattr(survivor, field)) == value:
             setattr(survivor, field, None)
             restored.append(field)
+    # The survivor gives the PNC ID back before the duplicate is live again (the unique index).
+    session.flush()
     duplicate.merged_into_id = None
     merge.undone_at = utcnow()
     merge.undone_by_id = actor.id

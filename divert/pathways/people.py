@@ -13,7 +13,7 @@ from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 from divert.auth.visibility import ways_to_see_person
 from divert.models import Person, User, audit
 from divert.models.person import normalise_name
-from divert.pathways.errors import StaleEdit
+from divert.pathways.errors import OperationError, StaleEdit
 
 SEARCH_LIMIT = 50
 
@@ -39,6 +39,7 @@ def update_person(
     """
     if person.version_id != seen_version:
         raise StaleEdit("person's record")
+    check_pnc_free(session, person, changes.get("pnc_id", person.pnc_id))
     changed = []
     for field in EDITABLE:
         if field in changes and getattr(person, field) != changes[field]:
@@ -48,6 +49,27 @@ def update_person(
         session.flush()
         audit.record(session, actor, "update", "person", person.id, detail="changed " + ", ".join(changed))
     return changed
+
+
+def check_pnc_free(session: Session, person: Person, pnc_id: str | None) -> None:
+    """Refuse a PNC ID that another live record of the same organisation holds: one PNC ID is one
+    person, so those records are one person to merge, not two to keep."""
+    pnc = (pnc_id or "").strip().upper()
+    if not pnc or pnc == person.pnc_id:
+        return
+    other = session.scalar(
+        select(Person).where(
+            Person.organisation_id == person.organisation_id,
+            Person.pnc_id == pnc,
+            Person.merged_into_id.is_(None),
+            Person.id != person.id,
+        )
+    )
+    if other is not None:
+        raise OperationError(
+            f"Another record your organisation holds ({other.full_name}) has PNC ID {pnc} – "
+            "if they are the same person, merge the records instead"
+        )
 
 
 class _ByteOrder(ColumnElement[str]):
@@ -88,12 +110,11 @@ def search_people(session: Session, user: User, query: str, limit: int = SEARCH_
     index until it has enough; one statement combines the six.
     """
     key = normalise_name(query)
-    # Normalised keys hold letters, digits and spaces only, so the pattern needs no escaping.
-    matches = (
-        Person.pnc_id == query.upper(),
-        Person.family_name_key.like(f"{key}%"),
-        Person.given_name_key.like(f"{key}%"),
-    )
+    # Normalised keys hold letters, digits and spaces only, so the pattern needs no escaping. A
+    # query with no letters or digits ("!!!") has an empty key, which would match every name.
+    matches = [Person.pnc_id == query.upper()]
+    if key:
+        matches += [Person.family_name_key.like(f"{key}%"), Person.given_name_key.like(f"{key}%")]
     order = (_ByteOrder(Person.family_name_key), _ByteOrder(Person.given_name_key), Person.id)
     # Each part is a subquery because SQLite allows no ORDER BY or LIMIT on a UNION's members.
     found = union(

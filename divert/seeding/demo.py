@@ -182,6 +182,7 @@ def _people_and_encounters(
         first_day = start + timedelta(days=rng.randrange(span))
         dob = first_day - timedelta(days=365 * age_at_first + rng.randrange(365))
         person = Person(
+            organisation_id=orgs[force].id,
             given_name=rng.choice(names),
             family_name=rng.choice(settings["family_names"]),
             date_of_birth=dob,

@@ -4,7 +4,7 @@ users.session_generation is copied into each session at sign-in and checked on e
 sign_in_attempts holds the failures (and the addresses that succeeded) that sign-in throttling
 counts, so its limits hold across processes.
 
-Revision ID: 0011_sessions
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-01 09:45:00.000000
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_sessions"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None

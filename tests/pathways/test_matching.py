@@ -26,7 +26,7 @@ from divert.pathways.matching import (
     transposed,
 )
 
-from ..factories import create_encounter, create_person
+from ..factories import create_encounter, create_organisation, create_person
 
 DOB = date(2009, 3, 5)
 
@@ -178,20 +178,38 @@ def test_linking_rule_for_a_record_with_pnc() -> None:
 
 
 def test_pnc_links_records_whatever_their_names(db_session: Session, org: Organisation) -> None:
-    me = create_person(db_session, given_name="Alex", family_name="Smith", pnc_id="12/345678A")
+    # One live record per organisation and PNC ID: a record merged away keeps its PNC ID.
+    me = create_person(db_session, org, given_name="Alex", family_name="Smith", pnc_id="12/345678A")
+    kept = create_person(db_session, org, given_name="Lex", family_name="Smithers", date_of_birth=None)
     alias = create_person(
         db_session,
+        org,
         given_name="Lexi",
         family_name="Smythe",
         date_of_birth=date(2008, 1, 1),
         pnc_id="12/345678a",
+        merged_into_id=kept.id,
     )
-    stranger = create_person(db_session, given_name="Alex", family_name="Smith", pnc_id="99/111111B")
+    stranger = create_person(db_session, org, given_name="Alex", family_name="Smith", pnc_id="99/111111B")
     old = create_encounter(db_session, alias, org, occurred_at=at(1, 1))
     create_encounter(db_session, stranger, org, occurred_at=at(2, 1))
-    assert same_person_ids(db_session, me) == {me.id, alias.id}
-    assert same_person_ids(db_session, alias) == {me.id, alias.id}
+    assert same_person_ids(db_session, me) == {me.id, alias.id, kept.id}
+    assert same_person_ids(db_session, alias) == {me.id, alias.id, kept.id}
     assert earlier_encounters(db_session, me, at(1)) == [old]
+
+
+def test_another_organisations_record_is_never_linked(db_session: Session, org: Organisation) -> None:
+    """Two forces meeting one person hold two records: neither's history is the other's."""
+    other = create_organisation(db_session, name="Other Police")
+    me = create_person(db_session, org, given_name="Alex", family_name="Smith", pnc_id="12/345678A")
+    same_pnc = create_person(db_session, other, given_name="Alex", family_name="Smith", pnc_id="12/345678A")
+    same_name = create_person(db_session, other, given_name="Alex", family_name="Smith")
+    for person in (same_pnc, same_name):
+        create_encounter(db_session, person, other, occurred_at=at(1, 1))
+    assert same_person_ids(db_session, me) == {me.id}
+    assert earlier_encounters(db_session, me, at(1)) == []
+    assert possible_matches(db_session, me) == []
+    assert same_person_ids(db_session, same_pnc) == {same_pnc.id, same_name.id}
 
 
 def test_name_and_date_of_birth_link_records_without_pnc(db_session: Session, org: Organisation) -> None:
@@ -216,12 +234,15 @@ def test_different_pncs_are_different_people(db_session: Session, org: Organisat
 def test_a_record_without_pnc_joins_the_one_pnc_with_its_name(db_session: Session) -> None:
     no_pnc = create_person(db_session)
     with_pnc = create_person(db_session, pnc_id="12/345678A")
-    renamed = create_person(db_session, given_name="Alexander", pnc_id="12/345678A")
-    everyone = {no_pnc.id, with_pnc.id, renamed.id}
-    # Whichever record is asked about, the answer is the same.
-    assert {p.id: same_person_ids(db_session, p) for p in (no_pnc, with_pnc, renamed)} == dict.fromkeys(
-        everyone, everyone
+    survivor = create_person(db_session, given_name="Alexander", family_name="Other", date_of_birth=None)
+    renamed = create_person(
+        db_session, given_name="Alexander", pnc_id="12/345678A", merged_into_id=survivor.id
     )
+    everyone = {no_pnc.id, with_pnc.id, renamed.id, survivor.id}
+    # Whichever record is asked about, the answer is the same.
+    assert {
+        p.id: same_person_ids(db_session, p) for p in (no_pnc, with_pnc, renamed, survivor)
+    } == dict.fromkeys(everyone, everyone)
 
 
 def test_a_name_shared_by_two_pncs_links_nobody_by_name(db_session: Session) -> None:
@@ -253,7 +274,7 @@ def test_merged_records_count_in_both_directions(db_session: Session, org: Organ
 
 def test_only_encounters_strictly_before_count_oldest_first(db_session: Session, org: Organisation) -> None:
     me = create_person(db_session, pnc_id="12/345678A")
-    other = create_person(db_session, given_name="Al", pnc_id="12/345678A")
+    other = create_person(db_session, given_name="Al", pnc_id="12/345678A", merged_into_id=me.id)
     second = create_encounter(db_session, me, org, occurred_at=at(2, 2))
     first = create_encounter(db_session, other, org, occurred_at=at(1, 1))
     create_encounter(db_session, other, org, occurred_at=at(1))  # the encounter being dealt with
@@ -281,17 +302,22 @@ def test_earlier_encounters_uses_a_few_queries_however_many_records(
     db_session: Session, org: Organisation
 ) -> None:
     me = create_person(db_session, pnc_id="12/345678A")
-    by_pnc = [create_person(db_session, given_name=f"Alias{n}", pnc_id="12/345678A") for n in range(2)]
+    # Records merged away keep their PNC ID (one live record per organisation and PNC ID).
+    away = create_person(db_session, given_name="Kept", family_name="Elsewhere", date_of_birth=None)
+    by_pnc = [
+        create_person(db_session, given_name=f"Alias{n}", pnc_id="12/345678A", merged_into_id=away.id)
+        for n in range(2)
+    ]
     by_name = create_person(db_session)
     merged = create_person(db_session, given_name="Merged", family_name="Away", date_of_birth=None)
     merged.merged_into_id = by_pnc[0].id
-    linked = [*by_pnc, by_name, merged]
+    linked = [*by_pnc, by_name, merged, away]
     for n, person in enumerate(linked, 1):
         create_encounter(db_session, person, org, occurred_at=at(n, 1))
         create_encounter(db_session, person, org, occurred_at=at(n, 2))
     with counting_queries(db_session) as statements:
         history = earlier_encounters(db_session, me, at(1))
-    assert len(history) == 8
+    assert len(history) == 10
     assert {e.person_id for e in history} == {p.id for p in linked}
     assert len(statements) <= 5, statements
 
@@ -329,14 +355,22 @@ def test_possible_matches_find_slips(db_session: Session) -> None:
 
 def test_possible_matches_leave_out_the_person_and_the_unlike(db_session: Session) -> None:
     me = create_person(db_session, given_name="Alex", family_name="Smyth", pnc_id="12/345678A")
-    create_person(db_session, given_name="Alexander", family_name="Smyth", pnc_id="12/345678A")  # same person
+    survivor = create_person(db_session, given_name="Al", family_name="Smy", date_of_birth=None)
+    # The same person, merged away (one live record per PNC ID).
+    create_person(
+        db_session,
+        given_name="Alexander",
+        family_name="Smyth",
+        pnc_id="12/345678A",
+        merged_into_id=survivor.id,
+    )
     create_person(db_session, given_name="Alex", family_name="Smyth")  # same person by name and DOB
     create_person(db_session, given_name="Sam", family_name="Jones", date_of_birth=date(1999, 9, 9))
     # Alike but recorded as another person by the police.
     create_person(db_session, given_name="Alex", family_name="Smith", pnc_id="55/555555E")
-    survivor = create_person(db_session, given_name="Jo", family_name="Jones")
+    joined = create_person(db_session, given_name="Jo", family_name="Jones")
     merged = create_person(db_session, given_name="Alex", family_name="Smith")
-    merged.merged_into_id = survivor.id
+    merged.merged_into_id = joined.id
     db_session.flush()
     assert matches_of(db_session, me) == {}
     # The merged record is shown through its survivor, never by itself.

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from divert.models import (
@@ -122,6 +122,7 @@ def test_merge_moves_everything_and_records_what_moved(
 
 def test_moved_rows_keep_their_field_history(db_session: Session, actor: User, pair: dict[str, Any]) -> None:
     survivor, duplicate = pair["survivor"], pair["duplicate"]
+    before = db_session.scalar(select(func.max(ChangeRecord.id))) or 0
     merge_people(db_session, actor, survivor, duplicate, "Same person")
     changes = db_session.scalars(
         select(ChangeRecord).where(
@@ -142,6 +143,8 @@ def test_moved_rows_keep_their_field_history(db_session: Session, actor: User, p
             ChangeRecord.object_id == duplicate.id,
             ChangeRecord.old_value.is_(None),
             ChangeRecord.new_value == str(survivor.id),
+            # The merge's, not the record's creation (whose holder's id may equal the survivor's).
+            ChangeRecord.id > before,
         )
     ).all()
     assert person_changes == ["merged_into_id"]

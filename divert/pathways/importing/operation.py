@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from divert.app.clock import today as london_today
 from divert.models import User, audit, utcnow
+from divert.pathways.identity import hold_organisation
 from divert.pathways.importing.columns import Problem
 from divert.pathways.importing.existing import differences, stored_refs
 from divert.pathways.importing.history import decide_rows, stored_history
@@ -101,7 +102,10 @@ def import_rows(
     stored = stored_refs(session, organisation_id, [row.ref for row in rows])
     problems.extend(differences(session, [row for row in rows if row.ref in stored], stored))
     new = [row for row in rows if row.ref not in stored]
-    people = People(session, new)
+    # Recordings of this organisation's people wait until the import is committed, so that neither
+    # adds a person the other is adding (pathways/identity.py).
+    hold_organisation(session, organisation_id)
+    people = People(session, organisation_id, new)
     pairs = [(row, people.resolve(row)) for row in new]
     decided, found = decide_rows(pairs, stored_history(session, people.matched))
     problems.extend(found)

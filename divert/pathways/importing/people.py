@@ -1,8 +1,9 @@
 """Finding each row's person: an existing record, one made by an earlier row, or a new one.
 
 The rule is ``pathways.encounters.existing_record`` (the same PNC ID, else exactly the same name and
-date of birth with no conflicting PNC ID), applied in file order against the database and the
-people the file itself adds. Nothing is merged on a guess; near matches are for a person to review
+date of birth with no conflicting PNC ID), applied in file order against the records the importing
+organisation holds and the people the file itself adds. Another organisation's record of the same
+person is never matched: it is theirs. Nothing is merged on a guess; near matches are for a person to review
 afterwards. The candidates are read in a few indexed queries, not one per row.
 """
 
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from divert.models import Person
-from divert.models.person import normalise_name
+from divert.models.person import name_key
 from divert.pathways.importing.validate import Row
 
 T = TypeVar("T")
@@ -41,7 +42,8 @@ class PersonRef:
 
 
 class People:
-    def __init__(self, session: Session, rows: Sequence[Row]) -> None:
+    def __init__(self, session: Session, organisation_id: int, rows: Sequence[Row]) -> None:
+        self.organisation_id = organisation_id
         self.by_pnc: dict[str, PersonRef] = {}
         self.by_name: dict[NameKey, list[PersonRef]] = defaultdict(list)
         self.created: list[PersonRef] = []
@@ -50,7 +52,7 @@ class People:
 
     def _load(self, session: Session, rows: Sequence[Row]) -> None:
         pncs = sorted({r.pnc_id for r in rows if r.pnc_id})
-        families = sorted({normalise_name(r.surname) for r in rows if r.date_of_birth})
+        families = sorted({key[1] for key in map(_key, rows) if key is not None})
         columns = (
             Person.id,
             Person.pnc_id,
@@ -58,12 +60,16 @@ class People:
             Person.family_name_key,
             Person.date_of_birth,
         )
+        held = Person.organisation_id == self.organisation_id
         found: dict[int, Any] = {}
         for part in chunks(pncs):
-            found.update((r.id, r) for r in session.execute(select(*columns).where(Person.pnc_id.in_(part))))
+            found.update(
+                (r.id, r) for r in session.execute(select(*columns).where(held, Person.pnc_id.in_(part)))
+            )
         for part in chunks(families):
             found.update(
-                (r.id, r) for r in session.execute(select(*columns).where(Person.family_name_key.in_(part)))
+                (r.id, r)
+                for r in session.execute(select(*columns).where(held, Person.family_name_key.in_(part)))
             )
         merged: set[int] = set()
         for ids in chunks(sorted(found)):
@@ -78,7 +84,7 @@ class People:
             ref = PersonRef(record.id, record.pnc_id)
             if record.pnc_id:
                 self.by_pnc.setdefault(record.pnc_id, ref)
-            if record.date_of_birth is not None:
+            if record.date_of_birth is not None and record.given_name_key and record.family_name_key:
                 key = (record.given_name_key, record.family_name_key, record.date_of_birth)
                 self.by_name[key].append(ref)
 
@@ -92,21 +98,22 @@ class People:
         self.created.append(ref)
         if row.pnc_id:
             self.by_pnc.setdefault(row.pnc_id, ref)
-        if row.date_of_birth is not None:
-            self.by_name[_key(row)].append(ref)
+        key = _key(row)
+        if key is not None:
+            self.by_name[key].append(ref)
         return ref
 
     def _existing(self, row: Row) -> PersonRef | None:
         if row.pnc_id and row.pnc_id in self.by_pnc:
             return self.by_pnc[row.pnc_id]
-        if row.date_of_birth is None:
+        key = _key(row)
+        if key is None:
             return None
-        candidates = self.by_name.get(_key(row), [])
+        candidates = self.by_name.get(key, [])
         # A different PNC ID on a record means a different person with the same name.
         same = [p for p in candidates if not row.pnc_id or not p.pnc_id or p.pnc_id == row.pnc_id]
         return same[0] if len(same) == 1 else None
 
 
-def _key(row: Row) -> NameKey:
-    assert row.date_of_birth is not None
-    return (normalise_name(row.forenames), normalise_name(row.surname), row.date_of_birth)
+def _key(row: Row) -> NameKey | None:
+    return name_key(row.forenames, row.surname, row.date_of_birth)

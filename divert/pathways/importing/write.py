@@ -145,6 +145,7 @@ class Writer:
             assert row is not None
             rows.append(
                 {
+                    "organisation_id": self.organisation_id,
                     "given_name": row.forenames,
                     "family_name": row.surname,
                     "given_name_key": normalise_name(row.forenames),

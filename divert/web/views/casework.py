@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from divert.app.clock import today
@@ -120,6 +121,9 @@ def step(case_id: int) -> Response | tuple[str, int]:
             exit_reason=form.exit_reason.data or None,
             seen_version=int(form.version_id.data or 0),
         )
+        db.session.flush()
+    except StaleDataError:
+        return _again(case, StaleEdit("case"), step=form)
     except OperationError as error:
         return _again(case, error, step=form)
     return _back(case, "Step saved.")
@@ -163,6 +167,9 @@ def attendance(contact_id: int) -> Response | tuple[str, int]:
             notes=form.notes.data or "",
             seen_version=int(form.version_id.data or 0),
         )
+        db.session.flush()
+    except StaleDataError:
+        return _again(case, StaleEdit("appointment"), **{key: form})
     except OperationError as error:
         return _again(case, error, **{key: form})
     return _back(case, "Attendance saved.")
@@ -251,6 +258,9 @@ def vary(contract_id: int) -> Response | tuple[str, int]:
             reason=(request.form.get("reason") or "").strip(),
             seen_version=int(request.form.get("version_id") or 0),
         )
+        db.session.flush()
+    except StaleDataError:
+        return _again(case, StaleEdit("contract"))
     except OperationError as error:
         return _again(case, error)
     return _back(case, "Contract varied.")

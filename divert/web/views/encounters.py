@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from divert.app.clock import LONDON
 from divert.app.extensions import db
 from divert.auth import requires
-from divert.auth.visibility import visible_people
+from divert.auth.visibility import held_people
 from divert.models import Decision, Encounter, EthnicityCode, OffenceCategory, Person, Referral, audit
 from divert.models.programme import compiled
 from divert.pathways.cases import offer, respond
@@ -72,7 +72,9 @@ def new() -> str | Response | tuple[str, int]:
 def _known_person(person_id: int | None) -> Person | None:
     if person_id is None:
         return None
-    person = db.session.scalar(visible_people(current_user).where(Person.id == person_id))
+    # Recording against a record: only one the organisation holds (seeing it as party to a case
+    # is not holding it).
+    person = db.session.scalar(held_people(current_user).where(Person.id == person_id))
     if person is None:
         abort(404)
     return person

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -31,6 +32,16 @@ def register_error_handlers(app: Flask) -> None:
                 error={"code": error.name.lower().replace(" ", "_"), "message": error.description}
             ), code
         return render_template(PAGES.get(code, "errors/500.html"), message=None), code
+
+    @app.errorhandler(StaleDataError)
+    def stale(error: StaleDataError) -> tuple[str | Response, int]:
+        # Two requests changed one record at once: the version column let one through and stopped
+        # the other at its flush (or the request's commit). That is a conflict, not a fault; the
+        # views that can say what changed catch it first.
+        message = "Someone else changed this record at the same time. Reload it and make your change again."
+        if _wants_json():
+            return jsonify(error={"code": "conflict", "message": message}), 409
+        return render_template("errors/409.html", message=message), 409
 
     @app.errorhandler(Exception)
     def server_error(error: Exception) -> tuple[str | Response, int]:

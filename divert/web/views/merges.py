@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from divert.app.extensions import db
 from divert.auth import requires
-from divert.auth.visibility import visible_people
+from divert.auth.visibility import held_people
 from divert.models import Person, PersonMerge
 from divert.pathways.errors import OperationError
 from divert.pathways.matching import possible_matches
@@ -20,7 +20,8 @@ bp = Blueprint("merges", __name__)
 
 
 def _person(person_id: int) -> Person:
-    person = db.session.scalar(visible_people(current_user).where(Person.id == person_id))
+    # Merges are between records the supervisor's organisation holds, and nobody else's.
+    person = db.session.scalar(held_people(current_user).where(Person.id == person_id))
     if person is None:
         abort(404)
     return person

@@ -6,13 +6,21 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from divert.app.extensions import db
 from divert.auth import holds, requires
-from divert.auth.visibility import visible_people, visible_referrals
+from divert.auth.visibility import (
+    colleagues,
+    held_people,
+    holds_person,
+    visible_encounters,
+    visible_people,
+    visible_referrals,
+)
 from divert.models import ChangeRecord, Encounter, EthnicityCode, Person, Referral, User, audit
-from divert.pathways.errors import StaleEdit
+from divert.pathways.errors import OperationError, StaleEdit
 from divert.pathways.people import EDITABLE, search_people, update_person
 from divert.rules.codes import phrase
 from divert.web.forms.person import PersonForm
@@ -22,8 +30,11 @@ bp = Blueprint("people", __name__, url_prefix="/people")
 # Ethnicity is sensitive data: shown only to roles that record it or check fairness of decisions.
 
 
-def _person_or_404(person_id: int) -> Person:
-    person = db.session.scalar(visible_people(current_user).where(Person.id == person_id))
+def _person_or_404(person_id: int, *, holder: bool = False) -> Person:
+    """The person, if ``current_user`` may see them (``holder``: only if their organisation holds
+    the record); else 404, as for a person who does not exist."""
+    people = held_people(current_user) if holder else visible_people(current_user)
+    person = db.session.scalar(people.where(Person.id == person_id))
     if person is None:
         abort(404)
     return person
@@ -44,8 +55,11 @@ def search() -> str:
 @requires("view_people")
 def show(person_id: int) -> str:
     person = _person_or_404(person_id)
+    # Only what this organisation recorded or is party to; another force's record is its own.
     encounters = db.session.scalars(
-        select(Encounter).where(Encounter.person_id == person.id).order_by(Encounter.occurred_at.desc())
+        visible_encounters(current_user)
+        .where(Encounter.person_id == person.id)
+        .order_by(Encounter.occurred_at.desc())
     ).all()
     referrals = db.session.scalars(
         visible_referrals(current_user)
@@ -54,12 +68,12 @@ def show(person_id: int) -> str:
         .where(Referral.person_id == person.id)
         .order_by(Referral.opened_at.desc())
     ).all()
-    history = db.session.scalars(
-        select(ChangeRecord)
-        .where(ChangeRecord.object_type == "person", ChangeRecord.object_id == person.id)
-        .order_by(ChangeRecord.id.desc())
-        .limit(100)
-    ).all()
+    changes = select(ChangeRecord).where(
+        ChangeRecord.object_type == "person", ChangeRecord.object_id == person.id
+    )
+    if not holds_person(current_user, person):
+        changes = changes.where(ChangeRecord.user_id.in_(colleagues(current_user)))
+    history = db.session.scalars(changes.order_by(ChangeRecord.id.desc()).limit(100)).all()
     audit.record(db.session, current_user, "view", "person", person.id)
     sees_ethnicity = holds(current_user, "see_ethnicity")
     if not sees_ethnicity:
@@ -67,6 +81,8 @@ def show(person_id: int) -> str:
     return render_template(
         "people/show.html",
         person=person,
+        # Only the holding organisation changes the record, records against it or merges it.
+        held=holds_person(current_user, person),
         encounters=encounters,
         referrals=referrals,
         history=history,
@@ -78,7 +94,7 @@ def show(person_id: int) -> str:
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
 @requires("edit_person")
 def edit(person_id: int) -> str | Response | tuple[str, int]:
-    person = _person_or_404(person_id)
+    person = _person_or_404(person_id, holder=True)
     form = PersonForm(obj=person)
     _ethnicity_choices(form)
     if request.method == "GET":
@@ -91,14 +107,19 @@ def edit(person_id: int) -> str | Response | tuple[str, int]:
         changes["self_defined_ethnicity"] = form.self_defined_ethnicity.data
         try:
             changed = update_person(db.session, current_user, person, changes, int(form.version_id.data or 0))
-        except StaleEdit as error:
+        except (StaleEdit, StaleDataError) as error:
+            # StaleDataError: another edit committed between the version check and this flush.
             db.session.rollback()
-            person = _person_or_404(person_id)
+            person = _person_or_404(person_id, holder=True)
             form = PersonForm(obj=person)
             _ethnicity_choices(form)
             form.version_id.data = str(person.version_id)
-            message = f"{error} {_latest_change(person)}"
+            stale = error if isinstance(error, StaleEdit) else StaleEdit("person's record")
+            message = f"{stale} {_latest_change(person)}"
             return render_template("people/edit.html", form=form, person=person, stale=message), 409
+        except OperationError as error:
+            form.pnc_id.errors = [str(error)]
+            return render_template("people/edit.html", form=form, person=person, stale=None), 400
         flash("Changes saved." if changed else "No changes to save.", "success")
         return redirect(url_for("people.show", person_id=person.id))
     status = 400 if form.errors else 200
