@@ -30,7 +30,15 @@ from sqlalchemy.orm import Session, aliased
 from divert.models import Decision, ProgrammeVersion, Referral, ReferralEvent
 from divert.models.programme import compiled
 from divert.monitoring.points import ALL_GROUPS, DIMENSIONS
-from divert.monitoring.query import Scope, frame_by_encounter, label_group, month_period, programme_id, tune
+from divert.monitoring.query import (
+    Scope,
+    frame_by_encounter,
+    label_group,
+    month_period,
+    programme_id,
+    reach_programme_ids,
+    tune,
+)
 from divert.monitoring.suppression import DEFAULT_THRESHOLD, Margin, suppress
 
 KINDS = ("not_offered", "drop_out", "override")
@@ -117,9 +125,7 @@ def _source(session: Session, scope: Scope, kind: str, words: Vocabulary) -> tup
             # with every decision.
             .where(d.overrides_id.is_not(None))
         )
-        if scope.programme is not None:
-            stmt = stmt.where(pv.programme_id == programme_id(session, scope.programme))
-        return stmt, d.encounter_id
+        return _of_programme(session, scope, stmt, pv.programme_id), d.encounter_id
     r = aliased(Referral, name="r")
     if kind == "not_offered":
         ev = aliased(ReferralEvent, name="ev")
@@ -145,9 +151,15 @@ def _source(session: Session, scope: Scope, kind: str, words: Vocabulary) -> tup
         )
     else:
         raise ValueError(f"Unknown breakdown '{kind}'; choose one of {', '.join(KINDS)}")
+    return _of_programme(session, scope, stmt, r.programme_id), r.encounter_id
+
+
+def _of_programme(session: Session, scope: Scope, stmt: Select[Any], column: Any) -> Select[Any]:
+    """Cases of the report's programme, or of every programme in its reach."""
     if scope.programme is not None:
-        stmt = stmt.where(r.programme_id == programme_id(session, scope.programme))
-    return stmt, r.encounter_id
+        return stmt.where(column == programme_id(session, scope.programme))
+    reachable = reach_programme_ids(scope)
+    return stmt if reachable is None else stmt.where(column.in_(reachable))
 
 
 def count_reasons(session: Session, scope: Scope, kind: str) -> list[ReasonCount]:
