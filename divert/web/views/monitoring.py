@@ -1,6 +1,7 @@
 """Monitoring pages: disproportionality figures for analysts, supervisors and administrators.
 
-Aggregates only: nothing here names, links to or counts a single person. Analysts always get the
+Aggregates only: nothing here names, links to or counts a single person, and each organisation
+sees only the figures in its reach (monitoring/query.py ``Reach``). Analysts always get the
 published figures (small numbers suppressed); supervisors and administrators see the unsuppressed
 figures unless they ask for "as published". The exports are exactly the tables the page shows, built
 from the same ``MonitoringPage``, and every view and export is audited.
