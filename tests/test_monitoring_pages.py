@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from divert.seeding.reference import load_reference_data
 
 from .client import parse
 from .database import scratch_database
+from .factories import create_organisation
 from .monitoring import dataset
 
 Q1 = {"programme": dataset.P, "from": "2026-01-01", "to": "2026-03-31", "dimension": "ethnicity_group"}
@@ -76,8 +76,10 @@ def test_only_administrators_upload_baselines(client: Any, signed_in: Any, role:
     assert client.get("/monitoring/population").status_code == 403
 
 
-def test_supervisor_figures_match_the_report(client: Any, signed_in: Any, db_session: Session) -> None:
-    dataset.load(db_session)
+def test_supervisor_figures_match_the_report(
+    client: Any, signed_in: Any, db_session: Session, org: Any
+) -> None:
+    dataset.load(db_session, org)
     signed_in("supervisor")
     response = client.get("/monitoring", query_string=Q1)
     assert response.status_code == 200
@@ -103,8 +105,8 @@ def test_supervisor_figures_match_the_report(client: Any, signed_in: Any, db_ses
     assert not page.find(attrs={"data-testid": "published"})
 
 
-def test_analyst_figures_are_suppressed(client: Any, signed_in: Any, db_session: Session) -> None:
-    dataset.load(db_session)
+def test_analyst_figures_are_suppressed(client: Any, signed_in: Any, db_session: Session, org: Any) -> None:
+    dataset.load(db_session, org)
     signed_in("analyst")
     # Even asking for unsuppressed figures gets the published ones.
     response = client.get("/monitoring", query_string={**Q1, "published": "no"})
@@ -129,9 +131,9 @@ def test_analyst_figures_are_suppressed(client: Any, signed_in: Any, db_session:
 
 
 def test_csv_and_xlsx_hold_exactly_the_page_rows_and_are_audited(
-    client: Any, signed_in: Any, db_session: Session
+    client: Any, signed_in: Any, db_session: Session, org: Any
 ) -> None:
-    dataset.load(db_session)
+    dataset.load(db_session, org)
     signed_in("supervisor")
     query = {**Q1, "point": "offered"}
     page = parse(client.get("/monitoring", query_string=query))
@@ -140,7 +142,7 @@ def test_csv_and_xlsx_hold_exactly_the_page_rows_and_are_audited(
     response = client.get("/monitoring/export.csv", query_string=query)
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(dataset.csv_rows(response.get_data(as_text=True)))
     whole = [r for r in rows if r["period"] == "2026-01-01 to 2026-03-31"]
     trends = [r for r in rows if r["period"] != "2026-01-01 to 2026-03-31"]
     # The group tables: 6 groups + All, 8 points; the trend table: the offered point per quarter.
@@ -153,7 +155,7 @@ def test_csv_and_xlsx_hold_exactly_the_page_rows_and_are_audited(
     # The Q1 figures are build_report's figures for the same scope, row for row.
     out = io.StringIO()
     write_csv(build_report(db_session, Scope("ethnicity_group", "quarter", dataset.P, None, None)).rows, out)
-    q1 = [r for r in csv.DictReader(io.StringIO(out.getvalue())) if r["period"] == "2026-Q1"]
+    q1 = [r for r in dataset.csv_rows(out.getvalue()) if r["period"] == "2026-Q1"]
     assert [{**r, "period": ""} for r in whole] == [{**r, "period": ""} for r in q1]
 
     response = client.get("/monitoring/export.xlsx", query_string=query)
@@ -169,18 +171,20 @@ def test_csv_and_xlsx_hold_exactly_the_page_rows_and_are_audited(
     assert _audits(db_session, "export") == before + 2
 
 
-def test_published_downloads_are_suppressed(client: Any, signed_in: Any, db_session: Session) -> None:
-    dataset.load(db_session)
+def test_published_downloads_are_suppressed(
+    client: Any, signed_in: Any, db_session: Session, org: Any
+) -> None:
+    dataset.load(db_session, org)
     signed_in("analyst")
     response = client.get("/monitoring/export.csv", query_string=Q1)
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(dataset.csv_rows(response.get_data(as_text=True)))
     assert rows and all(r["count"] not in {"1", "2", "3", "4"} for r in rows)
     asian = next(r for r in rows if r["group"] == "Asian" and r["point"] == "completed")
     assert (asian["count"], asian["suppressed"]) == ("", "true")
 
 
-def test_the_pdf_report(client: Any, signed_in: Any, db_session: Session) -> None:
-    dataset.load(db_session)
+def test_the_pdf_report(client: Any, signed_in: Any, db_session: Session, org: Any) -> None:
+    dataset.load(db_session, org)
     signed_in("analyst")
     before = _audits(db_session, "export")
     response = client.get("/monitoring/report.pdf", query_string=Q1)
@@ -209,9 +213,9 @@ def test_bad_filters_are_explained(client: Any, signed_in: Any) -> None:
 
 
 def test_the_filters_are_a_get_form_that_keeps_what_was_asked(
-    client: Any, signed_in: Any, db_session: Session
+    client: Any, signed_in: Any, db_session: Session, org: Any
 ) -> None:
-    dataset.load(db_session)
+    dataset.load(db_session, org)
     signed_in("supervisor")
     page = parse(client.get("/monitoring", query_string={**Q1, "period": "year", "published": "yes"}))
     form = page.find("form", attrs={"data-testid": "filters"})
@@ -242,8 +246,8 @@ def test_the_filters_are_a_get_form_that_keeps_what_was_asked(
     assert wrong.find("input", attrs={"name": "from"})["value"] == "2026-13-01", "what was typed is kept"
 
 
-def test_every_dimension_renders(client: Any, signed_in: Any, db_session: Session) -> None:
-    dataset.load(db_session)
+def test_every_dimension_renders(client: Any, signed_in: Any, db_session: Session, org: Any) -> None:
+    dataset.load(db_session, org)
     signed_in("admin")
     for dimension in ("ethnicity_code", "officer_ethnicity", "gender", "age_band", "area"):
         for period in ("month", "year"):
@@ -260,9 +264,9 @@ def _upload(client: Any, content: bytes, name: str = "Census 2021 (sample)") -> 
 
 
 def test_uploading_a_baseline_makes_it_active_and_shows_shares(
-    client: Any, signed_in: Any, db_session: Session
+    client: Any, signed_in: Any, db_session: Session, org: Any
 ) -> None:
-    dataset.load(db_session)
+    dataset.load(db_session, org)
     signed_in("admin")
     assert _upload(client, SAMPLE.read_bytes(), "First").status_code == 302
     response = _upload(client, SAMPLE.read_bytes(), "Second")
@@ -330,7 +334,7 @@ def test_a_bad_baseline_shows_every_problem_and_stores_nothing(
 
 
 def test_figures_come_from_the_reports_replica_when_one_is_set(
-    client: Any, signed_in: Any, db_session: Session, tmp_path: Path
+    client: Any, signed_in: Any, db_session: Session, org: Any, tmp_path: Path
 ) -> None:
     # The "replica" holds the dataset and the main database none of it, so the figures on the
     # page can only have come from the replica; the audit entry goes to the main database.
@@ -338,9 +342,11 @@ def test_figures_come_from_the_reports_replica_when_one_is_set(
         migrate.upgrade(replica)
         with session_factory(replica)() as loading:
             load_reference_data(loading)
-            dataset.load(loading)
+            # A replica is a copy of the primary: the same organisation, with the same id.
+            copy = create_organisation(loading, id=org.id, code=org.code, name=org.name, kind=org.kind)
+            dataset.load(loading, copy)
             loading.commit()
-        sync_definitions(db_session)  # the programmes the filters offer are read from the main database
+        sync_definitions(db_session)
         signed_in("supervisor")
         db.reports_engine = replica
         db.reports_factory.configure(bind=replica)

@@ -5,10 +5,16 @@ For all programmes together a case on each programme counts once: these are reas
 not people. The published table is two-way (groups × reasons) with both margins and a grand total,
 so suppression here protects rows and columns at once (see suppression.py).
 
-- not_offered: cases now in a programme's not-offered state (a terminal state of the "offer" stage);
-  the reason is the one recorded on the latest step into that state, so a corrected step is not counted.
-- drop_out: cases that ended without completion, by their exit reason.
+- not_offered: cases now in a programme's not-offered state (a terminal state of the "offer" stage),
+  by whether the latest step into that state gave a reason (so a corrected step is not counted).
+- drop_out: cases that ended without completion, by their exit reason where it is a code.
 - override: decisions that set another aside, by direction (e.g. "not eligible → eligible").
+
+Free text never reaches these tables. An officer's typed reason can name the person, their PNC ID
+or their address, and these tables go to analysts and into published files. A reason is shown only
+where it is one of the codes a programme definition lists (drop-out reasons, escalation options,
+"declined" for a person who said no); any other text is counted in one "Other (free text)" row,
+and a not-offered reason, which no definition codes yet, always is.
 """
 
 from __future__ import annotations
@@ -18,18 +24,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, case, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from divert.models import Decision, ProgrammeVersion, Referral, ReferralEvent
 from divert.models.programme import compiled
 from divert.monitoring.points import ALL_GROUPS, DIMENSIONS
-from divert.monitoring.query import Scope, frame_by_encounter, label_group, month_period, programme_id, tune
+from divert.monitoring.query import (
+    Scope,
+    frame_by_encounter,
+    label_group,
+    month_period,
+    programme_id,
+    reach_programme_ids,
+    tune,
+)
 from divert.monitoring.suppression import DEFAULT_THRESHOLD, Margin, suppress
 
 KINDS = ("not_offered", "drop_out", "override")
 ALL_REASONS = "All reasons"
 NO_REASON = "No reason recorded"
+FREE_TEXT = "Other (free text)"
+# Set by the pathways when a person turns the offer down (pathways/cases.py respond, the import).
+DECLINED = "declined"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,17 +69,41 @@ class ReasonRow:
     suppressed: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """What the programme definitions say: configuration, so read from them, not the cases."""
+
+    not_offered_states: frozenset[str]
+    exit_codes: frozenset[str]  # exit reasons that are codes, not someone's words
+
+
+def vocabulary(session: Session) -> Vocabulary:
+    states: set[str] = set()
+    codes = {DECLINED}
+    for version in session.scalars(select(ProgrammeVersion)):
+        definition = compiled(version)
+        states.update(s.id for s in definition.states if s.stage == "offer" and s.terminal)
+        codes.update(definition.drop_out_reasons)
+        if definition.escalation is not None:
+            # An escalation decision that ends a case records its option as the exit reason.
+            codes.update(option.id for option in definition.escalation.options)
+    return Vocabulary(frozenset(states), frozenset(codes))
+
+
 def not_offered_states(session: Session) -> set[str]:
-    """Every programme version's not-offered states: configuration, so read from the definitions."""
-    return {
-        state.id
-        for version in session.scalars(select(ProgrammeVersion))
-        for state in compiled(version).states
-        if state.stage == "offer" and state.terminal
-    }
+    """Every programme version's not-offered states."""
+    return set(vocabulary(session).not_offered_states)
 
 
-def _source(session: Session, scope: Scope, kind: str) -> tuple[Any, Any]:
+def _coded(text: SQLColumnExpression[str | None], codes: frozenset[str]) -> ColumnElement[str | None]:
+    """The text where it is a code, NULL (no reason) where blank, else the free-text bucket."""
+    blank = (func.coalesce(func.trim(text), "") == "", None)
+    if not codes:
+        return case(blank, else_=literal(FREE_TEXT))
+    return case(blank, (text.in_(sorted(codes)), text), else_=literal(FREE_TEXT))
+
+
+def _source(session: Session, scope: Scope, kind: str, words: Vocabulary) -> tuple[Any, Any]:
     """The rows to count (one per case or override) with their reason, and their encounter id."""
     stmt: Select[Any]
     if kind == "override":
@@ -84,9 +125,7 @@ def _source(session: Session, scope: Scope, kind: str) -> tuple[Any, Any]:
             # with every decision.
             .where(d.overrides_id.is_not(None))
         )
-        if scope.programme is not None:
-            stmt = stmt.where(pv.programme_id == programme_id(session, scope.programme))
-        return stmt, d.encounter_id
+        return _of_programme(session, scope, stmt, pv.programme_id), d.encounter_id
     r = aliased(Referral, name="r")
     if kind == "not_offered":
         ev = aliased(ReferralEvent, name="ev")
@@ -98,18 +137,29 @@ def _source(session: Session, scope: Scope, kind: str) -> tuple[Any, Any]:
             .correlate(r)
             .scalar_subquery()
         )
-        stmt = select(latest.label("reason")).select_from(r).where(r.state.in_(not_offered_states(session)))
+        # No definition codes a not-offered reason yet, so every one given is free text.
+        stmt = (
+            select(_coded(latest, frozenset()).label("reason"))
+            .select_from(r)
+            .where(r.state.in_(sorted(words.not_offered_states)))
+        )
     elif kind == "drop_out":
         stmt = (
-            select(r.exit_reason.label("reason"))
+            select(_coded(r.exit_reason, words.exit_codes).label("reason"))
             .select_from(r)
             .where(r.exit_reason.is_not(None), r.completed_at.is_(None))
         )
     else:
         raise ValueError(f"Unknown breakdown '{kind}'; choose one of {', '.join(KINDS)}")
+    return _of_programme(session, scope, stmt, r.programme_id), r.encounter_id
+
+
+def _of_programme(session: Session, scope: Scope, stmt: Select[Any], column: Any) -> Select[Any]:
+    """Cases of the report's programme, or of every programme in its reach."""
     if scope.programme is not None:
-        stmt = stmt.where(r.programme_id == programme_id(session, scope.programme))
-    return stmt, r.encounter_id
+        return stmt.where(column == programme_id(session, scope.programme))
+    reachable = reach_programme_ids(scope)
+    return stmt if reachable is None else stmt.where(column.in_(reachable))
 
 
 def count_reasons(session: Session, scope: Scope, kind: str) -> list[ReasonCount]:
@@ -125,9 +175,10 @@ def count_all_reasons(
     range in the database instead of per period: what the page shows, in far fewer rows.
     """
     tune(session)
+    words = vocabulary(session)
     parts = []
     for kind in kinds:
-        stmt, encounter_id = _source(session, scope, kind)
+        stmt, encounter_id = _source(session, scope, kind, words)
         parts.append(stmt.add_columns(literal(kind).label("kind"), encounter_id.label("encounter_id")))
     source = union_all(*parts).subquery("src")
     framed = frame_by_encounter(

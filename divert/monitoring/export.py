@@ -1,7 +1,8 @@
 """CSV export of the monitoring report (the page's download and ``flask monitoring-export``).
 
-Columns are exactly ``report.COLUMNS`` in that order. A missing figure (not computable, not
-compared, suppressed) is an empty cell, never 0 or infinity; true/false are spelled out.
+The first line is a comment (``# Scope: ...``) saying whose figures the file holds; then a header
+of exactly ``report.COLUMNS`` in that order. A missing figure (not computable, not compared,
+suppressed) is an empty cell, never 0 or infinity; true/false are spelled out.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from divert.models import Programme
-from divert.monitoring.query import Scope
+from divert.monitoring.query import Reach, Scope
 from divert.monitoring.report import COLUMNS, Options, ReportRow, build_report
 
 
@@ -28,7 +29,14 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def write_csv(rows: Iterable[ReportRow], out: IO[str]) -> int:
+def scope_line(reach: Reach | None) -> str:
+    """Whose figures a file holds, as its first line: a comment, so the columns stay the same."""
+    said = reach.describe() if reach is not None else "every organisation (a national export)"
+    return "# Scope: " + " ".join(said.split())
+
+
+def write_csv(rows: Iterable[ReportRow], out: IO[str], reach: Reach | None = None) -> int:
+    out.write(scope_line(reach) + "\n")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     written = 0
@@ -44,17 +52,19 @@ def export(session: Session, out: IO[str], scope: Scope, options: Options) -> li
     Returns the report's notes, which the CSV's fixed columns cannot carry.
     """
     programmes: list[str | None] = [scope.programme]
-    if scope.programme is None:
+    if scope.programme is None and scope.reach is not None:
+        programmes += sorted(code for code, _ in scope.reach.programmes)
+    elif scope.programme is None:
         programmes += list(session.scalars(select(Programme.code).order_by(Programme.code)))
     writer_rows: list[ReportRow] = []
     notes: list[str] = []
     for code in programmes:
         report = build_report(
             session,
-            Scope(scope.dimension, scope.period, code, scope.date_from, scope.date_to),
+            Scope(scope.dimension, scope.period, code, scope.date_from, scope.date_to, scope.reach),
             options,
         )
         writer_rows += report.rows
         notes = report.notes
-    write_csv(writer_rows, out)
+    write_csv(writer_rows, out, scope.reach)
     return notes

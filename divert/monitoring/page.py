@@ -12,15 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from markupsafe import Markup
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from divert.models import PopulationBaseline, Programme
+from divert.models import PopulationBaseline
 from divert.monitoring.breakdowns import KINDS, ReasonCount, ReasonRow, count_all_reasons, reason_rows
 from divert.monitoring.charts import Bar, LinePoint, bar_chart, line_chart
 from divert.monitoring.points import ALL_GROUPS, BY_NAME, DIMENSIONS
 from divert.monitoring.population import FIELDS, WHOLE_AREA, active_baseline, baseline_rows, population_by
-from divert.monitoring.query import GroupCounts, Scope
+from divert.monitoring.query import GroupCounts, Reach, Scope
 from divert.monitoring.report import Options, Report, ReportRow, assemble, build_report
 from divert.monitoring.stats import ShareComparison, compare_shares
 
@@ -100,6 +99,7 @@ class ReasonTable:
 @dataclass
 class MonitoringPage:
     filters: Filters
+    reach: Reach  # whose figures these are: said on the page and in every export
     threshold: int
     groups: list[str]
     periods: list[str]
@@ -135,9 +135,11 @@ class MonitoringPage:
         )
 
 
-def build_page(session: Session, filters: Filters, threshold: int) -> MonitoringPage:
+def build_page(session: Session, filters: Filters, reach: Reach, threshold: int) -> MonitoringPage:
     """Everything the page (and so every export) shows, from one count query and one reason query."""
-    scope = Scope(filters.dimension, filters.period, filters.programme, filters.date_from, filters.date_to)
+    scope = Scope(
+        filters.dimension, filters.period, filters.programme, filters.date_from, filters.date_to, reach
+    )
     options = Options(filters.reference, filters.published, threshold)
     # Counted once, unsuppressed; the published tables are assembled from the same counts, so the
     # page's figures are exactly build_report's for the same scope and options.
@@ -154,6 +156,7 @@ def build_page(session: Session, filters: Filters, threshold: int) -> Monitoring
     population, note = _population(session, baseline, filters.dimension, whole_counts, groups)
     return MonitoringPage(
         filters,
+        reach,
         threshold,
         groups,
         periods,
@@ -220,11 +223,6 @@ def _population(
     encounters = {c.group: c.counts.get("encountered", 0) for c in counts}
     compared = [g for g in groups if g not in DIMENSIONS[dimension].not_comparable]
     return compare_shares(encounters, population, compared), ""
-
-
-def programme_choices(session: Session) -> list[tuple[str, str]]:
-    """Every programme as (code, name), by name: what the filters offer."""
-    return [(p.code, p.name) for p in session.scalars(select(Programme).order_by(Programme.name))]
 
 
 def page_charts(page: MonitoringPage) -> dict[str, Markup]:

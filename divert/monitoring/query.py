@@ -27,13 +27,25 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    false,
     func,
+    or_,
     select,
     text,
 )
 from sqlalchemy.orm import Session, aliased
 
-from divert.models import EncounterJourney, EthnicityCode, Person, Programme, ProgrammeJourney
+from divert.models import (
+    EncounterJourney,
+    EthnicityCode,
+    Organisation,
+    Person,
+    Programme,
+    ProgrammeJourney,
+    ProgrammeOperator,
+    Referral,
+    ReferralParty,
+)
 from divert.monitoring import journeys
 from divert.monitoring.journeys import ymd
 from divert.monitoring.points import AGE_BAND_FLOORS, DIMENSIONS, NOT_KNOWN, NOT_RECORDED, UNDER_10
@@ -42,14 +54,61 @@ JOURNEY_POINTS = journeys.POINTS
 
 
 @dataclass(frozen=True, slots=True)
+class Reach:
+    """Whose figures a report holds: one organisation's programmes and, within them, its encounters.
+
+    A police organisation counts the encounters it recorded under the programmes it runs; a
+    receiving organisation (a YOT, a YJU, a provider) the encounters referred to it under the
+    programmes whose referrals it receives. Nobody's figures include another force's encounters.
+    """
+
+    organisation_id: int
+    organisation: str
+    police: tuple[tuple[int, str, str], ...] = ()  # (programme id, code, name) it runs
+    receiving: tuple[tuple[int, str, str], ...] = ()  # ... whose referrals it receives
+
+    @property
+    def programmes(self) -> list[tuple[str, str]]:
+        """(code, name) of every programme in reach, by name."""
+        return sorted(((c, n) for _, c, n in (*self.police, *self.receiving)), key=lambda p: p[1])
+
+    def describe(self) -> str:
+        parts = []
+        if self.police:
+            names = "; ".join(sorted(n for _, _, n in self.police))
+            parts.append(f"encounters it recorded under the programmes it runs ({names})")
+        if self.receiving:
+            names = "; ".join(sorted(n for _, _, n in self.receiving))
+            parts.append(f"encounters referred to it under the programmes it receives ({names})")
+        if not parts:
+            return f"{self.organisation}: it runs and receives no programme, so it has no figures"
+        return f"{self.organisation}: " + " and ".join(parts)
+
+
+def reach_of(session: Session, organisation: Organisation) -> Reach:
+    """What ``organisation`` may see figures of: the programmes it operates, by its role in each."""
+    rows = session.execute(
+        select(Programme.id, Programme.code, Programme.name, ProgrammeOperator.role)
+        .join(ProgrammeOperator, ProgrammeOperator.programme_id == Programme.id)
+        .where(ProgrammeOperator.organisation_id == organisation.id)
+        .order_by(Programme.name)
+    ).all()
+    police = tuple((i, c, n) for i, c, n, role in rows if role == "police")
+    receiving = tuple((i, c, n) for i, c, n, role in rows if role == "receiving")
+    return Reach(organisation.id, organisation.name, police, receiving)
+
+
+@dataclass(frozen=True, slots=True)
 class Scope:
-    """What a report covers: a programme (None for all), a date range of encounters, a breakdown."""
+    """What a report covers: a programme (None for all), a date range of encounters, a breakdown,
+    and whose figures (``reach``; None for every organisation's, as a national export)."""
 
     dimension: str
     period: str = "quarter"
     programme: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    reach: Reach | None = None
 
     def __post_init__(self) -> None:
         if self.dimension not in DIMENSIONS:
@@ -149,16 +208,62 @@ def frame_by_encounter(session: Session, scope: Scope, stmt: Select[Any], encoun
     reads a tenth as much. Every encounter with a decision (so every case) has a journey row.
     """
     j = EncounterJourney.__table__
-    stmt, month, group = _in_scope(scope, stmt.join(j, j.c.encounter_id == encounter_id), j)
+    joined = stmt.join(j, j.c.encounter_id == encounter_id).where(*reach_condition(scope, j))
+    stmt, month, group = _in_scope(scope, joined, j)
     return stmt.add_columns(month.label("ym"), group.label("grp"))
 
 
 def _journey_table(session: Session, scope: Scope) -> tuple[Any, list[ColumnElement[bool]]]:
     """The kept journey rows (models/journey.py) for the report: one programme's, or all together."""
     if scope.programme is None:
-        return EncounterJourney.__table__, []
+        table = EncounterJourney.__table__
+        return table, reach_condition(scope, table)
     table = ProgrammeJourney.__table__
-    return table, [table.c.programme_id == programme_id(session, scope.programme)]
+    return table, [
+        table.c.programme_id == programme_id(session, scope.programme),
+        *reach_condition(scope, table),
+    ]
+
+
+def reach_programme_ids(scope: Scope) -> list[int] | None:
+    """The programmes a report may count cases of (None: every programme)."""
+    if scope.reach is None:
+        return None
+    return [i for i, _, _ in (*scope.reach.police, *scope.reach.receiving)]
+
+
+def reach_condition(scope: Scope, j: Any) -> list[ColumnElement[bool]]:
+    """Keep the journey rows ``j`` (any table with encounter_id and organisation_id) in reach."""
+    reach = scope.reach
+    if reach is None:
+        return []
+
+    def ids(programmes: tuple[tuple[int, str, str], ...]) -> list[int]:
+        return [i for i, code, _ in programmes if scope.programme in (None, code)]
+
+    police, receiving = ids(reach.police), ids(reach.receiving)
+    either: list[ColumnElement[bool]] = []
+    if police:
+        own = j.c.organisation_id == reach.organisation_id
+        if scope.programme is None:
+            # All programmes together: its own encounters decided under a programme it runs (an
+            # import can record encounters under others).
+            pj = ProgrammeJourney.__table__.alias("in_reach")
+            own = own & j.c.encounter_id.in_(select(pj.c.encounter_id).where(pj.c.programme_id.in_(police)))
+        either.append(own)
+    if receiving:
+        either.append(
+            j.c.encounter_id.in_(
+                select(Referral.encounter_id)
+                .join(ReferralParty, ReferralParty.referral_id == Referral.id)
+                .where(
+                    ReferralParty.organisation_id == reach.organisation_id,
+                    ReferralParty.role == "receiving",
+                    Referral.programme_id.in_(receiving),
+                )
+            )
+        )
+    return [or_(*either)] if either else [false()]
 
 
 def _day_number(day: date) -> int:

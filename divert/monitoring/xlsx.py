@@ -89,6 +89,7 @@ def page_sheets(page: MonitoringPage) -> list[Sheet]:
             )
         )
     about = [
+        ["Scope", page.reach.describe()],
         ["Filters", page.filters.describe()],
         ["Population baseline", page.baseline.name if page.baseline else "None"],
         *(["Note", note] for note in page.notes),

@@ -19,6 +19,8 @@ referral's Home Office outcome code (1, 2, 3 count as a formal outcome).
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -29,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from divert.models import Decision, Organisation, Programme, ProgrammeVersion, Referral
 from divert.monitoring.journeys import sync
-from divert.pathways.programmes import sync_definitions
+from divert.pathways.programmes import assign_operator, sync_definitions
 from tests.factories import create_encounter, create_organisation, create_person
 
 P = "tvp-youth-drugs"
@@ -152,9 +154,14 @@ def _journey_rows(
     return decision
 
 
-def load(session: Session) -> Organisation:
+def load(session: Session, org: Organisation | None = None) -> Organisation:
+    """The journeys, recorded by ``org`` (a new police force if None), which runs both programmes:
+    so its analysts see exactly these figures, and another organisation's see none of them."""
     sync_definitions(session)
-    org = create_organisation(session)
+    org = org or create_organisation(session)
+    for code in (P, OTHER):
+        programme = session.scalars(select(Programme).where(Programme.code == code)).one()
+        assign_operator(session, programme, org.id, "police")
     for journey in journeys():
         who = create_person(session, self_defined_ethnicity=journey.code)
         encounter = create_encounter(session, who, org, occurred_at=journey.when)
@@ -182,3 +189,10 @@ AGE_CASES: list[tuple[date | None, datetime, str]] = [
     (None, datetime(2026, 1, 1, 9, 0, tzinfo=UTC), "Not known"),
     (date(2026, 6, 1), datetime(2026, 1, 1, 9, 0, tzinfo=UTC), "Not known"),  # born after: an error
 ]
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    """The rows of a monitoring CSV, after its first line: the comment saying whose figures they are."""
+    first, _, rest = text.partition("\n")
+    assert first.startswith("# Scope: "), first
+    return list(csv.DictReader(io.StringIO(rest)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from divert.models import Decision, Person, Referral, User
-from divert.monitoring.breakdowns import ALL_REASONS, count_reasons, reason_rows
+from divert.monitoring.breakdowns import ALL_REASONS, FREE_TEXT, count_reasons, reason_rows
 from divert.monitoring.points import ALL_GROUPS
 from divert.monitoring.query import Scope
 from divert.pathways.cases import offer, override_decision, respond
@@ -36,17 +36,18 @@ def test_not_offered_and_drop_out_reasons_by_group(db_session: Session) -> None:
     declined = _case(db_session, officer, "B1")
     offer(db_session, officer, declined, True)
     respond(db_session, officer, declined, False, "Did not want to", exit_reason="declined")
+    typed = _case(db_session, officer, "W1")
+    offer(db_session, officer, typed, True)
+    respond(db_session, officer, typed, False, "Moving", exit_reason="Moving in with Aunt Jo, 4 Elm Rd")
     offer(db_session, officer, _case(db_session, officer, "W1"), True)
 
     scope = Scope("ethnicity_group", "quarter", P)
     got = {(c.group, c.reason): c.count for c in count_reasons(db_session, scope, "not_offered")}
-    assert got == {
-        ("White", "Already under a YOT order"): 1,
-        ("Black", "Already under a YOT order"): 1,
-        ("Black", "Other"): 1,
-    }
+    # Not-offered reasons are typed by the officer, so none is shown: they are counted together.
+    assert got == {("White", FREE_TEXT): 1, ("Black", FREE_TEXT): 2}
     drop = {(c.group, c.reason): c.count for c in count_reasons(db_session, scope, "drop_out")}
-    assert drop == {("Black", "declined"): 1}
+    # "declined" is a code the pathway sets; the typed exit reason is free text.
+    assert drop == {("Black", "declined"): 1, ("White", FREE_TEXT): 1}
 
     rows = reason_rows(
         scope, "not_offered", count_reasons(db_session, scope, "not_offered"), ["White", "Black"]
@@ -57,7 +58,7 @@ def test_not_offered_and_drop_out_reasons_by_group(db_session: Session) -> None:
         scope,
         "not_offered",
         count_reasons(db_session, scope, "not_offered"),
-        ["White", "Black"],
+        ["White", "Black", "Asian"],
         published=True,
     )
     # Every count is 1 or 2: all hidden; zeros stay 0.

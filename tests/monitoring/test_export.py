@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
@@ -27,10 +26,11 @@ def test_csv_has_exactly_the_columns_in_order(db_session: Session) -> None:
     out = io.StringIO()
     written = write_csv(build_report(db_session, Scope("ethnicity_group", "quarter", dataset.P)).rows, out)
     lines = out.getvalue().splitlines()
-    assert lines[0] == HEADER
+    assert lines[0] == "# Scope: every organisation (a national export)"
+    assert lines[1] == HEADER
     # 2 quarters × (6 groups + All) × 8 points
-    assert written == len(lines) - 1 == 2 * 7 * 8
-    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert written == len(lines) - 2 == 2 * 7 * 8
+    rows = list(dataset.csv_rows(out.getvalue()))
     black = next(
         r for r in rows if r["group"] == "Black" and r["point"] == "eligible" and r["period"] == "2026-Q1"
     )
@@ -87,7 +87,7 @@ def test_cli_writes_the_published_export(app: Flask, db_session: Session, tmp_pa
     )
     assert result.exit_code == 0, result.output
     assert "small numbers suppressed" in result.output
-    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    rows = list(dataset.csv_rows(target.read_text(encoding="utf-8")))
     assert {r["period"] for r in rows} == {"2026-Q1"}
     assert ",".join(rows[0]) == HEADER
     w1 = next(r for r in rows if r["group"] == "W1" and r["point"] == "encountered")
@@ -121,5 +121,5 @@ def test_cli_without_a_programme_exports_all_and_each(
         args=["monitoring-export", "--output", str(target), "--period", "year"]
     )
     assert result.exit_code == 0, result.output
-    programmes = {r["programme"] for r in csv.DictReader(io.StringIO(target.read_text(encoding="utf-8")))}
+    programmes = {r["programme"] for r in dataset.csv_rows(target.read_text(encoding="utf-8"))}
     assert {"all", "tvp-youth-drugs", "divert"} <= programmes

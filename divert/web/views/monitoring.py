@@ -1,6 +1,7 @@
 """Monitoring pages: disproportionality figures for analysts, supervisors and administrators.
 
-Aggregates only: nothing here names, links to or counts a single person. Analysts always get the
+Aggregates only: nothing here names, links to or counts a single person, and each organisation
+sees only the figures in its reach (monitoring/query.py ``Reach``). Analysts always get the
 published figures (small numbers suppressed); supervisors and administrators see the unsuppressed
 figures unless they ask for "as published". The exports are exactly the tables the page shows, built
 from the same ``MonitoringPage``, and every view and export is audited.
@@ -20,14 +21,9 @@ from divert.app.extensions import db
 from divert.auth import holds, requires
 from divert.models import PopulationBaseline, User, audit
 from divert.monitoring.export import write_csv
-from divert.monitoring.page import (
-    POINT_LABELS,
-    MonitoringPage,
-    build_page,
-    page_charts,
-    programme_choices,
-)
+from divert.monitoring.page import POINT_LABELS, MonitoringPage, build_page, page_charts
 from divert.monitoring.points import DIMENSIONS, POINTS
+from divert.monitoring.query import Reach, reach_of
 from divert.monitoring.suppression import DEFAULT_THRESHOLD
 from divert.monitoring.xlsx import page_sheets, write_xlsx
 from divert.pathways.population import MAX_UPLOAD_BYTES, BaselineRefused, upload_baseline
@@ -42,23 +38,28 @@ def _threshold() -> int:
     return int(current_app.config.get("MONITORING_SUPPRESSION_THRESHOLD", DEFAULT_THRESHOLD))
 
 
-def _filters_and_page() -> tuple[MonitoringFilters, MonitoringPage | None]:
-    form = MonitoringFilters(request.args, programme_choices(db.session))
+def _filters_and_page() -> tuple[MonitoringFilters, Reach, MonitoringPage | None]:
+    # Whose figures: the programmes the user's organisation runs or receives, and within them its
+    # own encounters (monitoring/query.py Reach). The filters offer only those programmes. Read
+    # where the figures are read, so its programme ids are the ones the figures' rows hold.
+    reach = reach_of(db.reports_session, current_user.organisation)
+    form = MonitoringFilters(request.args, reach.programmes)
     if not form.validate():
-        return form, None
+        return form, reach, None
     filters = form.filters(published_only=not holds(current_user, "view_unpublished_figures"))
-    return form, build_page(db.reports_session, filters, _threshold())
+    return form, reach, build_page(db.reports_session, filters, reach, _threshold())
 
 
 @bp.route("")
 @requires("view_monitoring")
 def index() -> tuple[str, int]:
-    form, page = _filters_and_page()
+    form, reach, page = _filters_and_page()
     if page is not None:
         audit.record(db.session, current_user, "view", "monitoring_report", detail=page.filters.describe())
     return render_template(
         "monitoring/index.html",
         page=page,
+        reach=reach,
         form=form,
         charts=page_charts(page) if page else {},
         all_points=POINTS,
@@ -69,7 +70,7 @@ def index() -> tuple[str, int]:
 
 
 def _export_page() -> MonitoringPage | Response:
-    form, page = _filters_and_page()
+    form, _, page = _filters_and_page()
     if page is None:
         flash("Fix the filters before downloading: " + "; ".join(form.messages.values()))
         query = request.query_string.decode()
@@ -97,7 +98,7 @@ def export_csv() -> Response:
     if isinstance(page, Response):
         return page
     out = io.StringIO()
-    write_csv(page.report_rows, out)
+    write_csv(page.report_rows, out, page.reach)
     return _download(out.getvalue().encode("utf-8"), "text/csv", "csv", page)
 
 
@@ -125,7 +126,7 @@ def export_pdf() -> Response:
         all_points=POINTS,
         point_labels=POINT_LABELS,
         dimensions=DIMENSIONS,
-        programme_names=dict(programme_choices(db.session)),
+        programme_names=dict(page.reach.programmes),
     )
     return _download(render_pdf(html), "application/pdf", "pdf", page)
 
