@@ -14,6 +14,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from divert.models.casework import ATTENDANCE, CONTACT_KINDS
 from divert.models.encounter import ADMISSIONS, DRUG_CLASSES, SETTINGS
 from divert.models.person import GENDERS
+from divert.rules import limits
 from divert.web.forms.encounter import FACTS, VULNERABILITIES
 from divert.web.forms.person import DISTRICT_PATTERN, PNC_PATTERN
 
@@ -47,11 +48,16 @@ def _plausible_time(value: datetime) -> datetime:
     return value
 
 
-Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_storable)]
-Reason = Annotated[str, Field(max_length=2000), AfterValidator(_storable)]
+# Every string a body carries is one of these (or a pattern or a fixed choice), so each has a length
+# limit from divert.rules.limits (the forms' and the import's) and refuses NUL.
+Name = Annotated[str, Field(min_length=1, max_length=limits.NAME), AfterValidator(_storable)]
+Reason = Annotated[str, Field(max_length=limits.REASON), AfterValidator(_storable)]
+ShortReason = Annotated[str, Field(max_length=limits.SHORT_REASON), AfterValidator(_storable)]
+Notes = Annotated[str, Field(max_length=limits.NOTES), AfterValidator(_storable)]
 PastDate = Annotated[date, AfterValidator(_plausible_date)]
 Moment = Annotated[AwareDatetime, AfterValidator(_plausible_time)]
-Code = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_storable)]
+Code = Annotated[str, Field(min_length=1, max_length=limits.CODE), AfterValidator(_storable)]
+Version = Annotated[int, Field(ge=0, le=limits.MAX_ID)]
 # Spelt out because a type checker cannot read a Literal built at run time; a test checks they
 # still match the officer's form.
 Fact = Literal[
@@ -102,7 +108,7 @@ class EncounterIn(Body):
     setting: Literal[SETTINGS]  # type: ignore[valid-type]  # the model's tuple
     offence_category: Code = Field(description="An offence category slug")
     drug_class: Literal[DRUG_CLASSES] | None = None  # type: ignore[valid-type]  # the model's tuple
-    drug_type: Annotated[str, Field(max_length=80), AfterValidator(_storable)] | None = None
+    drug_type: Annotated[str, Field(max_length=limits.DRUG_TYPE), AfterValidator(_storable)] | None = None
     personal_use: bool | None = Field(None, description="Required for drug offences")
     supply_suspected: bool = False
     admission: Literal[ADMISSIONS]  # type: ignore[valid-type]  # the model's tuple
@@ -202,7 +208,7 @@ class ReferralOut(Out):
 class StepIn(Body):
     to_state: Code
     reason: Reason = ""
-    version: int = Field(ge=0, le=2**31 - 1, description="The referral's version the client last read")
+    version: Version = Field(description="The referral's version the client last read")
     exit_reason: Code | None = None
 
 
@@ -213,10 +219,10 @@ class ContactIn(Body):
 
 class AttendanceIn(Body):
     attendance: Literal[tuple(a for a in ATTENDANCE if a != "scheduled")]  # type: ignore[valid-type]  # recorded outcomes only
-    missed_reason: Reason = ""
+    missed_reason: ShortReason = ""
     reason_acceptable: bool | None = None
-    notes: Reason = ""
-    version: int = Field(ge=0, le=2**31 - 1, description="The contact's version the client last read")
+    notes: Notes = ""
+    version: Version = Field(description="The contact's version the client last read")
 
 
 # --- Subject access ---------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from divert.models import Referral, ReferralEvent, User, audit
-from divert.pathways.errors import OperationError
+from divert.pathways.errors import OperationError, check_text
+from divert.rules import limits
 
 # Roles that work cases and so can be given them; officers and analysts hold no caseload.
 CASEWORKERS = frozenset({"yot_caseworker", "yju_decision_maker", "navigator", "coach", "supervisor"})
@@ -31,6 +32,7 @@ def reallocate(
     reason = (reason or "").strip()
     if not reason:
         raise OperationError("Enter a reason for reallocating the cases")
+    check_text("Reason", reason, limits.REASON)
     if not referrals:
         raise OperationError("Select at least one case to reallocate")
     if (

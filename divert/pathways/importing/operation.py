@@ -17,7 +17,7 @@ from divert.models import audit, utcnow
 from divert.pathways.importing.columns import Problem
 from divert.pathways.importing.existing import differences, stored_refs
 from divert.pathways.importing.history import decide_rows, stored_history
-from divert.pathways.importing.parse import RawRow, read_file
+from divert.pathways.importing.parse import MAX_ROWS, RawRow, read_file
 from divert.pathways.importing.people import People, chunks
 from divert.pathways.importing.reference import load_reference
 from divert.pathways.importing.validate import check_rows
@@ -62,9 +62,10 @@ def import_file(
     actor_id: int | None,
     progress: Progress | None = None,
     today: date | None = None,
+    max_rows: int = MAX_ROWS,
 ) -> ImportResult:
     """Import a CSV or XLSX file, or raise ``ImportFailed`` having written nothing."""
-    sheet = read_file(data, filename)
+    sheet = read_file(data, filename, max_rows)
     if sheet.problems:
         raise ImportFailed(sheet.problems)
     return import_rows(

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import re
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
     GovRadioInput,
@@ -10,10 +9,13 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
+from wtforms import RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from divert.models.person import GENDERS
+from divert.rules import limits
+from divert.rules.limits import too_long
+from divert.web.forms.base import GovForm, VersionField
 from divert.web.forms.fields import GovDateField, NotInFuture
 
 # PNC ID: two or four digit year, a slash, up to seven digits and a check letter (e.g. 12/345678A).
@@ -23,13 +25,13 @@ DISTRICT_PATTERN = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?$")
 GENDER_LABELS = {"male": "Male", "female": "Female", "other": "Other", "not_stated": "Not stated"}
 
 
-class PersonForm(FlaskForm):
+class PersonForm(GovForm):
     given_name = StringField(
         "First name",
         widget=GovTextInput(),
         validators=[
             InputRequired(message="Enter a first name"),
-            Length(max=100, message="First name must be 100 characters or fewer"),
+            Length(max=limits.NAME, message=too_long("First name", limits.NAME)),
         ],
     )
     family_name = StringField(
@@ -37,7 +39,7 @@ class PersonForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             InputRequired(message="Enter a last name"),
-            Length(max=100, message="Last name must be 100 characters or fewer"),
+            Length(max=limits.NAME, message=too_long("Last name", limits.NAME)),
         ],
     )
     date_of_birth = GovDateField(
@@ -78,5 +80,5 @@ class PersonForm(FlaskForm):
             Regexp(DISTRICT_PATTERN, message="Enter the first half of a postcode, like OX4"),
         ],
     )
-    version_id = HiddenField()
+    version_id = VersionField()
     submit = SubmitField("Save changes", widget=GovSubmitInput())

@@ -24,6 +24,7 @@ from divert.pathways.errors import OperationError
 from divert.pathways.programmes import compiled
 from divert.pathways.users import create_user
 from divert.web.forms.admin import UserForm
+from divert.web.shown import audit_shown
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -34,6 +35,7 @@ def users() -> str:
     rows = db.session.scalars(
         select(User).where(User.organisation_id == current_user.organisation_id).order_by(User.name)
     ).all()
+    audit_shown("users list", "user", (u.id for u in rows))
     return render_template("admin/users.html", users=rows)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -10,11 +10,13 @@ from werkzeug.wrappers import Response
 
 from divert.app.extensions import db
 from divert.auth import CASEWORKING, requires
+from divert.auth.refusal import not_found
 from divert.auth.visibility import visible_people, visible_referrals
 from divert.models import ChangeRecord, Encounter, EthnicityCode, Person, Referral, User, audit
 from divert.pathways.errors import StaleEdit
 from divert.pathways.people import EDITABLE, search_people, update_person
 from divert.web.forms.person import PersonForm
+from divert.web.shown import audit_shown
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -25,7 +27,7 @@ SEES_ETHNICITY = frozenset({"officer", "supervisor", "admin"})
 def _person_or_404(person_id: int) -> Person:
     person = db.session.scalar(visible_people(current_user).where(Person.id == person_id))
     if person is None:
-        abort(404)
+        not_found(db.session, Person, person_id, "person")
     return person
 
 
@@ -36,7 +38,7 @@ def search() -> str:
     people: list[Person] = []
     if query:
         people = search_people(db.session, current_user, query)
-        audit.record(db.session, "search", "person", None, detail=f"{len(people)} results")
+        audit_shown("search results", "person", (p.id for p in people), action="search")
     return render_template("people/search.html", query=query, people=people)
 
 
@@ -83,6 +85,7 @@ def edit(person_id: int) -> str | Response | tuple[str, int]:
     _ethnicity_choices(form)
     if request.method == "GET":
         form.version_id.data = str(person.version_id)
+        audit.record(db.session, "view", "person", person.id, detail="edit form")
     if form.validate_on_submit():
         changes = {field: getattr(form, field).data or None for field in EDITABLE}
         changes["given_name"] = form.given_name.data
@@ -90,7 +93,7 @@ def edit(person_id: int) -> str | Response | tuple[str, int]:
         changes["gender"] = form.gender.data
         changes["self_defined_ethnicity"] = form.self_defined_ethnicity.data
         try:
-            changed = update_person(db.session, person, changes, int(form.version_id.data or 0))
+            changed = update_person(db.session, person, changes, form.version_id.version())
         except StaleEdit as error:
             db.session.rollback()
             person = _person_or_404(person_id)

@@ -8,12 +8,14 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from divert.app.extensions import db
+from divert.app.ids import parse_id
 from divert.auth import requires
 from divert.auth.visibility import visible_referrals
 from divert.models import Referral, User
 from divert.pathways.allocation import CASEWORKERS, reallocate, take
 from divert.pathways.errors import OperationError
 from divert.queries.worklists import SORTS, VIEWS, colleagues, programmes_for, worklist
+from divert.web.shown import audit_shown
 from divert.web.views.cases import case_or_404
 
 bp = Blueprint("worklists", __name__)
@@ -37,6 +39,7 @@ def index() -> str:
         descending=descending,
         page=request.args.get("page", 1, type=int),
     )
+    audit_shown(f"worklist: {VIEWS.get(view, view)[:60]}", "person", (r.person_id for r in result.rows))
     return render_template(
         "worklists/index.html",
         result=result,
@@ -66,13 +69,13 @@ def take_case(case_id: int) -> Response:
 @bp.route("/worklist/reallocate", methods=["POST"])
 @requires("supervisor")
 def reallocate_cases() -> Response | tuple[str, int]:
-    ids = [int(v) for v in request.form.getlist("case") if v.isdigit()]
+    ids = [i for i in map(parse_id, request.form.getlist("case")) if i is not None]
     cases = (
         list(db.session.scalars(visible_referrals(current_user).where(Referral.id.in_(ids)))) if ids else []
     )
     assignee = db.session.scalar(
         select(User).where(
-            User.id == request.form.get("assignee", type=int),
+            User.id == parse_id(request.form.get("assignee")),
             User.organisation_id == current_user.organisation_id,
         )
     )
