@@ -40,7 +40,7 @@ class VersionField(HiddenField):
 
     def pre_validate(self, form: Any) -> None:
         if self.data and parse_version(self.data) is None:
-            raise ValidationError("Reload the page and try again: the form's version is not valid")
+            raise ValidationError("Reload the page and try again: the version of the form is not valid")
 
     def version(self) -> int:
         """The validated version (0 when the form sent none)."""

@@ -239,7 +239,7 @@ def vary(contract_id: int) -> Response | tuple[str, int]:
     case = case_or_404(found.referral_id)
     seen = parse_version(request.form.get("version_id") or "0")
     if seen is None:
-        return _again(case, "Reload the page and try again: the form's version is not valid")
+        return _again(case, "Reload the page and try again: the version of the form is not valid")
     remove = [i for i in map(parse_id, request.form.getlist("remove")) if i is not None]
     add = []
     pathway = (request.form.get("add_pathway") or "").strip()

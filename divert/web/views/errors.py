@@ -15,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from divert.app.extensions import db
+from divert.app.extensions import db, login_manager
 from divert.auth.refusal import record_refusal
 
 PAGES = {
@@ -41,7 +41,7 @@ def _fresh_transaction() -> None:
     try:
         db.session.rollback()
     except UNAVAILABLE:
-        g.database_unavailable = True
+        g._login_user = login_manager.anonymous_user()
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -80,8 +80,9 @@ def register_error_handlers(app: Flask) -> None:
 
     def database_unavailable(error: Exception) -> tuple[str | Response, int, dict[str, str]]:
         app.logger.error("Database unavailable: %s", error)
-        # The page must not load the signed-in user: that is a query to the missing database.
-        g.database_unavailable = True
+        # The page must not load the signed-in user (a query to the missing database): it is drawn
+        # for no one. Flask-Login reads the user from here before it would query for one.
+        g._login_user = login_manager.anonymous_user()
         headers = {"Retry-After": RETRY_AFTER}
         if _wants_json():
             body = jsonify(
