@@ -19,6 +19,7 @@ class BoundedInt(IntegerConverter):
     """``int`` in URLs, limited to the ids a 32-bit column holds (0 and negatives never match)."""
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
