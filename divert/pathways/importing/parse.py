@@ -13,7 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-# openpyxl ships no type information (types-openpyxl would add it).
+# defusedxml ships no type information (types-defusedxml would add it).
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+
+# openpyxl ships no type information (types-openpyxl would add it) either.
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from openpyxl.xml import DEFUSEDXML  # type: ignore[import-untyped]
 
@@ -33,7 +36,15 @@ MAX_PROBLEMS = 1_000  # past this the file is plainly not an extract; stop listi
 # A workbook is a zip of XML: its parts are checked by their declared sizes before any is read.
 MAX_SHARED_STRINGS = 32 * 1024 * 1024  # xl/sharedStrings.xml: openpyxl holds all of it in memory
 MAX_PART = 256 * 1024 * 1024  # any one part, e.g. a sheet's XML (200,000 rows is about 100 MB)
+# A sheet's XML for the rows allowed: a row of 27 values is 1-2 KB. Bounding it by the row limit
+# bounds the time too, since openpyxl scans a whole sheet that does not declare its size.
+SHEET_BYTES_PER_ROW = 4 * 1024
+MIN_SHEET_LIMIT = 8 * 1024 * 1024
 MAX_UNPACKED = 320 * 1024 * 1024  # all parts together
+ENTITIES = (
+    "The workbook defines XML entities, which spreadsheets never need and the import refuses; "
+    "save it again from your spreadsheet program"
+)
 MAX_RATIO = 200  # unpacked : packed, for a part over 1 MB; spreadsheet XML packs 10-50 times
 
 
@@ -66,10 +77,19 @@ def read_file(data: bytes, filename: str, max_rows: int = MAX_ROWS) -> Sheet:
     try:
         if filename.lower().endswith(".xlsx") or data[:2] == b"PK":
             try:
-                _check_workbook(data)
+                _check_workbook(data, max_rows)
                 return _xlsx_sheet(data, max_rows)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, ValueError, EOFError):
-                # defusedxml's refusals (entities, external references) are ValueErrors too.
+            except (
+                zipfile.BadZipFile,
+                zipfile.LargeZipFile,
+                KeyError,
+                OSError,
+                ValueError,
+                EOFError,
+            ) as error:
+                # openpyxl wraps what went wrong (defusedxml's refusal of entities among it) in a ValueError.
+                if _caused_by(error, DefusedXmlException):
+                    return _file_problem(ENTITIES)
                 return _file_problem("The file must be a CSV file or an Excel (.xlsx) workbook")
         try:
             text = data.decode("utf-8-sig")
@@ -85,12 +105,22 @@ def read_file(data: bytes, filename: str, max_rows: int = MAX_ROWS) -> Sheet:
         return _file_problem(str(error))
 
 
-def _check_workbook(data: bytes) -> None:
+def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
+    seen = 0
+    while error is not None and seen < 20:
+        if isinstance(error, kind):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
+
+def _check_workbook(data: bytes, max_rows: int) -> None:
     """Refuse a zip bomb or an oversized part by the sizes the zip declares, reading nothing.
 
     A part that unpacks beyond its declared size fails its CRC check as it is read (BadZipFile), so
     a lying header gains nothing.
     """
+    sheet_limit = min(MAX_PART, max(MIN_SHEET_LIMIT, max_rows * SHEET_BYTES_PER_ROW))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         parts = archive.infolist()
         if len(parts) > 1_000:
@@ -104,6 +134,8 @@ def _check_workbook(data: bytes) -> None:
                     f"The workbook's text is larger than {MAX_SHARED_STRINGS // 2**20} MB; "
                     "no import needs values that long"
                 )
+            if part.filename.startswith("xl/worksheets/") and part.file_size > sheet_limit:
+                raise TooLarge(too_large_for(max_rows))
             if part.file_size > MAX_PART or (part.file_size > 2**20 and part.file_size / packed > MAX_RATIO):
                 raise TooLarge(f"The workbook unpacks to more than the import can read ({part.filename})")
         if total > MAX_UNPACKED:
@@ -178,6 +210,13 @@ def _from_table(table: Iterable[Sequence[str]], max_rows: int = MAX_ROWS) -> She
 
 def too_many_rows(max_rows: int) -> str:
     return f"The file has more than {max_rows:,} rows; split it into files of {max_rows:,} rows or fewer"
+
+
+def too_large_for(max_rows: int) -> str:
+    return (
+        f"The workbook holds more data than {max_rows:,} rows would; "
+        f"split it into files of {max_rows:,} rows or fewer"
+    )
 
 
 def _unstorable(number: int, names: list[str], cells: list[str]) -> list[Problem]:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from divert.app.extensions import db
 from divert.auth import requires
 from divert.pathways.importing import ImportFailed, ImportResult, Problem, import_file
-from divert.pathways.importing.parse import too_many_rows
+from divert.pathways.importing.parse import too_large_for, too_many_rows
 
 bp = Blueprint("imports", __name__, url_prefix="/admin/import")
 
@@ -60,7 +60,8 @@ def _import() -> tuple[str, list[Problem], ImportResult | None]:
             max_rows=MAX_UPLOAD_ROWS,
         )
     except ImportFailed as failed:
-        if any(problem.message == too_many_rows(MAX_UPLOAD_ROWS) for problem in failed.problems):
+        limits = {too_many_rows(MAX_UPLOAD_ROWS), too_large_for(MAX_UPLOAD_ROWS)}
+        if any(problem.message in limits for problem in failed.problems):
             return TOO_LARGE, [], None
         return "", failed.problems, None
     return "", [], result
