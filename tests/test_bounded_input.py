@@ -408,3 +408,17 @@ def test_a_second_organisation_is_refused_the_contract_forms(
     )
     assert response.status_code == 404
     assert db_session.scalar(select(func.count()).select_from(Contract)) == contracts
+
+
+@pytest.mark.parametrize("query", ["x" * 50_000, "Smith\x00"])
+def test_a_search_too_long_or_with_a_nul_is_a_field_error(client: Any, signed_in: Any, query: str) -> None:
+    # 50,000 characters made SQLite give up ("LIKE or GLOB pattern too complex"); NUL, PostgreSQL.
+    signed_in("officer")
+    response = client.get("/people", query_string={"q": query})
+    assert response.status_code == 400
+    assert "Name or PNC ID must" in _errors(response)
+
+
+def test_a_worklist_programme_with_a_nul_is_ignored(client: Any, signed_in: Any) -> None:
+    signed_in("supervisor")
+    assert client.get("/worklist", query_string={"programme": "a\x00b", "view": "x\x00"}).status_code == 200

@@ -15,6 +15,8 @@ from divert.auth.visibility import visible_people, visible_referrals
 from divert.models import ChangeRecord, Encounter, EthnicityCode, Person, Referral, User, audit
 from divert.pathways.errors import StaleEdit
 from divert.pathways.people import EDITABLE, search_people, update_person
+from divert.rules import limits
+from divert.rules.limits import text_problem
 from divert.web.forms.person import PersonForm
 from divert.web.shown import audit_shown
 
@@ -33,13 +35,18 @@ def _person_or_404(person_id: int) -> Person:
 
 @bp.route("")
 @requires(CASEWORKING)
-def search() -> str:
+def search() -> str | tuple[str, int]:
     query = (request.args.get("q") or "").strip()
     people: list[Person] = []
+    # A name or PNC ID is never longer than a name column; a longer pattern (or a NUL) is refused
+    # before it reaches the database, which cannot match it (SQLite: "LIKE pattern too complex").
+    error = text_problem("Name or PNC ID", query, limits.NAME)
+    if error:
+        return render_template("people/search.html", query="", people=[], error=error), 400
     if query:
         people = search_people(db.session, current_user, query)
         audit_shown("search results", "person", (p.id for p in people), action="search")
-    return render_template("people/search.html", query=query, people=people)
+    return render_template("people/search.html", query=query, people=people, error=None)
 
 
 @bp.route("/<int:person_id>")

@@ -15,6 +15,8 @@ from divert.models import Referral, User
 from divert.pathways.allocation import CASEWORKERS, reallocate, take
 from divert.pathways.errors import OperationError
 from divert.queries.worklists import SORTS, VIEWS, colleagues, programmes_for, worklist
+from divert.rules import limits
+from divert.rules.limits import text_problem
 from divert.web.shown import audit_shown
 from divert.web.views.cases import case_or_404
 
@@ -27,6 +29,8 @@ def index() -> str:
     default = "team" if current_user.role == "supervisor" else "mine"
     view = request.args.get("view", default)
     programme = request.args.get("programme") or None
+    if programme is not None and text_problem("Programme", programme, limits.CODE):
+        programme = None  # not a programme code (too long, or a NUL the database cannot compare)
     sort = request.args.get("sort", "opened")
     sort = sort if sort in SORTS else "opened"
     descending = request.args.get("order") == "desc"
@@ -39,12 +43,13 @@ def index() -> str:
         descending=descending,
         page=request.args.get("page", 1, type=int),
     )
-    audit_shown(f"worklist: {VIEWS.get(view, view)[:60]}", "person", (r.person_id for r in result.rows))
+    view = view if view in VIEWS else default
+    audit_shown(f"worklist: {VIEWS[view]}", "person", (r.person_id for r in result.rows))
     return render_template(
         "worklists/index.html",
         result=result,
         views=VIEWS,
-        view=view if view in VIEWS else default,
+        view=view,
         programme=programme,
         programmes=programmes_for(db.session, current_user),
         sort=sort,
