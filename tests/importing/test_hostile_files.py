@@ -270,3 +270,11 @@ def test_the_page_answers_hostile_workbooks_with_a_message_not_a_500(
     assert response.status_code == 400
     table = parse(response).select_one("[data-testid=problems]")
     assert table is not None and "workbook" in table.get_text()
+
+
+def test_a_huge_part_under_another_name_is_refused_too() -> None:
+    # The relationships may name the shared strings anything; no part but a sheet may be large.
+    data = _workbook({"xl/strings-by-another-name.xml": (b"A" * MB for _ in range(40))})
+    problems, _, peak = _measured(data, "renamed.xlsx")
+    assert problems == ["File: The workbook's text is larger than 32 MB; no import needs values that long"]
+    assert peak < 8 * MB

@@ -34,7 +34,7 @@ MAX_COLUMNS = 60  # the header has 27; a few empty trailing columns are usual
 MAX_CELL = 2_000  # characters in one value; the longest column (not_offered_reason) allows 500
 MAX_PROBLEMS = 1_000  # past this the file is plainly not an extract; stop listing
 # A workbook is a zip of XML: its parts are checked by their declared sizes before any is read.
-MAX_SHARED_STRINGS = 32 * 1024 * 1024  # xl/sharedStrings.xml: openpyxl holds all of it in memory
+MAX_SHARED_STRINGS = 32 * 1024 * 1024  # the shared strings (openpyxl holds them all), or any non-sheet part
 MAX_PART = 256 * 1024 * 1024  # any one part, e.g. a sheet's XML (200,000 rows is about 100 MB)
 # A sheet's XML for the rows allowed: a row of 27 values is 1-2 KB. Bounding it by the row limit
 # bounds the time too, since openpyxl scans a whole sheet that does not declare its size.
@@ -117,8 +117,9 @@ def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
 def _check_workbook(data: bytes, max_rows: int) -> None:
     """Refuse a zip bomb or an oversized part by the sizes the zip declares, reading nothing.
 
-    A part that unpacks beyond its declared size fails its CRC check as it is read (BadZipFile), so
-    a lying header gains nothing.
+    Python's zipfile never unpacks a part beyond its declared size (and a part that lied fails its
+    CRC check, BadZipFile), so a lying header gains nothing. The shared strings may be stored under
+    any name the workbook's relationships give, so every part but a sheet has their limit.
     """
     sheet_limit = min(MAX_PART, max(MIN_SHEET_LIMIT, max_rows * SHEET_BYTES_PER_ROW))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -129,12 +130,13 @@ def _check_workbook(data: bytes, max_rows: int) -> None:
         for part in parts:
             total += part.file_size
             packed = max(part.compress_size, 1)
-            if part.filename == "xl/sharedStrings.xml" and part.file_size > MAX_SHARED_STRINGS:
+            sheet = part.filename.startswith("xl/worksheets/")
+            if not sheet and part.file_size > MAX_SHARED_STRINGS:
                 raise TooLarge(
                     f"The workbook's text is larger than {MAX_SHARED_STRINGS // 2**20} MB; "
                     "no import needs values that long"
                 )
-            if part.filename.startswith("xl/worksheets/") and part.file_size > sheet_limit:
+            if sheet and part.file_size > sheet_limit:
                 raise TooLarge(too_large_for(max_rows))
             if part.file_size > MAX_PART or (part.file_size > 2**20 and part.file_size / packed > MAX_RATIO):
                 raise TooLarge(f"The workbook unpacks to more than the import can read ({part.filename})")
