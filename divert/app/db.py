@@ -52,7 +52,9 @@ def _fix_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        # A writer waits this long for another's transaction (one writer at a time) before "database
+        # is locked": long enough for the largest upload the import page takes (see web/views/imports).
+        cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
 
     @event.listens_for(engine, "begin")

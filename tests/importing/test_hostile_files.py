@@ -229,16 +229,16 @@ def _error(response: Any) -> str:
     return summary.get_text(" ", strip=True) if summary else ""
 
 
-def test_the_page_refuses_more_than_5000_rows_for_the_background_import(
+def test_the_page_refuses_more_than_2000_rows_for_the_background_import(
     client: Any, signed_in: Any, db_session: Session
 ) -> None:
     sync_definitions(db_session)
     signed_in("admin")
-    data = to_csv([row(encounter_ref=f"T-{n}") for n in range(5_001)])
+    data = to_csv([row(encounter_ref=f"T-{n}") for n in range(2_001)])
     assert len(data) < MB
     response = _upload(client, data, "many.csv")
     assert response.status_code == 400
-    assert "Files of more than 1 MB or 5,000 rows are imported in the background" in _error(response)
+    assert "Files of more than 1 MB or 2,000 rows are imported in the background" in _error(response)
     assert db_session.scalar(select(func.count()).select_from(Encounter)) == 0
 
 
@@ -248,7 +248,7 @@ def test_the_page_refuses_a_file_over_1_mb(client: Any, signed_in: Any, db_sessi
     assert len(data) > MB
     response = _upload(client, data, "big.csv")
     assert response.status_code == 400
-    assert "Files of more than 1 MB or 5,000 rows are imported in the background" in _error(response)
+    assert "Files of more than 1 MB or 2,000 rows are imported in the background" in _error(response)
 
 
 @pytest.mark.parametrize("case", ["shared-strings", "laughs"])

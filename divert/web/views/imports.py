@@ -15,12 +15,14 @@ from divert.pathways.importing.parse import too_large_for, too_many_rows
 bp = Blueprint("imports", __name__, url_prefix="/admin/import")
 
 # A file the request can check and write well inside a worker's timeout, and (on SQLite) without
-# holding the write lock long enough to time other requests out. Bigger files are for a background
-# import (planned; until then `flask --app divert import`, which shows progress).
+# holding the write lock long enough to time other writers out: an import holds it from its first
+# query to its commit, and 5,000 rows held it 1.5 to 4.5 seconds on a loaded two-core machine,
+# against the 15 seconds other writers wait (divert/app/db.py); 2,000 rows hold it about two.
+# Bigger files are for a background import (planned; until then `flask --app divert import`).
 MAX_UPLOAD_BYTES = 1024 * 1024
-MAX_UPLOAD_ROWS = 5_000
+MAX_UPLOAD_ROWS = 2_000
 TOO_LARGE = (
-    "Files of more than 1 MB or 5,000 rows are imported in the background, which is not available yet. "
+    "Files of more than 1 MB or 2,000 rows are imported in the background, which is not available yet. "
     "Split the file into smaller ones, or ask your system administrator to import it with the command"
 )
 SHOWN = 500  # problems listed on the page; the rest are counted
