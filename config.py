@@ -56,6 +56,9 @@ class Config:
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
 
     FORCE_HTTPS = _flag("FORCE_HTTPS", False)
+    # The largest request body read (413 beyond it), so a 60 MB body is refused before it is read.
+    # Forms are far smaller; the import page takes files up to its own, smaller limit.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_REQUEST_MB", "10")) * 1024 * 1024
     # Published monitoring figures hide counts from 1 up to one below this (and what reveals them).
     MONITORING_SUPPRESSION_THRESHOLD = int(os.environ.get("MONITORING_SUPPRESSION_THRESHOLD", "5"))
     DEMO_SEED = int(os.environ.get("DEMO_SEED", "20261124"))

@@ -21,12 +21,20 @@ def create_app(overrides: Mapping[str, Any] | None = None, env: str | None = Non
     app.config.update(settings.load(env))
     if overrides:
         app.config.update(overrides)
+    register_converters(app)
     register_extensions(app)
     register_templates(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_cli(app)
     return app
+
+
+def register_converters(app: Flask) -> None:
+    from divert.app.ids import BoundedInt
+
+    # Before any route is added: every <int:...> then refuses ids no column can hold (a 404).
+    app.url_map.converters["int"] = BoundedInt
 
 
 def register_extensions(app: Flask) -> None:

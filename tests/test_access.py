@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from werkzeug.routing import Rule
+from werkzeug.routing.converters import NumberConverter
 
 from divert.auth import PUBLIC, access_of
 from divert.models import ROLES
@@ -20,7 +21,7 @@ def _url(rule: Rule) -> str:
     values: dict[str, Any] = {}
     for arg in rule.arguments:
         converter = rule._converters[arg]
-        values[arg] = 1 if type(converter).__name__ in {"IntegerConverter", "NumberConverter"} else "x"
+        values[arg] = 1 if isinstance(converter, NumberConverter) else "x"
     return rule.build(values, append_unknown=False)[1]  # type: ignore[index]
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
+from werkzeug.routing.converters import NumberConverter
 
 from divert.auth import PUBLIC, access_of
 
@@ -52,8 +53,8 @@ def _ids(db_session: Session, org: Any) -> dict[str, int]:
 def _url(rule: Rule, ids: dict[str, int], fallback: int) -> str:
     values: dict[str, Any] = {}
     for arg in rule.arguments:
-        converter = type(rule._converters[arg]).__name__
-        values[arg] = ids.get(arg, fallback) if converter in {"IntegerConverter", "NumberConverter"} else "x"
+        numeric = isinstance(rule._converters[arg], NumberConverter)
+        values[arg] = ids.get(arg, fallback) if numeric else "x"
     return rule.build(values, append_unknown=False)[1]  # type: ignore[index]
 
 

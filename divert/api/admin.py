@@ -9,7 +9,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTex
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import IntegerField, SelectField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from divert.api import tokens
 from divert.app.extensions import db
@@ -17,6 +17,8 @@ from divert.auth import requires
 from divert.models import User, audit
 from divert.models.api import ApiToken
 from divert.pathways.errors import OperationError
+from divert.rules import limits
+from divert.rules.limits import text_problem
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/admin/tokens")
 
@@ -45,6 +47,12 @@ class TokenForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is untyped
         ],
     )
     submit = SubmitField("Create token", widget=GovSubmitInput())
+
+    def validate_name(self, field: StringField) -> None:
+        # The web forms' base form does this for every field; this page's form lives in the API part.
+        problem = text_problem("Name", field.data, limits.USER_NAME)
+        if problem:
+            raise ValidationError(problem)
 
 
 class RevokeForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is untyped

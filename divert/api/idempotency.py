@@ -40,6 +40,8 @@ def replay(payload: Any) -> tuple[Response, int] | None:
         return None
     if len(key) > MAX_KEY:
         return error_response(422, "invalid", f"The {HEADER} header must be {MAX_KEY} characters or fewer")
+    if not key.isprintable():
+        return error_response(422, "invalid", f"The {HEADER} header must not contain control characters")
     earlier = db.session.scalar(
         select(IdempotentRequest).where(
             IdempotentRequest.user_id == current_user.id, IdempotentRequest.key == key

@@ -16,8 +16,9 @@ from pydantic.json_schema import models_json_schema
 
 from divert.api import bp
 from divert.api.idempotency import HEADER, MAX_KEY
-from divert.api.spec import ERROR_TEXT, MAX_ID, OPERATIONS, Operation
+from divert.api.spec import ERROR_TEXT, OPERATIONS, Operation
 from divert.auth import requires
+from divert.rules.limits import MAX_ID
 
 REF = "#/components/schemas/{model}"
 ERROR_SCHEMA: dict[str, Any] = {

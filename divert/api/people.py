@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import abort
 from flask_login import current_user
 from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -15,6 +14,7 @@ from divert.api.encounters import decision_out
 from divert.api.schemas import EncounterList, EncounterOut, SubjectAccessExport
 from divert.api.spec import operation
 from divert.app.extensions import db
+from divert.auth.refusal import not_found
 from divert.auth.visibility import (
     colleagues,
     holds_person,
@@ -43,7 +43,7 @@ from divert.models import (
 def person_or_404(person_id: int) -> Person:
     person = db.session.scalar(visible_people(current_user).where(Person.id == person_id))
     if person is None:
-        abort(404)
+        not_found(db.session, Person, person_id, "person")
     return person
 
 

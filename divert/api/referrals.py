@@ -22,6 +22,7 @@ from divert.api.schemas import (
 )
 from divert.api.spec import operation
 from divert.app.extensions import db
+from divert.auth.refusal import not_found
 from divert.auth.visibility import visible_referrals
 from divert.models import CaseContact, Contract, NeedsAssessment, Referral, ReferralEvent, audit
 from divert.models.programme import compiled
@@ -38,7 +39,7 @@ def referral_or_404(referral_id: int) -> Referral:
         .where(Referral.id == referral_id)
     )
     if referral is None:
-        abort(404)
+        not_found(db.session, Referral, referral_id, "referral")
     return referral
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from divert.app.clock import today
-from divert.rules import codes
+from divert.rules import codes, limits
 
 EARLIEST = date(1900, 1, 1)
 
@@ -44,11 +44,16 @@ def _plausible_time(value: datetime) -> datetime:
     return value
 
 
-Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_storable)]
-Reason = Annotated[str, Field(max_length=2000), AfterValidator(_storable)]
+# Every string a body carries is one of these (or a pattern or a fixed choice), so each has a length
+# limit from divert.rules.limits (the forms' and the import's) and refuses NUL.
+Name = Annotated[str, Field(min_length=1, max_length=limits.NAME), AfterValidator(_storable)]
+Reason = Annotated[str, Field(max_length=limits.REASON), AfterValidator(_storable)]
+ShortReason = Annotated[str, Field(max_length=limits.SHORT_REASON), AfterValidator(_storable)]
+Notes = Annotated[str, Field(max_length=limits.NOTES), AfterValidator(_storable)]
 PastDate = Annotated[date, AfterValidator(_plausible_date)]
 Moment = Annotated[AwareDatetime, AfterValidator(_plausible_time)]
-Code = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_storable)]
+Code = Annotated[str, Field(min_length=1, max_length=limits.CODE), AfterValidator(_storable)]
+Version = Annotated[int, Field(ge=0, le=limits.MAX_ID)]
 # The vocabulary's validators normalise ("ox4" is OX4) and say what to enter; the pattern is documented.
 PncId = Annotated[
     str,
@@ -104,7 +109,7 @@ class EncounterIn(Body):
     setting: codes.Setting
     offence_category: Code = Field(description="An offence category slug")
     drug_class: codes.DrugClass | None = None
-    drug_type: Annotated[str, Field(max_length=80), AfterValidator(_storable)] | None = None
+    drug_type: Annotated[str, Field(max_length=limits.DRUG_TYPE), AfterValidator(_storable)] | None = None
     personal_use: bool | None = Field(None, description="Required for drug offences")
     supply_suspected: bool = False
     admission: codes.Admission
@@ -206,7 +211,7 @@ class ReferralOut(Out):
 class StepIn(Body):
     to_state: Code
     reason: Reason = ""
-    version: int = Field(ge=0, le=2**31 - 1, description="The referral's version the client last read")
+    version: Version = Field(description="The referral's version the client last read")
     exit_reason: Code | None = None
 
 
@@ -217,10 +222,10 @@ class ContactIn(Body):
 
 class AttendanceIn(Body):
     attendance: codes.RecordedAttendance
-    missed_reason: Reason = ""
+    missed_reason: ShortReason = ""
     reason_acceptable: bool | None = None
-    notes: Reason = ""
-    version: int = Field(ge=0, le=2**31 - 1, description="The contact's version the client last read")
+    notes: Notes = ""
+    version: Version = Field(description="The contact's version the client last read")
 
 
 # --- Subject access ---------------------------------------------------------------------------

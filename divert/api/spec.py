@@ -8,6 +8,7 @@ from what the handlers do.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,9 +24,11 @@ from divert.api.errors import FieldProblem, Invalid, error_response, problems_fr
 from divert.auth import requires
 from divert.auth.policy import roles_with
 from divert.pathways.errors import OperationError, StaleEdit
+from divert.rules.limits import MAX_ID
 
-# Ids are 32-bit on every database we run on; a larger one would be a driver error, not a 404.
-MAX_ID = 2**31 - 1
+# How deeply a request body may nest. The bodies we take nest three levels; Python's parser gives
+# up (RecursionError, a 500) somewhere near a thousand.
+MAX_DEPTH = 100
 ERROR_TEXT = {
     401: "No token, or the token is unknown, revoked or expired",
     403: "The token's user may not do this",
@@ -54,6 +57,46 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in a parsed body, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if deepest > MAX_DEPTH:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def read_json() -> tuple[Any, tuple[Response, int] | None]:
+    """The request's JSON body (None if it is not JSON), or the 400 for a body nested too deeply.
+
+    The size is bounded already (``MAX_CONTENT_LENGTH``: reading a larger body is a 413).
+    """
+    if not request.is_json:
+        return None, None
+    too_deep = error_response(
+        400,
+        "too_deep",
+        f"The JSON body nests more than {MAX_DEPTH} levels deep",
+        [FieldProblem("body", f"Send a JSON object nested at most {MAX_DEPTH} levels deep")],
+    )
+    try:
+        payload = json.loads(request.get_data(cache=True))
+    except RecursionError:
+        return None, too_deep
+    except ValueError:  # not JSON, not UTF-8, or a number with more digits than Python reads
+        return None, None
+    if _depth(payload) > MAX_DEPTH:
+        return None, too_deep
+    return payload, None
+
+
 Handler = Callable[..., BaseModel]
 
 
@@ -79,7 +122,9 @@ def operation(
                 raise NotFound()
             payload: Any = None
             if body is not None:
-                payload = request.get_json(silent=True)
+                payload, refused = read_json()
+                if refused is not None:
+                    return refused
                 if not isinstance(payload, dict):
                     return error_response(
                         422, "invalid", "Send a JSON object", [FieldProblem("body", "Send a JSON object")]

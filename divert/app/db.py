@@ -13,9 +13,13 @@ from typing import Any
 from flask import Flask, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
+
+# The ``g`` attribute where records to write after a rollback wait (see ``divert.auth.refusal``).
+KEPT = "kept_after_rollback"
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -49,7 +53,9 @@ def _fix_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        # A writer waits this long for another's transaction (one writer at a time) before "database
+        # is locked": long enough for the largest upload the import page takes (see web/views/imports).
+        cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -117,5 +123,26 @@ def register_transaction(app: Flask, database: Database) -> None:
                 database.session.rollback()
                 return app.make_response(app.handle_user_exception(error))
         else:
-            database.session.rollback()
+            try:
+                database.session.rollback()
+            except SQLAlchemyError:
+                # The database is gone (the response is already the 503 saying so); nothing to undo.
+                app.logger.warning("Rollback failed", exc_info=True)
+                return response
+        _write_kept(app, database)
         return response
+
+
+def _write_kept(app: Flask, database: Database) -> None:
+    """Records that must outlive a refused request (``divert.auth.refusal``): their own short
+    transaction, after the request's has been rolled back."""
+    kept = g.pop(KEPT, [])
+    if not kept:
+        return
+    session = database.session
+    try:
+        session.add_all(kept)
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        app.logger.exception("Could not write %d audit entries of refused requests", len(kept))

@@ -21,8 +21,21 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths, so sign-in cannot be used to bounce people to another site.
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    """Only a same-site path, so sign-in cannot bounce people to another site; anything else is ignored.
+
+    Browsers read a backslash as a slash ("/\\evil.example" is another host) and a CR or LF would
+    split the Location header, so a path with either, or any control character, is refused too.
+    """
+    if (
+        target
+        and len(target) <= 2000
+        and target.startswith("/")
+        and target.isprintable()
+        and "\\" not in target
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+        and not urlsplit(target).scheme
+    ):
         return target
     return url_for("main.home")
 

@@ -28,6 +28,8 @@ AUDIT_ACTIONS = (
     "sign_in_failed",
     "sign_out",
     "search",
+    # An attempt the app refused (403, or 404 for another organisation's record): evidence of probing.
+    "refused",
 )
 
 

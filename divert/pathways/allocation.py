@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from divert.auth.policy import can, holds
 from divert.models import Referral, ReferralEvent, User, audit
-from divert.pathways.errors import OperationError
+from divert.pathways.errors import OperationError, check_text
+from divert.rules import limits
 
 
 def take(session: Session, actor: User, referral: Referral) -> None:
@@ -29,6 +30,7 @@ def reallocate(
     reason = (reason or "").strip()
     if not reason:
         raise OperationError("Enter a reason for reallocating the cases")
+    check_text("Reason", reason, limits.REASON)
     if not referrals:
         raise OperationError("Select at least one case to reallocate")
     if (

@@ -26,11 +26,11 @@ from divert.models import (
     utcnow,
 )
 from divert.models.programme import compiled
-from divert.pathways.errors import OperationError, StaleEdit
+from divert.pathways.errors import OperationError, StaleEdit, check_text
 from divert.pathways.facts import encounter_facts, facts_from_dict, facts_to_dict
 from divert.pathways.programmes import programmes_run_by, receiving_organisation, version_in_force
 from divert.rules import Decision as RuleDecision
-from divert.rules import EncounterFacts, State, TransitionError, check_transition, decide
+from divert.rules import EncounterFacts, State, TransitionError, check_transition, decide, limits
 
 # Who may set a rule decision aside. A force can widen this; the rules themselves never change.
 
@@ -147,6 +147,7 @@ def transition(
         raise StaleEdit("case")
     definition = compiled(referral.programme_version)
     reason = (reason or "").strip()
+    check_text("Reason", reason, limits.REASON)
     try:
         check_transition(definition, referral.state, to_state, actor.role, reason or None)
     except TransitionError as error:

@@ -19,8 +19,8 @@ from divert.auth.policy import holds
 from divert.models import CaseContact, CaseFlag, NeedsAssessment, Referral, ReferralEvent, User, audit, utcnow
 from divert.models.programme import compiled
 from divert.pathways.cases import transition
-from divert.pathways.errors import OperationError, StaleEdit
-from divert.rules import ProgrammeDefinition, allowed_transitions
+from divert.pathways.errors import OperationError, StaleEdit, check_text
+from divert.rules import ProgrammeDefinition, allowed_transitions, limits
 from divert.rules.codes import ATTENDANCE, CONTACT_KINDS, NEED_AREAS, NEED_LEVELS, label, listed, phrase
 from divert.rules.pathway import case_roles
 
@@ -56,6 +56,8 @@ def add_event(
     data: Mapping[str, Any] | None = None,
 ) -> ReferralEvent:
     """An event that records something on the case without moving it."""
+    # Every reason on a timeline passes here: the widest limit, behind each operation's own.
+    check_text("The reason", reason, limits.NOTE)
     event = ReferralEvent(
         referral_id=referral.id,
         actor_id=actor.id if actor else None,
@@ -78,6 +80,7 @@ def add_note(session: Session, actor: User, referral: Referral, text: str) -> Re
     text = (text or "").strip()
     if not text:
         raise OperationError("Enter the note")
+    check_text("A note", text, limits.NOTE)
     event = add_event(session, actor, referral, "note", reason=text)
     audit.record(session, actor, "update", "referral", referral.id, detail="note added")
     return event
@@ -146,6 +149,8 @@ def record_attendance(
     if attendance not in ATTENDANCE or attendance == "scheduled":
         raise OperationError("Select whether the person attended, was late, missed it or it was cancelled")
     missed_reason = (missed_reason or "").strip()
+    check_text("Why it was missed", missed_reason, limits.SHORT_REASON)
+    check_text("Notes", notes, limits.NOTES)
     if attendance == "missed":
         if not missed_reason:
             raise OperationError(f"Enter why the {contact.kind} was missed")
@@ -234,6 +239,7 @@ def record_needs_assessment(
             raise OperationError(f"Enter the {phrase(area)} need only once")
         cleaned.append({"area": area, "level": level, "notes": str(need.get("notes") or "").strip()})
     summary = (summary or "").strip()
+    check_text("Summary", summary, limits.SUMMARY)
     if not cleaned and not summary:
         raise OperationError("Enter at least one need or a summary of the assessment")
     latest = session.scalar(
@@ -321,6 +327,7 @@ def escalation_decision(
     reason = (reason or "").strip()
     if not reason:
         raise OperationError("Enter a reason for the decision")
+    check_text("Reason", reason, limits.REASON)
     if referral.closed_at is not None:
         raise OperationError("This case is closed, so no decision can be made on it.")
     target = definition.state(option.to_state)

@@ -28,8 +28,8 @@ from divert.models import (
 from divert.models.programme import compiled
 from divert.pathways.cases import transition
 from divert.pathways.casework import add_event
-from divert.pathways.errors import OperationError, StaleEdit
-from divert.rules import CaseFacts, ProgrammeDefinition, contract_end
+from divert.pathways.errors import OperationError, StaleEdit, check_text
+from divert.rules import CaseFacts, ProgrammeDefinition, contract_end, limits
 from divert.rules.codes import label, phrase
 from divert.rules.definition import ConditionGroup
 from divert.rules.definition import Contract as ContractTerms
@@ -85,6 +85,7 @@ def _term(terms: ContractTerms, item: Mapping[str, Any]) -> Term:
         labels = ", ".join(g.label.lower() for g in terms.conditions)
         raise OperationError(f"Select the type of condition: {labels}")
     description = str(item.get("description") or "").strip()
+    check_text(f"The {group.label.lower()}", description, limits.CONDITION)
     pathway = None
     if group.options:
         pathway = str(item.get("pathway") or "")
@@ -226,6 +227,7 @@ def vary_contract(
     reason = (reason or "").strip()
     if not reason:
         raise OperationError("Enter a reason for varying the contract")
+    check_text("Reason", reason, limits.REASON)
     active = {c.id: c for c in contract.conditions if c.removed_at is None}
     removing = []
     for condition_id in remove_condition_ids:
@@ -303,6 +305,7 @@ def record_condition_progress(
     note = (note or "").strip()
     if not note:
         raise OperationError("Enter the progress on this condition")
+    check_text("Progress note", note, limits.NOTES)
     kind = "condition_met" if met else "condition_progress"
     data = {"condition_id": condition.id, "condition": condition.description}
     event = add_event(session, actor, referral, kind, reason=note, data=data)

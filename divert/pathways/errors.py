@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from divert.rules.limits import text_problem
+
 
 class OperationError(Exception):
     """A business rule refused the operation; the message is shown to the user."""
 
     code = "invalid"
+
+
+def check_text(label: str, value: str | None, limit: int) -> None:
+    """Refuse free text over its limit (``divert.rules.limits``) or holding a character no column stores.
+
+    Operations check what they store, so a value that reached them without a form or a schema (a
+    raw page field, a command) is bounded all the same.
+    """
+    problem = text_problem(label, value, limit)
+    if problem:
+        raise OperationError(problem)
 
 
 class StaleEdit(OperationError):

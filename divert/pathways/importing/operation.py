@@ -18,7 +18,7 @@ from divert.pathways.identity import hold_organisation
 from divert.pathways.importing.columns import Problem
 from divert.pathways.importing.existing import differences, stored_refs
 from divert.pathways.importing.history import decide_rows, stored_history
-from divert.pathways.importing.parse import RawRow, read_file
+from divert.pathways.importing.parse import MAX_ROWS, RawRow, read_file
 from divert.pathways.importing.people import People, chunks
 from divert.pathways.importing.reference import load_reference
 from divert.pathways.importing.validate import check_rows
@@ -63,9 +63,10 @@ def import_file(
     actor: User | None,
     progress: Progress | None = None,
     today: date | None = None,
+    max_rows: int = MAX_ROWS,
 ) -> ImportResult:
     """Import a CSV or XLSX file, or raise ``ImportFailed`` having written nothing."""
-    sheet = read_file(data, filename)
+    sheet = read_file(data, filename, max_rows)
     if sheet.problems:
         raise ImportFailed(sheet.problems)
     return import_rows(

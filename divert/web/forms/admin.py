@@ -1,26 +1,32 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSelect, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 
 from divert.auth.passwords import password_problem
 from divert.models.user import ROLES
+from divert.rules import limits
 from divert.rules.codes import label
+from divert.rules.limits import too_long
+from divert.web.forms.base import GovForm
 
 
-class UserForm(FlaskForm):
+class UserForm(GovForm):
     name = StringField(
         "Full name",
         widget=GovTextInput(),
-        validators=[InputRequired(message="Enter the user's full name"), Length(max=200)],
+        validators=[
+            InputRequired(message="Enter the user's full name"),
+            Length(max=limits.USER_NAME, message=too_long("Full name", limits.USER_NAME)),
+        ],
     )
     email = EmailField(
         "Email address",
         widget=GovTextInput(),
         validators=[
             InputRequired(message="Enter an email address"),
+            Length(max=limits.EMAIL, message=too_long("Email address", limits.EMAIL)),
             Email(
                 message="Enter an email address in the correct format, like name@example.org",
                 check_deliverability=False,

@@ -9,21 +9,24 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from divert.auth.passwords import password_problem
 from divert.models import User
+from divert.rules import limits
+from divert.rules.limits import too_long
+from divert.web.forms.base import GovForm
 
 
-class SignInForm(FlaskForm):
+class SignInForm(GovForm):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),
         validators=[
             InputRequired(message="Enter your email address"),
-            Length(max=254, message="Email address must be 254 characters or fewer"),
+            Length(max=limits.EMAIL, message=too_long("Email address", limits.EMAIL)),
         ],
     )
     password = PasswordField(
         "Password",
         widget=GovPasswordInput(),
-        validators=[InputRequired(message="Enter your password"), Length(max=200)],
+        validators=[InputRequired(message="Enter your password"), Length(max=limits.PASSWORD)],
     )
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
     GovRadioInput,
@@ -14,15 +13,17 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from divert.app.clock import at_uk_time
-from divert.rules import codes
+from divert.rules import codes, limits
+from divert.rules.limits import too_long
+from divert.web.forms.base import GovForm, VersionField
 from divert.web.forms.fields import Checked, GovDateField
 
 
-class StepForm(FlaskForm):
+class StepForm(GovForm):
     to_state = RadioField(
         "What happens next?",
         widget=GovRadioInput(),
@@ -31,14 +32,14 @@ class StepForm(FlaskForm):
     reason = TextAreaField(
         "Reason",
         widget=GovTextArea(),
-        validators=[Optional(), Length(max=1000, message="Reason must be 1000 characters or fewer")],
+        validators=[Optional(), Length(max=limits.REASON, message=too_long("Reason", limits.REASON))],
     )
     exit_reason = SelectField("If the case is ending: why", widget=GovSelect(), validators=[Optional()])
-    version_id = HiddenField()
+    version_id = VersionField()
     submit = SubmitField("Save the step", widget=GovSubmitInput())
 
 
-class ContactForm(FlaskForm):
+class ContactForm(GovForm):
     kind = RadioField(
         "Kind of appointment",
         widget=GovRadioInput(),
@@ -53,6 +54,7 @@ class ContactForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             InputRequired(message="Enter the time"),
+            Length(max=10, message="Enter a time in the 24-hour clock, like 14:30"),
             Checked(codes.time_of_day),
         ],
     )
@@ -65,7 +67,7 @@ class ContactForm(FlaskForm):
         return at_uk_time(day, codes.time_of_day(self.time.data))
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(GovForm):
     attendance = RadioField(
         "Did the person attend?",
         widget=GovRadioInput(),
@@ -73,7 +75,12 @@ class AttendanceForm(FlaskForm):
         validators=[InputRequired(message="Select whether the person attended")],
     )
     missed_reason = StringField(
-        "If missed: why", widget=GovTextInput(), validators=[Optional(), Length(max=500)]
+        "If missed: why",
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            Length(max=limits.SHORT_REASON, message=too_long("Why it was missed", limits.SHORT_REASON)),
+        ],
     )
     reason_acceptable = RadioField(
         "If missed: is the reason acceptable?",
@@ -81,8 +88,12 @@ class AttendanceForm(FlaskForm):
         choices=[("yes", "Yes"), ("no", "No")],
         validators=[Optional()],
     )
-    notes = TextAreaField("Notes", widget=GovTextArea(), validators=[Optional(), Length(max=2000)])
-    version_id = HiddenField()
+    notes = TextAreaField(
+        "Notes",
+        widget=GovTextArea(),
+        validators=[Optional(), Length(max=limits.NOTES, message=too_long("Notes", limits.NOTES))],
+    )
+    version_id = VersionField()
     submit = SubmitField("Save attendance", widget=GovSubmitInput())
 
     def acceptable(self) -> bool | None:
@@ -90,13 +101,13 @@ class AttendanceForm(FlaskForm):
         return None if not value else value == "yes"
 
 
-class NoteForm(FlaskForm):
+class NoteForm(GovForm):
     text = TextAreaField(
         "Add a note",
         widget=GovTextArea(),
         validators=[
             InputRequired(message="Enter the note"),
-            Length(max=4000, message="A note must be 4000 characters or fewer"),
+            Length(max=limits.NOTE, message=too_long("A note", limits.NOTE)),
         ],
     )
     submit = SubmitField("Add note", widget=GovSubmitInput())

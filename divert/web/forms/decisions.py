@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea
-from wtforms import HiddenField, RadioField, SubmitField, TextAreaField
+from wtforms import RadioField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from divert.rules import limits
+from divert.rules.limits import too_long
+from divert.web.forms.base import GovForm, VersionField
 
-class OverrideForm(FlaskForm):
+
+class OverrideForm(GovForm):
     outcome = RadioField(
         "What should the decision be?",
         widget=GovRadioInput(),
@@ -19,7 +22,7 @@ class OverrideForm(FlaskForm):
         widget=GovTextArea(),
         validators=[
             InputRequired(message="Enter a reason for overriding the decision"),
-            Length(max=1000, message="Reason must be 1000 characters or fewer"),
+            Length(max=limits.REASON, message=too_long("Reason", limits.REASON)),
         ],
     )
     submit = SubmitField("Override decision", widget=GovSubmitInput())
@@ -37,14 +40,14 @@ class OverrideForm(FlaskForm):
         return {"eligible": False, "route": None}
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(GovForm):
     reason = TextAreaField(
         "Why is the last step a mistake?",
         widget=GovTextArea(),
         validators=[
             InputRequired(message="Enter a reason for the correction"),
-            Length(max=1000, message="Reason must be 1000 characters or fewer"),
+            Length(max=limits.REASON, message=too_long("Reason", limits.REASON)),
         ],
     )
-    version_id = HiddenField()
+    version_id = VersionField()
     submit = SubmitField("Correct the last step", widget=GovSubmitInput())

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovDateInput,
@@ -18,8 +17,10 @@ from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, S
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from divert.app.clock import at_uk_time
-from divert.rules import codes
+from divert.rules import codes, limits
 from divert.rules.codes import DRUG_OFFENCES
+from divert.rules.limits import too_long
+from divert.web.forms.base import GovForm, VersionField
 from divert.web.forms.fields import Checked, GovDateField, NotInFuture, stripped
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -29,17 +30,23 @@ def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(value, codes.label(value)) for value in values]
 
 
-class EncounterForm(FlaskForm):
+class EncounterForm(GovForm):
     # The person
     given_name = StringField(
         "First name",
         widget=GovTextInput(),
-        validators=[InputRequired(message="Enter a first name"), Length(max=100)],
+        validators=[
+            InputRequired(message="Enter a first name"),
+            Length(max=limits.NAME, message=too_long("First name", limits.NAME)),
+        ],
     )
     family_name = StringField(
         "Last name",
         widget=GovTextInput(),
-        validators=[InputRequired(message="Enter a last name"), Length(max=100)],
+        validators=[
+            InputRequired(message="Enter a last name"),
+            Length(max=limits.NAME, message=too_long("Last name", limits.NAME)),
+        ],
     )
     date_of_birth = GovDateField(
         "Date of birth",
@@ -114,7 +121,11 @@ class EncounterForm(FlaskForm):
         choices=list(codes.DRUG_CLASS_LABELS.items()),
         validators=[Optional()],
     )
-    drug_type = StringField("Drug (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=80)])
+    drug_type = StringField(
+        "Drug (optional)",
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=limits.DRUG_TYPE, message=too_long("Drug", limits.DRUG_TYPE))],
+    )
     personal_use = RadioField(
         "Was it for personal use?", widget=GovRadioInput(), choices=YES_NO, validators=[Optional()]
     )
@@ -214,7 +225,7 @@ class EncounterForm(FlaskForm):
         }
 
 
-class OfferForm(FlaskForm):
+class OfferForm(GovForm):
     """The officer's record of the offer and the person's answer, in one step."""
 
     response = RadioField(
@@ -230,9 +241,12 @@ class OfferForm(FlaskForm):
     reason = StringField(
         "Reason (needed if declined or not offered)",
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=500, message="Reason must be 500 characters or fewer")],
+        validators=[
+            Optional(),
+            Length(max=limits.SHORT_REASON, message=too_long("Reason", limits.SHORT_REASON)),
+        ],
     )
-    version_id = HiddenField()
+    version_id = VersionField()
     submit = SubmitField("Save", widget=GovSubmitInput())
 
     def validate(self, extra_validators: Any = None) -> bool:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
     GovRadioInput,
@@ -8,20 +7,22 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
+from wtforms import RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional
 
-from divert.rules import codes
+from divert.rules import codes, limits
+from divert.rules.limits import too_long
+from divert.web.forms.base import GovForm, VersionField
 from divert.web.forms.fields import Checked, GovDateField, NotInFuture, stripped
 
 
-class PersonForm(FlaskForm):
+class PersonForm(GovForm):
     given_name = StringField(
         "First name",
         widget=GovTextInput(),
         validators=[
             InputRequired(message="Enter a first name"),
-            Length(max=100, message="First name must be 100 characters or fewer"),
+            Length(max=limits.NAME, message=too_long("First name", limits.NAME)),
         ],
     )
     family_name = StringField(
@@ -29,7 +30,7 @@ class PersonForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             InputRequired(message="Enter a last name"),
-            Length(max=100, message="Last name must be 100 characters or fewer"),
+            Length(max=limits.NAME, message=too_long("Last name", limits.NAME)),
         ],
     )
     date_of_birth = GovDateField(
@@ -64,5 +65,5 @@ class PersonForm(FlaskForm):
         filters=[stripped],
         validators=[Optional(), Checked(codes.postcode_district)],
     )
-    version_id = HiddenField()
+    version_id = VersionField()
     submit = SubmitField("Save changes", widget=GovSubmitInput())

@@ -26,6 +26,7 @@ from divert.models.programme import compiled
 from divert.pathways.errors import OperationError
 from divert.pathways.users import create_user
 from divert.web.forms.admin import UserForm
+from divert.web.shown import audit_shown
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -36,6 +37,7 @@ def users() -> str:
     rows = db.session.scalars(
         select(User).where(User.organisation_id == current_user.organisation_id).order_by(User.name)
     ).all()
+    audit_shown("users list", "user", (u.id for u in rows))
     return render_template("admin/users.html", users=rows)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -13,6 +13,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from divert.app.extensions import db
 from divert.auth import can, requires
+from divert.auth.refusal import not_found
 from divert.auth.visibility import visible_referrals
 from divert.models import (
     CaseContact,
@@ -45,7 +46,7 @@ def case_or_404(case_id: int, *options: ORMOption) -> Referral:
         .where(Referral.id == case_id)
     )
     if case is None:
-        abort(404)
+        not_found(db.session, Referral, case_id, "referral")
     return case
 
 

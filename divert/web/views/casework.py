@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from divert.app.clock import today
 from divert.app.extensions import db
+from divert.app.ids import parse_id, parse_version
 from divert.auth import requires
 from divert.models import CaseContact, Contract, ContractCondition, Referral, ReferralEvent
 from divert.models.programme import compiled
@@ -107,7 +108,8 @@ def step(case_id: int) -> Response | tuple[str, int]:
     ]
     # A stale form is answered as stale first: its choices may no longer exist, and "someone else
     # changed this case" is the useful message, not "not a valid choice".
-    if (form.version_id.data or "").isdigit() and int(form.version_id.data) != case.version_id:
+    seen = parse_version(form.version_id.data)
+    if seen is not None and seen != case.version_id:
         return _again(case, StaleEdit("case"), step=form)
     if not form.validate_on_submit():
         return _again(case, step=form)
@@ -119,7 +121,7 @@ def step(case_id: int) -> Response | tuple[str, int]:
             form.to_state.data,
             form.reason.data or "",
             exit_reason=form.exit_reason.data or None,
-            seen_version=int(form.version_id.data or 0),
+            seen_version=form.version_id.version(),
         )
         db.session.flush()
     except StaleDataError:
@@ -165,7 +167,7 @@ def attendance(contact_id: int) -> Response | tuple[str, int]:
             missed_reason=form.missed_reason.data or "",
             reason_acceptable=form.acceptable(),
             notes=form.notes.data or "",
-            seen_version=int(form.version_id.data or 0),
+            seen_version=form.version_id.version(),
         )
         db.session.flush()
     except StaleDataError:
@@ -215,7 +217,7 @@ def contract(case_id: int) -> Response | tuple[str, int]:
         elif group.hours_min is not None or group.hours_max is not None:
             raw = (request.form.get(f"group-{group.id}") or "").strip()
             if raw:
-                if not raw.isdigit():
+                if not (raw.isascii() and raw.isdigit() and len(raw) <= 6):
                     return _again(case, f"Enter the hours of {group.label.lower()} as a whole number")
                 hours = int(raw)
         elif group.min == 0 or group.max > 0:
@@ -243,7 +245,10 @@ def vary(contract_id: int) -> Response | tuple[str, int]:
     if found is None:
         abort(404)
     case = case_or_404(found.referral_id)
-    remove = [int(v) for v in request.form.getlist("remove") if v.isdigit()]
+    seen = parse_version(request.form.get("version_id") or "0")
+    if seen is None:
+        return _again(case, "Reload the page and try again: the version of the form is not valid")
+    remove = [i for i in map(parse_id, request.form.getlist("remove")) if i is not None]
     add = []
     pathway = (request.form.get("add_pathway") or "").strip()
     if pathway:
@@ -256,7 +261,7 @@ def vary(contract_id: int) -> Response | tuple[str, int]:
             remove_condition_ids=remove,
             add_conditions=add,
             reason=(request.form.get("reason") or "").strip(),
-            seen_version=int(request.form.get("version_id") or 0),
+            seen_version=seen,
         )
         db.session.flush()
     except StaleDataError:

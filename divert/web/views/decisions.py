@@ -51,7 +51,7 @@ def correct(case_id: int) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             correct_last_step(
-                db.session, current_user, case, form.reason.data, seen_version=int(form.version_id.data or 0)
+                db.session, current_user, case, form.reason.data, seen_version=form.version_id.version()
             )
         except OperationError as error:
             form.reason.errors = [str(error)]

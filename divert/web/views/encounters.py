@@ -13,7 +13,9 @@ from werkzeug.wrappers import Response
 
 from divert.app.clock import LONDON
 from divert.app.extensions import db
+from divert.app.ids import parse_id
 from divert.auth import requires
+from divert.auth.refusal import not_found
 from divert.auth.visibility import held_people
 from divert.models import Decision, Encounter, EthnicityCode, OffenceCategory, Person, Referral, audit
 from divert.models.programme import compiled
@@ -22,6 +24,7 @@ from divert.pathways.encounters import record_from_form
 from divert.pathways.errors import OperationError, StaleEdit
 from divert.pathways.matching import possible_matches
 from divert.web.forms.encounter import EncounterForm, OfferForm
+from divert.web.shown import audit_shown
 
 bp = Blueprint("encounters", __name__)
 
@@ -43,7 +46,7 @@ def _choices(form: EncounterForm) -> None:
 @bp.route("/encounters/new", methods=["GET", "POST"])
 @requires("record_encounter")
 def new() -> str | Response | tuple[str, int]:
-    person = _known_person(request.args.get("person", type=int))
+    person = _known_person(request.args.get("person"))
     form = EncounterForm()
     _choices(form)
     if request.method == "GET":
@@ -69,21 +72,27 @@ def new() -> str | Response | tuple[str, int]:
     return render_template("encounters/new.html", form=form, person=person), status
 
 
-def _known_person(person_id: int | None) -> Person | None:
-    if person_id is None:
+def _known_person(given: str | None) -> Person | None:
+    if given is None:
         return None
+    person_id = parse_id(given)
+    if person_id is None:
+        abort(404)
     # Recording against a record: only one the organisation holds (seeing it as party to a case
     # is not holding it).
     person = db.session.scalar(held_people(current_user).where(Person.id == person_id))
     if person is None:
-        abort(404)
+        not_found(db.session, Person, person_id, "person")
+    if request.method == "GET":
+        # The form opens filled in with the person's details.
+        audit.record(db.session, current_user, "view", "person", person.id, detail="new encounter form")
     return person
 
 
 def _encounter_or_404(encounter_id: int) -> Encounter:
     encounter = db.session.get(Encounter, encounter_id)
     if encounter is None or encounter.organisation_id != current_user.organisation_id:
-        abort(404)
+        not_found(db.session, Encounter, encounter_id, "encounter")
     return encounter
 
 
@@ -127,11 +136,14 @@ def _render_decisions(encounter: Encounter, forms: dict[int, OfferForm]) -> str:
             }
         )
     audit.record(db.session, current_user, "view", "encounter", encounter.id)
+    matches = possible_matches(db.session, encounter.person)
+    if matches:
+        audit_shown(f"possible matches on encounter {encounter.id}", "person", (m.person.id for m in matches))
     return render_template(
         "encounters/show.html",
         encounter=encounter,
         rows=rows,
-        matches=possible_matches(db.session, encounter.person),
+        matches=matches,
         page_errors=any(form.errors for form in forms.values()),
     )
 
@@ -141,11 +153,11 @@ def _render_decisions(encounter: Encounter, forms: dict[int, OfferForm]) -> str:
 def record_offer(case_id: int) -> str | Response | tuple[str, int]:
     case = db.session.get(Referral, case_id)
     if case is None or case.encounter.organisation_id != current_user.organisation_id:
-        abort(404)
+        not_found(db.session, Referral, case_id, "referral")
     form = OfferForm()
     if form.validate_on_submit():
         try:
-            if case.version_id != int(form.version_id.data or 0):
+            if case.version_id != form.version_id.version():
                 raise StaleEdit("case")
             answer = form.response.data
             offer(db.session, current_user, case, answer != "not_offered", form.reason.data or "")
@@ -166,7 +178,7 @@ def record_offer(case_id: int) -> str | Response | tuple[str, int]:
 def confirmation(case_id: int) -> str:
     case = db.session.get(Referral, case_id)
     if case is None or case.encounter.organisation_id != current_user.organisation_id:
-        abort(404)
+        not_found(db.session, Referral, case_id, "referral")
     definition = compiled(case.programme_version)
     return render_template(
         "encounters/confirmation.html",

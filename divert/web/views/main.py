@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from divert.app.extensions import db
 from divert.auth import public, requires
 from divert.queries.dashboards import HOMES
+from divert.web.shown import audit_shown
 
 bp = Blueprint("main", __name__)
 
@@ -24,7 +25,13 @@ def index() -> Response:
 @requires("use_service")
 def home() -> str:
     template, build = HOMES[current_user.role]
-    return render_template(template, **build(db.session, current_user))
+    context = build(db.session, current_user)
+    # Officers' homes list recent encounters; caseworkers' and supervisors' list cases: each names people.
+    listed = [e.person_id for e in context.get("encounters", [])]
+    listed += [case.person_id for key in ("mine", "unassigned") for case in context.get(key, [])]
+    if listed:
+        audit_shown("home page", "person", listed)
+    return render_template(template, **context)
 
 
 @bp.route("/healthz")

@@ -8,13 +8,16 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from divert.app.extensions import db
+from divert.app.ids import parse_id
 from divert.auth import requires
+from divert.auth.refusal import not_found
 from divert.auth.visibility import held_people
 from divert.models import Person, PersonMerge
 from divert.pathways.errors import OperationError
 from divert.pathways.matching import possible_matches
 from divert.pathways.merge import merge_people, undo_merge
 from divert.web.forms.merge import MergeForm, UndoMergeForm
+from divert.web.shown import audit_shown
 
 bp = Blueprint("merges", __name__)
 
@@ -23,7 +26,7 @@ def _person(person_id: int) -> Person:
     # Merges are between records the supervisor's organisation holds, and nobody else's.
     person = db.session.scalar(held_people(current_user).where(Person.id == person_id))
     if person is None:
-        abort(404)
+        not_found(db.session, Person, person_id, "person")
     return person
 
 
@@ -35,7 +38,7 @@ def matches(person_id: int) -> str | Response | tuple[str, int]:
     form = MergeForm()
     if form.validate_on_submit():
         allowed = {m.person.id: m.person for m in candidates}
-        duplicate = allowed.get(int(form.duplicate_id.data)) if form.duplicate_id.data.isdigit() else None
+        duplicate = allowed.get(parse_id(form.duplicate_id.data) or 0)
         if duplicate is None:
             form.duplicate_id.errors = ["Select one of the possible matches listed"]
         else:
@@ -50,6 +53,10 @@ def matches(person_id: int) -> str | Response | tuple[str, int]:
         select(PersonMerge).where(PersonMerge.survivor_id == person.id).order_by(PersonMerge.id.desc())
     ).all()
     status = 400 if form.errors else 200
+    # The possible matches are other people's names, dates of birth and PNC IDs: each is shown.
+    audit_shown(
+        f"possible matches of person {person.id}", "person", [person.id, *(m.person.id for m in candidates)]
+    )
     return (
         render_template(
             "people/matches.html",

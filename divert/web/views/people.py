@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from divert.app.extensions import db
 from divert.auth import holds, requires
+from divert.auth.refusal import not_found
 from divert.auth.visibility import (
     colleagues,
     held_people,
@@ -22,8 +23,11 @@ from divert.auth.visibility import (
 from divert.models import ChangeRecord, Encounter, EthnicityCode, Person, Referral, User, audit
 from divert.pathways.errors import OperationError, StaleEdit
 from divert.pathways.people import EDITABLE, search_people, update_person
+from divert.rules import limits
 from divert.rules.codes import phrase
+from divert.rules.limits import text_problem
 from divert.web.forms.person import PersonForm
+from divert.web.shown import audit_shown
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -36,19 +40,24 @@ def _person_or_404(person_id: int, *, holder: bool = False) -> Person:
     people = held_people(current_user) if holder else visible_people(current_user)
     person = db.session.scalar(people.where(Person.id == person_id))
     if person is None:
-        abort(404)
+        not_found(db.session, Person, person_id, "person")
     return person
 
 
 @bp.route("")
 @requires("view_people")
-def search() -> str:
+def search() -> str | tuple[str, int]:
     query = (request.args.get("q") or "").strip()
     people: list[Person] = []
+    # A name or PNC ID is never longer than a name column; a longer pattern (or a NUL) is refused
+    # before it reaches the database, which cannot match it (SQLite: "LIKE pattern too complex").
+    error = text_problem("Name or PNC ID", query, limits.NAME)
+    if error:
+        return render_template("people/search.html", query="", people=[], error=error), 400
     if query:
         people = search_people(db.session, current_user, query)
-        audit.record(db.session, current_user, "search", "person", None, detail=f"{len(people)} results")
-    return render_template("people/search.html", query=query, people=people)
+        audit_shown("search results", "person", (p.id for p in people), action="search")
+    return render_template("people/search.html", query=query, people=people, error=None)
 
 
 @bp.route("/<int:person_id>")
@@ -99,6 +108,7 @@ def edit(person_id: int) -> str | Response | tuple[str, int]:
     _ethnicity_choices(form)
     if request.method == "GET":
         form.version_id.data = str(person.version_id)
+        audit.record(db.session, current_user, "view", "person", person.id, detail="edit form")
     if form.validate_on_submit():
         changes = {field: getattr(form, field).data or None for field in EDITABLE}
         changes["given_name"] = form.given_name.data
@@ -106,7 +116,7 @@ def edit(person_id: int) -> str | Response | tuple[str, int]:
         changes["gender"] = form.gender.data
         changes["self_defined_ethnicity"] = form.self_defined_ethnicity.data
         try:
-            changed = update_person(db.session, current_user, person, changes, int(form.version_id.data or 0))
+            changed = update_person(db.session, current_user, person, changes, form.version_id.version())
         except (StaleEdit, StaleDataError) as error:
             # StaleDataError: another edit committed between the version check and this flush.
             db.session.rollback()

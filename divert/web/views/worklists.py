@@ -8,12 +8,16 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from divert.app.extensions import db
+from divert.app.ids import parse_id
 from divert.auth import holds, requires
 from divert.auth.visibility import visible_referrals
 from divert.models import Referral, User
 from divert.pathways.allocation import reallocate, take
 from divert.pathways.errors import OperationError
 from divert.queries.worklists import SORTS, VIEWS, colleagues, programmes_for, worklist
+from divert.rules import limits
+from divert.rules.limits import text_problem
+from divert.web.shown import audit_shown
 from divert.web.views.cases import case_or_404
 
 bp = Blueprint("worklists", __name__)
@@ -25,6 +29,8 @@ def index() -> str:
     default = "team" if holds(current_user, "reallocate") else "mine"
     view = request.args.get("view", default)
     programme = request.args.get("programme") or None
+    if programme is not None and text_problem("Programme", programme, limits.CODE):
+        programme = None  # not a programme code (too long, or a NUL the database cannot compare)
     sort = request.args.get("sort", "opened")
     sort = sort if sort in SORTS else "opened"
     descending = request.args.get("order") == "desc"
@@ -37,11 +43,13 @@ def index() -> str:
         descending=descending,
         page=request.args.get("page", 1, type=int),
     )
+    view = view if view in VIEWS else default
+    audit_shown(f"worklist: {VIEWS[view]}", "person", (r.person_id for r in result.rows))
     return render_template(
         "worklists/index.html",
         result=result,
         views=VIEWS,
-        view=view if view in VIEWS else default,
+        view=view,
         programme=programme,
         programmes=programmes_for(db.session, current_user),
         sort=sort,
@@ -66,13 +74,13 @@ def take_case(case_id: int) -> Response:
 @bp.route("/worklist/reallocate", methods=["POST"])
 @requires("reallocate")
 def reallocate_cases() -> Response | tuple[str, int]:
-    ids = [int(v) for v in request.form.getlist("case") if v.isdigit()]
+    ids = [i for i in map(parse_id, request.form.getlist("case")) if i is not None]
     cases = (
         list(db.session.scalars(visible_referrals(current_user).where(Referral.id.in_(ids)))) if ids else []
     )
     assignee = db.session.scalar(
         select(User).where(
-            User.id == request.form.get("assignee", type=int),
+            User.id == parse_id(request.form.get("assignee")),
             User.organisation_id == current_user.organisation_id,
         )
     )
