@@ -18,6 +18,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
+from werkzeug.routing.converters import NumberConverter
 
 from divert.api import tokens
 from divert.auth import PUBLIC, access_of
@@ -54,7 +55,7 @@ def force_a(db_session: Session) -> dict[str, Any]:
 
 
 def _urls(rule: Rule, ids: list[int]) -> list[str]:
-    ints = [a for a in rule.arguments if type(rule._converters[a]).__name__ == "IntegerConverter"]
+    ints = [a for a in rule.arguments if isinstance(rule._converters[a], NumberConverter)]
     others = {a: "x" for a in rule.arguments if a not in ints}
     if not ints:
         return [rule.build(others, append_unknown=False)[1]]  # type: ignore[index]

@@ -58,7 +58,11 @@ class EncounterForm(GovForm):
         "PNC ID (if known)",
         widget=GovTextInput(),
         filters=[stripped],
-        validators=[Optional(), Checked(codes.pnc_id)],
+        validators=[
+            Optional(),
+            Length(max=limits.PNC_ID, message=too_long("PNC ID", limits.PNC_ID)),
+            Checked(codes.pnc_id),
+        ],
     )
     gender = RadioField(
         "Gender",
@@ -78,7 +82,11 @@ class EncounterForm(GovForm):
         "Home postcode district (optional)",
         widget=GovTextInput(),
         filters=[stripped],
-        validators=[Optional(), Checked(codes.postcode_district)],
+        validators=[
+            Optional(),
+            Length(max=limits.DISTRICT, message=too_long("Postcode district", limits.DISTRICT)),
+            Checked(codes.postcode_district),
+        ],
     )
     # The encounter
     occurred_on = GovDateField(
@@ -95,6 +103,7 @@ class EncounterForm(GovForm):
         widget=GovTextInput(),
         validators=[
             InputRequired(message="Enter the time of the encounter"),
+            Length(max=limits.TIME, message="Enter a time in the 24-hour clock, like 14:30"),
             Checked(codes.time_of_day),
         ],
     )
@@ -102,7 +111,11 @@ class EncounterForm(GovForm):
         "Where it happened: postcode district",
         widget=GovTextInput(),
         filters=[stripped],
-        validators=[Optional(), Checked(codes.postcode_district)],
+        validators=[
+            Optional(),
+            Length(max=limits.DISTRICT, message=too_long("Postcode district", limits.DISTRICT)),
+            Checked(codes.postcode_district),
+        ],
     )
     setting = RadioField(
         "Setting",

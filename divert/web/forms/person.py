@@ -43,7 +43,11 @@ class PersonForm(GovForm):
         "PNC ID (if known)",
         widget=GovTextInput(),
         filters=[stripped],
-        validators=[Optional(), Checked(codes.pnc_id)],
+        validators=[
+            Optional(),
+            Length(max=limits.PNC_ID, message=too_long("PNC ID", limits.PNC_ID)),
+            Checked(codes.pnc_id),
+        ],
     )
     gender = RadioField(
         "Gender",
@@ -63,7 +67,11 @@ class PersonForm(GovForm):
         "Postcode district",
         widget=GovTextInput(),
         filters=[stripped],
-        validators=[Optional(), Checked(codes.postcode_district)],
+        validators=[
+            Optional(),
+            Length(max=limits.DISTRICT, message=too_long("Postcode district", limits.DISTRICT)),
+            Checked(codes.postcode_district),
+        ],
     )
     version_id = VersionField()
     submit = SubmitField("Save changes", widget=GovSubmitInput())
