@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from divert.app.clock import today
 from divert.models import AuditEntry, Programme, ProgrammeVersion
 from divert.pathways.cases import record_encounter
+from divert.pathways.importing.reference import load_reference
 from divert.pathways.programmes import PROGRAMMES_DIR, assign_operator, sync_definitions, version_in_force
 
 from .client import parse
@@ -121,6 +122,9 @@ def test_a_corrected_upload_is_a_draft_that_shows_the_changed_rule_and_decides_n
     assert version_in_force(db_session, youth, today()).version == 2
     (outcome,) = _sixteen_year_old_today(db_session, org)
     assert outcome.decision.programme_version.version == 2 and outcome.decision.eligible
+    # Nor does a bulk import see it.
+    info = load_reference(db_session).programmes["tvp-youth-drugs"]
+    assert [v.version for v in info.versions] == [1, 2]
     listed = parse(client.get("/admin/programmes"))
     card = next(c for c in listed.select("[data-testid=programme-card]") if "(tvp-youth-drugs)" in c.text)
     assert "Draft" in card.text
