@@ -66,3 +66,25 @@ def test_a_version_is_uploaded_with_a_mistake_corrected_compared_and_published(
     expect(page.locator(".govuk-notification-banner")).to_contain_text("is published")
     expect(page.locator(".govuk-caption-l")).to_contain_text(f"In force from {takes_effect.day} ")
     audit.verify()
+
+
+def test_a_reference_label_is_changed_and_its_history_shown(
+    new_context: Callable[..., BrowserContext], live_server: LiveServer, axe_source: str
+) -> None:
+    audit = Audit(axe_source)
+    page = open_signed_in(new_context, live_server.users["admin"])
+    follow_navigation(page, "Reference data")
+    page.get_by_role("link", name="Change labels, add or stop offence categories").click()
+    audit(page, "reference data to change")
+    page.get_by_role("link", name="Change outcome 21").click()
+    page.get_by_label("Label").fill("")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter a label")
+    audit(page, "reference label with an error")
+    page.get_by_label("Label").fill("Further investigation not in the public interest (relabelled)")
+    page.get_by_role("button", name="Save").click()
+    history = page.get_by_test_id("history")
+    expect(history).to_contain_text("Further investigation not in the public interest (relabelled)")
+    expect(history).to_contain_text(live_server.users["admin"].name)
+    audit(page, "reference label history")
+    audit.verify()
