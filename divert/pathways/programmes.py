@@ -180,7 +180,9 @@ def upload_draft(session: Session, text: str, actor: User) -> ProgrammeVersion:
     """Store an uploaded definition as a draft of its programme, or raise ``DefinitionError`` with
     every problem by field path (the validator's, then the database's) and store nothing."""
     definition = parse_definition(text, source="upload")
-    programme = session.scalar(select(Programme).where(Programme.code == definition.code))
+    # Locked, so two uploads (or an upload and a publish) of one programme take turns on PostgreSQL
+    # instead of both reading the same latest version; SQLite serialises writers anyway.
+    programme = session.scalar(select(Programme).where(Programme.code == definition.code).with_for_update())
     if programme is None:
         raise DefinitionError("upload", [("code", f"'{definition.code}' is not a programme of this service")])
     latest = session.scalar(
@@ -231,6 +233,8 @@ def publish(
 ) -> ProgrammeVersion:
     """Put a draft in force from ``effective_from``. Decisions already made keep the version they
     used, so the date may be neither in the past nor before a version already published."""
+    session.scalar(select(Programme.id).where(Programme.id == version.programme_id).with_for_update())
+    session.refresh(version)  # as it is now another publish of it has finished
     _check_draft(version)
     if effective_from < today():
         raise OperationError("The date it takes effect must be today or in the future")
