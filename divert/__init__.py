@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from divert.web.views.merges import bp as merges_bp
     from divert.web.views.monitoring import bp as monitoring_bp
     from divert.web.views.people import bp as people_bp
+    from divert.web.views.programmes_admin import bp as programmes_admin_bp
     from divert.web.views.worklists import bp as worklists_bp
 
     blueprints = (
@@ -123,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
         merges_bp,
         monitoring_bp,
         admin_bp,
+        programmes_admin_bp,
         api_bp,
         api_tokens_bp,
         imports_bp,

@@ -165,14 +165,17 @@ def register_commands(app: Flask) -> None:
                 ProgrammeVersion.version,
                 ProgrammeVersion.effective_from,
                 ProgrammeVersion.content_hash,
+                ProgrammeVersion.status,
             )
             .join(ProgrammeVersion, ProgrammeVersion.programme_id == Programme.id)
             .order_by(Programme.code, ProgrammeVersion.version)
         ).all()
         if not rows:
             click.echo("No programme definitions loaded; run `flask --app divert init-db`.")
-        for code, version, effective_from, digest in rows:
-            click.echo(f"{code:<20} v{version:<3} from {effective_from.isoformat()}  {digest[:12]}")
+        for code, version, effective_from, digest, status in rows:
+            # A draft's date is only the one its file proposed: it takes effect when published.
+            when = "draft, not in force" if status == "draft" else f"from {effective_from.isoformat()}"
+            click.echo(f"{code:<20} v{version:<3} {when}  {digest[:12]}")
 
     @programmes_group.command("assign")
     @click.option("--programme", "code", required=True)

@@ -52,16 +52,23 @@ class AuditEntry(IdMixin, Base):
 
 
 class ChangeRecord(IdMixin, Base):
-    """One field's old and new value, written on every change to a person's record or case."""
+    """One field's old and new value, written on every change to a person's record, a case or a
+    reference code."""
 
     __tablename__ = "change_history"
     __append_only__ = True
-    __table_args__ = (Index("ix_change_history_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_change_history_object", "object_type", "object_id"),
+        Index("ix_change_history_key", "object_type", "object_key"),
+    )
 
     at: Mapped[datetime] = mapped_column(default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     object_type: Mapped[str] = mapped_column(String(40))
-    object_id: Mapped[int]
+    # Reference codes are keyed by text (an offence slug, an ethnicity code), so their history names
+    # them in ``object_key``; every other record is keyed by its id.
+    object_id: Mapped[int | None]
+    object_key: Mapped[str | None] = mapped_column(String(60))
     field: Mapped[str] = mapped_column(String(60))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)

@@ -98,11 +98,13 @@ def _row(
     obj: object, actor: int | None, now: datetime, field: str, old: str | None, new: str | None, identity: Any
 ) -> dict[str, Any]:
     object_id = identity[0] if identity else getattr(obj, "id", None)
+    keyed_by_text = isinstance(object_id, str)
     return {
         "at": now,
         "user_id": actor,
         "object_type": type(obj).__name__.lower(),
-        "object_id": object_id,
+        "object_id": None if keyed_by_text else object_id,
+        "object_key": object_id if keyed_by_text else None,
         "field": field,
         "old_value": old,
         "new_value": new,

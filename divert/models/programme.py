@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from divert.models.base import Base, IdMixin, utcnow
@@ -18,6 +18,10 @@ from divert.rules import ProgrammeDefinition, definition_from_dict
 # Parsed (and expression-compiled) definitions, keyed by version id and content, so each stored
 # version is compiled once per process rather than once per decision.
 _compiled: dict[tuple[int, str], ProgrammeDefinition] = {}
+
+# A draft is stored so it can be compared (and, later, replayed) but never decides an encounter.
+DRAFT, PUBLISHED = "draft", "published"
+VERSION_STATUSES = (DRAFT, PUBLISHED)
 
 
 class Programme(IdMixin, Base):
@@ -35,7 +39,10 @@ class Programme(IdMixin, Base):
 
 class ProgrammeVersion(IdMixin, Base):
     __tablename__ = "programme_versions"
-    __table_args__ = (UniqueConstraint("programme_id", "version", name="programme_version"),)
+    __table_args__ = (
+        UniqueConstraint("programme_id", "version", name="programme_version"),
+        CheckConstraint("status IN ('draft', 'published')", name="status"),
+    )
 
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
@@ -43,8 +50,17 @@ class ProgrammeVersion(IdMixin, Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default=PUBLISHED, server_default=PUBLISHED)
+    # Who uploaded it in the browser (files loaded by the command have nobody), and who published it.
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime | None]
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     programme: Mapped[Programme] = relationship(back_populates="versions")
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == DRAFT
 
 
 def compiled(version: ProgrammeVersion) -> ProgrammeDefinition:

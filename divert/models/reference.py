@@ -14,6 +14,7 @@ class EthnicityCode(Base):
     """Self-defined (18+1 codes) and officer-defined (IC codes) ethnicity, each in its group."""
 
     __tablename__ = "ethnicity_codes"
+    __history__ = True  # an administrator relabels codes; old labels stay readable (models/guards.py)
     __table_args__ = (CheckConstraint("scheme IN ('self_defined', 'officer_defined')", name="scheme"),)
 
     code: Mapped[str] = mapped_column(String(8), primary_key=True)
@@ -29,6 +30,7 @@ class OutcomeCode(Base):
     """Home Office crime outcome codes (0-22)."""
 
     __tablename__ = "outcome_codes"
+    __history__ = True
 
     code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     label: Mapped[str] = mapped_column(String(200))
@@ -39,6 +41,7 @@ class OffenceCategory(Base):
     """Offence categories; slugs are used by imports and the API, and a force can add more."""
 
     __tablename__ = "offence_categories"
+    __history__ = True
 
     slug: Mapped[str] = mapped_column(String(60), primary_key=True)
     label: Mapped[str] = mapped_column(String(120))

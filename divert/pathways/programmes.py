@@ -10,16 +10,21 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
+from divert.app.clock import today
 from divert.models import Programme, ProgrammeOperator, ProgrammeVersion, User, audit
-from divert.models.programme import compiled
+from divert.models.base import utcnow
+from divert.models.programme import DRAFT, PUBLISHED, compiled
 from divert.pathways.errors import OperationError
 from divert.rules import (
+    DefinitionError,
     content_hash,
+    definition_from_dict,
     definition_to_dict,
     load_directory,
+    parse_definition,
 )
 
 PROGRAMMES_DIR = Path(__file__).resolve().parents[2] / "seeds" / "programmes"
@@ -84,7 +89,11 @@ def version_in_force(session: Session, programme: Programme, on: date) -> Progra
         # The definition (kilobytes of JSON) is read only when this process has not compiled the
         # version yet (``compiled``); every recording looks a version up for each programme.
         .options(defer(ProgrammeVersion.definition))
-        .where(ProgrammeVersion.programme_id == programme.id, ProgrammeVersion.effective_from <= on)
+        .where(
+            ProgrammeVersion.programme_id == programme.id,
+            ProgrammeVersion.status == PUBLISHED,
+            ProgrammeVersion.effective_from <= on,
+        )
         .order_by(ProgrammeVersion.effective_from.desc(), ProgrammeVersion.version.desc())
         .limit(1)
     )
@@ -135,7 +144,8 @@ def assign_operator(
 ) -> ProgrammeOperator:
     if role not in {"police", "receiving"}:
         raise OperationError("Role must be 'police' or 'receiving'")
-    if route is not None and route not in {r.id for r in compiled(programme.versions[-1]).routes}:
+    published = [v for v in programme.versions if v.status == PUBLISHED]
+    if route is not None and route not in {r.id for r in compiled(published[-1]).routes}:
         raise OperationError(f"{programme.name} has no route '{route}'")
     existing = session.scalar(
         select(ProgrammeOperator).where(
@@ -161,3 +171,122 @@ def assign_operator(
         detail=f"{programme.code} {role} {route or ''}",
     )
     return operator
+
+
+# ---- versions uploaded in the browser: draft, compare, publish or discard ---------------------------
+
+
+def upload_draft(session: Session, text: str, actor: User) -> ProgrammeVersion:
+    """Store an uploaded definition as a draft of its programme, or raise ``DefinitionError`` with
+    every problem by field path (the validator's, then the database's) and store nothing."""
+    definition = parse_definition(text, source="upload")
+    # Locked, so two uploads (or an upload and a publish) of one programme take turns on PostgreSQL
+    # instead of both reading the same latest version; SQLite serialises writers anyway.
+    programme = session.scalar(select(Programme).where(Programme.code == definition.code).with_for_update())
+    if programme is None:
+        raise DefinitionError("upload", [("code", f"'{definition.code}' is not a programme of this service")])
+    latest = session.scalar(
+        select(func.max(ProgrammeVersion.version)).where(ProgrammeVersion.programme_id == programme.id)
+    )
+    if latest is not None and definition.version <= latest:
+        raise DefinitionError(
+            "upload",
+            [("version", f"must be more than {latest}, the latest version of {programme.name} stored")],
+        )
+    version = ProgrammeVersion(
+        programme=programme,
+        version=definition.version,
+        effective_from=definition.effective_from,
+        content_hash=content_hash(definition),
+        definition=definition_to_dict(definition),
+        status=DRAFT,
+        uploaded_by_id=actor.id,
+    )
+    session.add(version)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "create",
+        "programme_version",
+        version.id,
+        detail=f"draft {programme.code}@{version.version}",
+    )
+    return version
+
+
+def published_in_force(session: Session, programme: Programme) -> ProgrammeVersion | None:
+    """The version a draft is compared with: the one in force today, else the first to come."""
+    try:
+        return version_in_force(session, programme, today())
+    except OperationError:
+        return session.scalar(
+            select(ProgrammeVersion)
+            .where(ProgrammeVersion.programme_id == programme.id, ProgrammeVersion.status == PUBLISHED)
+            .order_by(ProgrammeVersion.effective_from)
+            .limit(1)
+        )
+
+
+def publish(
+    session: Session, version: ProgrammeVersion, effective_from: date, actor: User
+) -> ProgrammeVersion:
+    """Put a draft in force from ``effective_from``. Decisions already made keep the version they
+    used, so the date may be neither in the past nor before a version already published."""
+    session.scalar(select(Programme.id).where(Programme.id == version.programme_id).with_for_update())
+    session.refresh(version)  # as it is now another publish of it has finished
+    _check_draft(version)
+    if effective_from < today():
+        raise OperationError("The date it takes effect must be today or in the future")
+    published = session.execute(
+        select(func.max(ProgrammeVersion.effective_from), func.max(ProgrammeVersion.version)).where(
+            ProgrammeVersion.programme_id == version.programme_id, ProgrammeVersion.status == PUBLISHED
+        )
+    ).one()
+    latest_date, latest_version = published
+    if latest_date is not None and effective_from < latest_date:
+        raise OperationError(
+            f"The date it takes effect must be on or after {latest_date:%-d %B %Y}, "
+            "when the latest published version takes effect"
+        )
+    if latest_version is not None and version.version <= latest_version:
+        raise OperationError(
+            f"Version {latest_version} has been published since this draft was uploaded: "
+            "upload it again with a higher version number"
+        )
+    # The stored document says when it takes effect too, so the definition and its row agree.
+    document = {**version.definition, "effective_from": effective_from.isoformat()}
+    version.definition = document
+    version.content_hash = content_hash(definition_from_dict(document, source=f"database:{version.id}"))
+    version.effective_from = effective_from
+    version.status = PUBLISHED
+    version.published_at = utcnow()
+    version.published_by_id = actor.id
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "update",
+        "programme_version",
+        version.id,
+        detail=f"published {version.programme.code}@{version.version} from {effective_from.isoformat()}",
+    )
+    return version
+
+
+def discard(session: Session, version: ProgrammeVersion, actor: User) -> None:
+    """Delete a draft. Nothing points at one: drafts never decide an encounter."""
+    _check_draft(version)
+    detail = f"discarded draft {version.programme.code}@{version.version}"
+    version_id = version.id
+    session.delete(version)
+    session.flush()
+    audit.record(session, actor, "delete", "programme_version", version_id, detail=detail)
+
+
+def _check_draft(version: ProgrammeVersion) -> None:
+    if version.status != DRAFT:
+        raise OperationError(
+            f"Version {version.version} is published and cannot be changed: "
+            "upload a new version to supersede it"
+        )

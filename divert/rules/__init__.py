@@ -26,7 +26,7 @@ from divert.rules.engagement import (
     non_engagement_signals,
 )
 from divert.rules.facts import EncounterFacts, PriorEncounter
-from divert.rules.loader import load_definition, load_directory
+from divert.rules.loader import load_definition, load_directory, parse_definition
 from divert.rules.pathway import (
     ReasonRequired,
     RoleNotAllowed,
@@ -71,6 +71,7 @@ __all__ = [
     "load_definition",
     "load_directory",
     "non_engagement_signals",
+    "parse_definition",
     "select_version",
     "whole_months_between",
 ]

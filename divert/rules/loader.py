@@ -16,6 +16,11 @@ def load_definition(path: str | Path) -> ProgrammeDefinition:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise DefinitionError(source, [("", f"cannot be read ({error.strerror})")]) from None
+    return parse_definition(text, source)
+
+
+def parse_definition(text: str, source: str = "<upload>") -> ProgrammeDefinition:
+    """A definition from YAML text (a file's, or what an administrator pasted), every problem at once."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from divert.models import EthnicityCode, OffenceCategory, OutcomeCode, Programme, ProgrammeVersion
-from divert.models.programme import compiled
+from divert.models.programme import PUBLISHED, compiled
 from divert.rules import ProgrammeDefinition
 
 
@@ -39,7 +39,12 @@ class Reference:
 
 def load_reference(session: Session) -> Reference:
     ethnicities = session.execute(select(EthnicityCode.code, EthnicityCode.scheme)).all()
-    versions = session.scalars(select(ProgrammeVersion).order_by(ProgrammeVersion.version)).all()
+    # Drafts never decide an encounter, imported or recorded.
+    versions = session.scalars(
+        select(ProgrammeVersion)
+        .where(ProgrammeVersion.status == PUBLISHED)
+        .order_by(ProgrammeVersion.version)
+    ).all()
     programmes = {
         p.code: ProgrammeInfo(p, tuple(v for v in versions if v.programme_id == p.id))
         for p in session.scalars(select(Programme))
