@@ -5,7 +5,7 @@ decides encounters, so it is published), who uploaded it and who published it, a
 ``change_history`` gains ``object_key`` for records keyed by text (an offence slug, an ethnicity
 code); ``object_id`` becomes optional because those rows have none.
 
-Revision ID: 0013_programme_drafts
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-01 10:20:00.000000
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_programme_drafts"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
