@@ -42,9 +42,8 @@ def _assignment_form(**kwargs: object) -> AssignmentForm:
 @bp.route("")
 @requires("manage_organisations")
 def index() -> str:
-    counts = dict(
-        db.session.execute(select(User.organisation_id, func.count()).group_by(User.organisation_id)).tuples()
-    )
+    grouped = select(User.organisation_id, func.count()).group_by(User.organisation_id)
+    counts = {organisation_id: count for organisation_id, count in db.session.execute(grouped)}
     rows = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
     return render_template("organisations/index.html", organisations=rows, counts=counts)
 
