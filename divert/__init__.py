@@ -104,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     from divert.web.views.monitoring import bp as monitoring_bp
     from divert.web.views.organisations import bp as organisations_bp
     from divert.web.views.people import bp as people_bp
+    from divert.web.views.subject_access import bp as subject_access_bp
     from divert.web.views.worklists import bp as worklists_bp
 
     blueprints = (
@@ -124,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
         accounts_bp,
         organisations_bp,
         audit_bp,
+        subject_access_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
