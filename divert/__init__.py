@@ -98,7 +98,9 @@ def register_blueprints(app: Flask) -> None:
     from divert.api import bp as api_bp
     from divert.api.admin import bp as api_tokens_bp
     from divert.auth.views import bp as auth_bp
+    from divert.web.views.accounts import bp as accounts_bp
     from divert.web.views.admin import bp as admin_bp
+    from divert.web.views.audit import bp as audit_bp
     from divert.web.views.cases import bp as cases_bp
     from divert.web.views.casework import bp as casework_bp
     from divert.web.views.decisions import bp as decisions_bp
@@ -108,8 +110,10 @@ def register_blueprints(app: Flask) -> None:
     from divert.web.views.main import bp as main_bp
     from divert.web.views.merges import bp as merges_bp
     from divert.web.views.monitoring import bp as monitoring_bp
+    from divert.web.views.organisations import bp as organisations_bp
     from divert.web.views.people import bp as people_bp
     from divert.web.views.programmes_admin import bp as programmes_admin_bp
+    from divert.web.views.subject_access import bp as subject_access_bp
     from divert.web.views.worklists import bp as worklists_bp
 
     blueprints = (
@@ -128,6 +132,10 @@ def register_blueprints(app: Flask) -> None:
         api_bp,
         api_tokens_bp,
         imports_bp,
+        accounts_bp,
+        organisations_bp,
+        audit_bp,
+        subject_access_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -79,4 +79,5 @@ def test_public_routes_are_few_and_known(app: Flask) -> None:
     public = {
         rule.endpoint for rule in _routes(app) if access_of(app.view_functions[rule.endpoint]) == PUBLIC
     }
-    assert public == {"static", "auth.sign_in", "main.index", "main.health"}
+    # The reset page is public: its one-time link is the credential (pathways.users.live_reset).
+    assert public == {"static", "auth.sign_in", "main.index", "main.health", "accounts.reset_password"}

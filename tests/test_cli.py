@@ -99,3 +99,97 @@ def test_monitoring_rebuild_restores_journeys_changed_outside_the_app(
         ).all()
         == kept
     )
+
+
+def test_create_user_mistakes_are_messages_not_tracebacks(app: Flask, db_session: Session) -> None:
+    runner = app.test_cli_runner()
+    base = ["create-user", "--email", "kim@example.org", "--name", "Kim", "--role", "admin"]
+    typed = "a-long-enough-password\na-long-enough-password\n"
+    cases = {
+        "Organisation kind must be one of: police_force, yot, yju, provider, pcc, scrutiny, service": [
+            "--organisation",
+            "kent",
+            "--organisation-name",
+            "Kent Police",
+            "--organisation-kind",
+            "police",
+        ],
+        "No organisation with code 'nowhere'; pass --organisation-name to create it": [
+            "--organisation",
+            "nowhere",
+        ],
+    }
+    for message, extra in cases.items():
+        result = runner.invoke(args=[*base, *extra], input=typed)
+        assert result.exit_code == 2, result.output
+        assert message in result.output and "Traceback" not in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    not_email = runner.invoke(
+        args=["create-user", "--email", "kim", *base[3:], "--organisation", "x"], input=typed
+    )
+    assert not_email.exit_code == 2 and "'kim' is not an email address" in not_email.output
+    assert db_session.scalar(select(User).where(User.email == "kim@example.org")) is None
+
+
+def test_the_first_system_administrator_is_made_on_the_command_line(app: Flask, db_session: Session) -> None:
+    runner = app.test_cli_runner()
+    args = ["create-user", "--email", "ops@example.org", "--name", "Ops", "--role", "admin"]
+    result = runner.invoke(
+        args=[
+            *args,
+            "--organisation",
+            "ops",
+            "--organisation-name",
+            "Divert service",
+            "--organisation-kind",
+            "service",
+        ],
+        input="a-long-enough-password\na-long-enough-password\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = db_session.scalars(select(User).where(User.email == "ops@example.org")).one()
+    assert user.organisation.kind == "service"
+
+
+def test_programmes_assign_mistakes_name_the_option(app: Flask, db_session: Session) -> None:
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["programmes", "load"]).exit_code == 0
+    unknown = runner.invoke(
+        args=["programmes", "assign", "--programme", "nope", "--organisation", "x", "--role", "police"]
+    )
+    assert unknown.exit_code == 2 and "No programme with the code 'nope'" in unknown.output
+    assert "--programme" in unknown.output
+    no_org = runner.invoke(
+        args=["programmes", "assign", "--programme", "divert", "--organisation", "x", "--role", "police"]
+    )
+    assert no_org.exit_code == 2 and "No organisation with the code 'x'" in no_org.output
+    backwards = runner.invoke(
+        args=[
+            "programmes",
+            "assign",
+            *("--programme", "divert", "--organisation", "x", "--role", "police"),
+            *("--from", "2026-06-01", "--to", "2026-05-01"),
+        ]
+    )
+    assert backwards.exit_code == 2 and "--to must be on or after --from" in backwards.output
+    bad_date = runner.invoke(
+        args=[
+            "programmes",
+            "assign",
+            "--programme",
+            "divert",
+            "--organisation",
+            "x",
+            "--role",
+            "police",
+            "--from",
+            "June",
+        ]
+    )
+    assert bad_date.exit_code == 2 and "'June' does not match the format '%Y-%m-%d'" in bad_date.output
+
+
+def test_downgrading_to_an_unknown_revision_is_a_message(app: Flask, empty_database: Session) -> None:
+    result = app.test_cli_runner().invoke(args=["db", "downgrade", "no-such-revision"])
+    assert result.exit_code == 1 and "no-such-revision" in result.output
+    assert "Traceback" not in result.output

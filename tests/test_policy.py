@@ -11,8 +11,13 @@ from divert.models import Referral, ReferralParty
 from divert.models.user import ROLES
 
 
-def _user(role: str, organisation_id: int = 1) -> SimpleNamespace:
-    return SimpleNamespace(role=role, organisation_id=organisation_id, is_authenticated=True)
+def _user(role: str, organisation_id: int = 1, kind: str = "police_force") -> SimpleNamespace:
+    return SimpleNamespace(
+        role=role,
+        organisation_id=organisation_id,
+        organisation=SimpleNamespace(kind=kind),
+        is_authenticated=True,
+    )
 
 
 def test_every_role_holds_some_ability_and_analysts_never_see_a_person() -> None:
@@ -44,6 +49,16 @@ def test_organisation_scope_stops_at_the_organisation() -> None:
     user_of_a = SimpleNamespace(organisation_id=1)
     assert can(admin_a, "manage_users", user_of_a)
     assert not can(admin_b, "manage_users", user_of_a)
+
+
+def test_system_administrators_are_the_service_operators_administrators() -> None:
+    operator = _user("admin", 3, kind="service")
+    assert holds(operator, "manage_organisations") and can(
+        operator, "manage_users", SimpleNamespace(organisation_id=1)
+    )
+    # A force's administrator, or the operator's supervisor, is not one.
+    assert not holds(_user("admin", 1), "manage_organisations")
+    assert not holds(_user("supervisor", 3, kind="service"), "manage_organisations")
 
 
 def test_party_scope_reaches_only_cases_the_organisation_is_party_to() -> None:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from flask_login import current_user
-from sqlalchemy import inspect, or_, select
-from sqlalchemy.orm import joinedload, selectinload
 
 from divert.api import bp
 from divert.api.encounters import decision_out
@@ -16,28 +13,18 @@ from divert.api.spec import operation
 from divert.app.extensions import db
 from divert.auth.refusal import not_found
 from divert.auth.visibility import (
-    colleagues,
-    holds_person,
     visible_encounters,
     visible_people,
     visible_referrals,
 )
 from divert.models import (
-    AuditEntry,
-    CaseContact,
-    CaseFlag,
-    ChangeRecord,
-    Contract,
     Decision,
     Encounter,
-    NeedsAssessment,
     Person,
-    PersonMerge,
-    ProgrammeVersion,
     Referral,
-    ReferralEvent,
     audit,
 )
+from divert.queries.subject_access import decisions_of, subject_access
 
 
 def person_or_404(person_id: int) -> Person:
@@ -45,17 +32,6 @@ def person_or_404(person_id: int) -> Person:
     if person is None:
         not_found(db.session, Person, person_id, "person")
     return person
-
-
-def _decisions(encounter_ids: list[int]) -> list[Decision]:
-    return list(
-        db.session.scalars(
-            select(Decision)
-            .options(joinedload(Decision.programme_version).joinedload(ProgrammeVersion.programme))
-            .where(Decision.encounter_id.in_(encounter_ids))
-            .order_by(Decision.id)
-        )
-    )
 
 
 @operation(
@@ -78,7 +54,7 @@ def person_encounters(person_id: int) -> EncounterList:
         for r in db.session.scalars(visible_referrals(current_user).where(Referral.person_id == person.id))
     }
     by_encounter: dict[int, list[Decision]] = {}
-    for decision in _decisions([e.id for e in encounters]):
+    for decision in decisions_of(db.session, [e.id for e in encounters]):
         by_encounter.setdefault(decision.encounter_id, []).append(decision)
     audit.record(db.session, current_user, "view", "person", person.id, detail="api: encounters")
 
@@ -107,38 +83,6 @@ def person_encounters(person_id: int) -> EncounterList:
     )
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def row(record: Any) -> dict[str, Any]:
-    """Every stored column of a record: a subject access answer leaves nothing out."""
-    return {attr.key: _plain(getattr(record, attr.key)) for attr in inspect(record).mapper.column_attrs}
-
-
-def _rows(model: Any, *where: Any) -> list[dict[str, Any]]:
-    return [row(r) for r in db.session.scalars(select(model).where(*where).order_by(model.id))]
-
-
-def _by_referral(model: Any, referral_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """Every case's records of one kind, from one query for all the cases rather than one per case."""
-    grouped: dict[int, list[dict[str, Any]]] = {referral_id: [] for referral_id in referral_ids}
-    for record in _rows(model, model.referral_id.in_(referral_ids)):
-        grouped[record["referral_id"]].append(record)
-    return grouped
-
-
-def _history(object_type: str, ids: list[int], author: Any = None) -> list[dict[str, Any]]:
-    """Change records of these objects; with ``author`` (a user id column), only those written by
-    the user's organisation."""
-    where = [ChangeRecord.object_type == object_type, ChangeRecord.object_id.in_(ids)]
-    if author is not None:
-        where.append(author.in_(colleagues(current_user)))
-    return _rows(ChangeRecord, *where)
-
-
 @operation(
     bp,
     "/people/<int:person_id>/export",
@@ -151,68 +95,8 @@ def export_person(person_id: int) -> SubjectAccessExport:
     is party to, its cases, and the changes and audit entries its own users made (another
     organisation answers for its own). Audited as an export."""
     person = person_or_404(person_id)
-    held = holds_person(current_user, person)
-    encounters = list(
-        db.session.scalars(visible_encounters(current_user).where(Encounter.person_id == person.id))
-    )
-    referrals = list(
-        db.session.scalars(
-            visible_referrals(current_user).where(Referral.person_id == person.id).order_by(Referral.id)
-        )
-    )
-    # Each kind of case record is read once for all the person's cases, so the number of queries
-    # does not grow with the number of cases.
-    ids = [r.id for r in referrals]
-    events = _by_referral(ReferralEvent, ids)
-    contacts = _by_referral(CaseContact, ids)
-    needs = _by_referral(NeedsAssessment, ids)
-    flags = _by_referral(CaseFlag, ids)
-    contracts = {
-        c.referral_id: c
-        for c in db.session.scalars(
-            select(Contract).options(selectinload(Contract.conditions)).where(Contract.referral_id.in_(ids))
-        )
-    }
-    cases = []
-    for referral in referrals:
-        contract = contracts.get(referral.id)
-        cases.append(
-            {
-                **row(referral),
-                "events": events[referral.id],
-                "contacts": contacts[referral.id],
-                "needs_assessments": needs[referral.id],
-                "flags": flags[referral.id],
-                "contract": None
-                if contract is None
-                else {**row(contract), "conditions": [row(c) for c in contract.conditions]},
-            }
-        )
+    # Recorded first, so the export's own access log lists it.
     audit.record(
         db.session, current_user, "export", "person", person.id, detail="subject access export (api)"
     )
-    return SubjectAccessExport(
-        person=row(person),
-        encounters=[row(e) for e in sorted(encounters, key=lambda e: e.id)],
-        decisions=[row(d) for d in _decisions([e.id for e in encounters])],
-        referrals=cases,
-        change_history=_history("person", [person.id], None if held else ChangeRecord.user_id)
-        + _history("encounter", [e.id for e in encounters])
-        + _history("referral", [r.id for r in referrals]),
-        # Merges are the holder's: only it merges its records.
-        merges=_rows(
-            PersonMerge, or_(PersonMerge.survivor_id == person.id, PersonMerge.merged_id == person.id)
-        )
-        if held
-        else [],
-        # Who in this organisation viewed, changed or exported this person's record (DPA 2018
-        # s.62): theirs to see too. Entries divert itself wrote (no user) go with the record.
-        audit_log=_rows(
-            AuditEntry,
-            AuditEntry.object_type == "person",
-            AuditEntry.object_id == str(person.id),
-            or_(AuditEntry.user_id.in_(colleagues(current_user)), AuditEntry.user_id.is_(None))
-            if held
-            else AuditEntry.user_id.in_(colleagues(current_user)),
-        ),
-    )
+    return SubjectAccessExport(**subject_access(db.session, current_user, person))

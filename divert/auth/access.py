@@ -15,7 +15,7 @@ from flask import abort
 from flask_login import current_user
 
 from divert.app.extensions import login_manager
-from divert.auth.policy import roles_with
+from divert.auth.policy import holds, roles_with
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,7 +35,7 @@ def requires(name: str) -> Callable[[F], F]:
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if current_user.role not in roles:
+            if not holds(current_user, name):
                 abort(403)
             return view(*args, **kwargs)
 

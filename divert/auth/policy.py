@@ -37,13 +37,28 @@ class Ability:
     roles: frozenset[str]
     scope: Scope
     description: str
+    # Only users of organisations of these kinds hold it (None: any organisation).
+    kinds: frozenset[str] | None = None
 
 
-def _ability(name: str, roles: frozenset[str] | set[str], scope: Scope, description: str) -> Ability:
+def _ability(
+    name: str,
+    roles: frozenset[str] | set[str],
+    scope: Scope,
+    description: str,
+    kinds: set[str] | None = None,
+) -> Ability:
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"ability {name!r} names unknown roles {sorted(unknown)}")
-    return Ability(name, frozenset(roles), scope, description)
+    return Ability(name, frozenset(roles), scope, description, None if kinds is None else frozenset(kinds))
+
+
+# A system administrator is an administrator of the installation's operator (an organisation of
+# kind ``service``), not a role or a flag on users: the roles are the programme definitions'
+# vocabulary, and a flag would let a force's administrator be made one by a slip of a checkbox.
+# Creating the operator's first administrator is ``flask create-user --organisation-kind service``.
+_SERVICE = {"service"}
 
 
 ABILITIES: dict[str, Ability] = {
@@ -77,6 +92,14 @@ ABILITIES: dict[str, Ability] = {
         ),
         _ability("manage_population", {"admin"}, "any", "load population baselines"),
         _ability("manage_users", {"admin"}, "organisation", "create and manage users"),
+        _ability(
+            "manage_organisations",
+            {"admin"},
+            "any",
+            "create organisations and say who runs each programme",
+            kinds=_SERVICE,
+        ),
+        _ability("search_audit", {"admin"}, "organisation", "search the audit trail and export it"),
         _ability("manage_programmes", {"admin"}, "any", "programme definitions and reference data"),
         _ability("manage_tokens", {"admin"}, "organisation", "issue and revoke API tokens"),
         _ability("import_records", {"admin"}, "any", "bulk import of historical records"),
@@ -105,7 +128,12 @@ def roles_with(name: str) -> frozenset[str]:
 
 def holds(user: Any, name: str) -> bool:
     """Whether the user's role carries the ability at all (before any record is considered)."""
-    return bool(getattr(user, "is_authenticated", False)) and user.role in ability(name).roles
+    if not getattr(user, "is_authenticated", False):
+        return False
+    held = ability(name)
+    if user.role not in held.roles:
+        return False
+    return held.kinds is None or user.organisation.kind in held.kinds
 
 
 def can(user: Any, name: str, target: object = None) -> bool:
@@ -116,6 +144,10 @@ def can(user: Any, name: str, target: object = None) -> bool:
         return True
     scope = ability(name).scope
     if scope == "organisation":
+        if name == "manage_users" and holds(user, "manage_organisations"):
+            # System administrators look after every organisation's users (its first administrator,
+            # or one whose administrators have all left); an organisation's own admins only theirs.
+            return True
         return bool(getattr(target, "organisation_id", None) == user.organisation_id)
     if scope in {"party", "case_state"} and isinstance(target, Referral):
         if not _party_to(user, target):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 
 import click
+from alembic.util import CommandError
 from flask import Flask, current_app
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError
 
 from divert.app import migrate
 from divert.app.extensions import db
@@ -14,12 +19,13 @@ from divert.cli.api import register_token_command
 from divert.cli.importing import register_import_command
 from divert.cli.monitoring import register_monitoring_commands
 from divert.cli.sweep import register_sweep_command
-from divert.models import EncounterJourney, Organisation, Programme, ProgrammeVersion
+from divert.models import ROLES, EncounterJourney, Organisation, Programme, ProgrammeVersion
 from divert.monitoring import journeys
 from divert.pathways.errors import OperationError
 from divert.pathways.programmes import PROGRAMMES_DIR, assign_operator, sync_definitions
 from divert.pathways.users import create_user
 from divert.rules import DefinitionError, load_definition, load_directory
+from divert.rules.codes import ORGANISATION_KINDS
 from divert.seeding.reference import load_reference_data
 
 
@@ -27,6 +33,35 @@ def _engine() -> Engine:
     if db.engine is None:
         raise click.ClickException("The database is not configured.")
     return db.engine
+
+
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """A database that cannot be reached, or a revision Alembic does not know, is a message."""
+    try:
+        yield
+    except OperationalError as error:
+        raise click.ClickException(
+            f"Cannot use the database ({str(error.orig).strip().splitlines()[0]}). "
+            "Check DATABASE_URL and that the server is running."
+        ) from None
+    except CommandError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _day(ctx: click.Context, param: click.Parameter, value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+def _one_of(choices: tuple[str, ...], what: str) -> Callable[[click.Context, click.Parameter, str], str]:
+    """A check that names every accepted value, as ``Role must be one of: ...``."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        if value not in choices:
+            raise click.BadParameter(f"{what} must be one of: {', '.join(choices)} (not {value!r})")
+        return value
+
+    return check
 
 
 def register_commands(app: Flask) -> None:
@@ -38,7 +73,8 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("init-db")
     def init_db() -> None:
         """Bring the schema to the latest migration and load reference data. Safe to run again."""
-        migrate.upgrade(_engine())
+        with _database_errors():
+            migrate.upgrade(_engine())
         session = db.session
         counts = load_reference_data(session)
         try:
@@ -85,10 +121,19 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.option("--email", required=True)
     @click.option("--name", required=True)
-    @click.option("--role", required=True)
+    @click.option(
+        "--role", required=True, callback=_one_of(ROLES, "Role"), help=f"One of: {', '.join(ROLES)}."
+    )
     @click.option("--organisation", "organisation_code", required=True, help="Organisation code, e.g. tvp.")
     @click.option("--organisation-name", default=None, help="Creates the organisation if it does not exist.")
-    @click.option("--organisation-kind", default="police_force")
+    @click.option(
+        "--organisation-kind",
+        default="police_force",
+        show_default=True,
+        callback=_one_of(ORGANISATION_KINDS, "Organisation kind"),
+        help="For a new organisation. 'service' is the installation's operator: its administrators "
+        "are the system administrators, who create organisations in the browser.",
+    )
     @click.password_option()
     def create_user_command(
         email: str,
@@ -99,12 +144,20 @@ def register_commands(app: Flask) -> None:
         organisation_kind: str,
         password: str,
     ) -> None:
-        """Create a user (and, with --organisation-name, their organisation)."""
+        """Create a user (and, with --organisation-name, their organisation).
+
+        The first system administrator: ``--role admin --organisation-kind service``.
+        """
+        if "@" not in email.strip(" @"):
+            raise click.BadParameter(f"{email!r} is not an email address", param_hint="--email")
+        if not name.strip():
+            raise click.BadParameter("Enter the user's full name", param_hint="--name")
         session = db.session
-        org = session.scalar(select(Organisation).where(Organisation.code == organisation_code))
+        with _database_errors():
+            org = session.scalar(select(Organisation).where(Organisation.code == organisation_code))
         if org is None:
             if not organisation_name:
-                raise click.ClickException(
+                raise click.UsageError(
                     f"No organisation with code {organisation_code!r}; pass --organisation-name to create it."
                 )
             org = Organisation(code=organisation_code, name=organisation_name, kind=organisation_kind)
@@ -182,16 +235,57 @@ def register_commands(app: Flask) -> None:
     @click.option("--organisation", "organisation_code", required=True)
     @click.option("--role", type=click.Choice(["police", "receiving"]), required=True)
     @click.option("--route", default=None, help="For receiving organisations: the route they receive.")
-    def programmes_assign(code: str, organisation_code: str, role: str, route: str | None) -> None:
+    @click.option(
+        "--from",
+        "effective_from",
+        type=click.DateTime(["%Y-%m-%d"]),
+        callback=_day,
+        default=None,
+        help="For encounters on or after this day (YYYY-MM-DD); default no start.",
+    )
+    @click.option(
+        "--to",
+        "effective_to",
+        type=click.DateTime(["%Y-%m-%d"]),
+        callback=_day,
+        default=None,
+        help="For encounters on or before this day (YYYY-MM-DD); default no end.",
+    )
+    def programmes_assign(
+        code: str,
+        organisation_code: str,
+        role: str,
+        route: str | None,
+        effective_from: date | None,
+        effective_to: date | None,
+    ) -> None:
         """Say which organisation records encounters under, or receives referrals from, a programme."""
+        if effective_from and effective_to and effective_to < effective_from:
+            raise click.BadParameter("--to must be on or after --from", param_hint="--to")
         programme = db.session.scalar(select(Programme).where(Programme.code == code))
+        if programme is None or not programme.versions:
+            known = ", ".join(db.session.scalars(select(Programme.code).order_by(Programme.code))) or "none"
+            raise click.BadParameter(
+                f"No programme with the code {code!r} (stored: {known}; `programmes load` stores them)",
+                param_hint="--programme",
+            )
         org = db.session.scalar(select(Organisation).where(Organisation.code == organisation_code))
-        if programme is None or org is None:
-            raise click.ClickException("Unknown programme or organisation code.")
+        if org is None:
+            raise click.BadParameter(
+                f"No organisation with the code {organisation_code!r}", param_hint="--organisation"
+            )
         try:
-            assign_operator(db.session, programme, org.id, role, route)
+            assign_operator(
+                db.session,
+                programme,
+                org.id,
+                role,
+                route,
+                effective_from=effective_from,
+                effective_to=effective_to,
+            )
         except OperationError as error:
-            raise click.ClickException(str(error)) from None
+            raise click.BadParameter(str(error), param_hint="--route") from None
         db.session.commit()
         click.echo(f"{org.name} is now a {role} organisation for {programme.name}.")
 
@@ -202,15 +296,18 @@ def register_commands(app: Flask) -> None:
     @db_group.command("upgrade")
     @click.argument("revision", default="head")
     def db_upgrade(revision: str) -> None:
-        migrate.upgrade(_engine(), revision)
+        with _database_errors():
+            migrate.upgrade(_engine(), revision)
 
     @db_group.command("downgrade")
     @click.argument("revision")
     def db_downgrade(revision: str) -> None:
-        migrate.downgrade(_engine(), revision)
+        with _database_errors():
+            migrate.downgrade(_engine(), revision)
 
     @db_group.command("revision")
     @click.option("-m", "--message", required=True)
     def db_revision(message: str) -> None:
         """Autogenerate a migration from the models (review it before committing)."""
-        migrate.revision(_engine(), message)
+        with _database_errors():
+            migrate.revision(_engine(), message)

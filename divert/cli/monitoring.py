@@ -83,6 +83,9 @@ def register_monitoring_commands(app: Flask) -> None:
                 notes = export(session, out, scope, Options(reference, published, threshold))
         except ValueError as error:
             raise click.ClickException(str(error)) from None
+        except OSError as error:
+            message = f"Cannot write {output}: {error.strerror}"
+            raise click.BadParameter(message, param_hint="--output") from None
         click.echo(f"Wrote {output}{' (published: small numbers suppressed)' if published else ''}.")
         click.echo(scope_line(reach).removeprefix("# "))
         for note in notes:

@@ -22,6 +22,7 @@ from divert.models.population import PopulationBaseline, PopulationBaselineRow
 from divert.models.programme import Programme, ProgrammeVersion
 from divert.models.reference import EthnicityCode, OffenceCategory, OutcomeCode
 from divert.models.referral import Referral, ReferralEvent, ReferralParty
+from divert.models.reset import PasswordReset
 from divert.models.user import ROLES, SignInAttempt, User
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "OffenceCategory",
     "Organisation",
     "OutcomeCode",
+    "PasswordReset",
     "Person",
     "PersonMerge",
     "PopulationBaseline",

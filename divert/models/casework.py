@@ -135,3 +135,7 @@ class ProgrammeOperator(IdMixin, Base):
     # 'police' records encounters under it; 'receiving' gets its referrals (YOT, YJU, provider).
     role: Mapped[str] = mapped_column(String(20))
     route: Mapped[str | None] = mapped_column(String(40))
+    # The assignment holds for encounters on these dates (UK dates, both ends included); open
+    # ends hold for ever. Encounters are matched on the day they happened, not the day recorded.
+    effective_from: Mapped[date | None]
+    effective_to: Mapped[date | None]

@@ -6,8 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from divert.models.base import Base, IdMixin, TimestampMixin
-
-ORGANISATION_KINDS = ("police_force", "yot", "yju", "provider", "pcc")
+from divert.rules.codes import ORGANISATION_KINDS
 
 
 class Organisation(IdMixin, TimestampMixin, Base):

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from divert.app.clock import uk_date
 from divert.auth.policy import can, holds
 from divert.models import (
     Decision,
@@ -58,7 +59,7 @@ def record_encounter(session: Session, actor: User, encounter: Encounter) -> lis
     session.add(encounter)  # no-op when the caller already added it
     session.flush()
     audit.record(session, actor, "create", "encounter", encounter.id)
-    programmes = programmes_run_by(session, encounter.organisation_id)
+    programmes = programmes_run_by(session, encounter.organisation_id, uk_date(encounter.occurred_at))
     # The facts depend only on the encounter and earlier history, so every programme shares them.
     facts = encounter_facts(session, encounter) if programmes else None
     return [decide_for(session, actor, encounter, programme, facts) for programme in programmes]
@@ -211,7 +212,8 @@ def _add_receiving_party(session: Session, referral: Referral, state: str) -> No
     for route in compiled(referral.programme_version).routes:
         if route.enters != state:
             continue
-        receiver = receiving_organisation(session, referral.programme, route.id)
+        on = uk_date(referral.encounter.occurred_at)
+        receiver = receiving_organisation(session, referral.programme, route.id, on)
         if receiver is not None and receiver not in {p.organisation_id for p in referral.parties}:
             referral.parties.append(ReferralParty(organisation_id=receiver, role="receiving"))
 

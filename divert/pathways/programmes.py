@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from divert.app.clock import today
@@ -102,8 +102,18 @@ def version_in_force(session: Session, programme: Programme, on: date) -> Progra
     return version
 
 
-def programmes_run_by(session: Session, organisation_id: int) -> list[Programme]:
-    """Programmes under which this organisation's officers record encounters."""
+def _in_effect(on: date | None) -> list[ColumnElement[bool]]:
+    """Conditions for an assignment holding on ``on`` (None: any assignment, whatever its dates)."""
+    if on is None:
+        return []
+    return [
+        or_(ProgrammeOperator.effective_from.is_(None), ProgrammeOperator.effective_from <= on),
+        or_(ProgrammeOperator.effective_to.is_(None), ProgrammeOperator.effective_to >= on),
+    ]
+
+
+def programmes_run_by(session: Session, organisation_id: int, on: date | None = None) -> list[Programme]:
+    """Programmes under which this organisation's officers record encounters (on ``on``, a UK date)."""
     return list(
         session.scalars(
             select(Programme)
@@ -112,18 +122,26 @@ def programmes_run_by(session: Session, organisation_id: int) -> list[Programme]
                 ProgrammeOperator.organisation_id == organisation_id,
                 ProgrammeOperator.role == "police",
                 Programme.active.is_(True),
+                *_in_effect(on),
             )
             .order_by(Programme.code)
         )
     )
 
 
-def receiving_organisation(session: Session, programme: Programme, route: str | None) -> int | None:
-    """The organisation that receives a programme's referrals on ``route`` (or on any route)."""
+def receiving_organisation(
+    session: Session, programme: Programme, route: str | None, on: date | None = None
+) -> int | None:
+    """The organisation that receives a programme's referrals on ``route`` (or on any route), for
+    an encounter on ``on`` (a UK date; None: whatever the assignments' dates)."""
     operators = session.scalars(
-        select(ProgrammeOperator).where(
-            ProgrammeOperator.programme_id == programme.id, ProgrammeOperator.role == "receiving"
+        select(ProgrammeOperator)
+        .where(
+            ProgrammeOperator.programme_id == programme.id,
+            ProgrammeOperator.role == "receiving",
+            *_in_effect(on),
         )
+        .order_by(ProgrammeOperator.id)
     ).all()
     for operator in operators:
         if operator.route == route:
@@ -141,9 +159,16 @@ def assign_operator(
     role: str,
     route: str | None = None,
     actor: User | None = None,
+    effective_from: date | None = None,
+    effective_to: date | None = None,
 ) -> ProgrammeOperator:
+    """Say what an organisation does under a programme, and from when until when (both ends
+    included; blank ends are open). One assignment per programme and organisation: saving again
+    changes it, and the change is audited with what it was."""
     if role not in {"police", "receiving"}:
         raise OperationError("Role must be 'police' or 'receiving'")
+    if effective_from and effective_to and effective_to < effective_from:
+        raise OperationError("The end date must be the same as or after the start date")
     published = [v for v in programme.versions if v.status == PUBLISHED]
     if route is not None and route not in {r.id for r in compiled(published[-1]).routes}:
         raise OperationError(f"{programme.name} has no route '{route}'")
@@ -153,12 +178,28 @@ def assign_operator(
             ProgrammeOperator.organisation_id == organisation_id,
         )
     )
+    dates = f"from {effective_from or 'the start'} to {effective_to or 'no end'}"
     if existing is not None:
+        before = f"{existing.role} {existing.route or ''} {existing.effective_from} {existing.effective_to}"
         existing.role, existing.route = role, route
+        existing.effective_from, existing.effective_to = effective_from, effective_to
         session.flush()
+        audit.record(
+            session,
+            actor,
+            "update",
+            "programme_operator",
+            existing.id,
+            detail=f"{programme.code} {role} {route or ''} {dates} (was {before})",
+        )
         return existing
     operator = ProgrammeOperator(
-        programme_id=programme.id, organisation_id=organisation_id, role=role, route=route
+        programme_id=programme.id,
+        organisation_id=organisation_id,
+        role=role,
+        route=route,
+        effective_from=effective_from,
+        effective_to=effective_to,
     )
     session.add(operator)
     session.flush()
@@ -168,7 +209,7 @@ def assign_operator(
         "create",
         "programme_operator",
         operator.id,
-        detail=f"{programme.code} {role} {route or ''}",
+        detail=f"{programme.code} {role} {route or ''} {dates}",
     )
     return operator
 

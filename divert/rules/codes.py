@@ -106,6 +106,19 @@ ROLE_LABELS = {
     "admin": "Administrator",
 }
 
+# The kinds of organisation an installation holds. ``service`` is the installation's operator:
+# its administrators are the system administrators, who create the other organisations.
+ORGANISATION_KIND_LABELS = {
+    "police_force": "Police force",
+    "yot": "Youth Offending Team",
+    "yju": "Youth Justice Unit",
+    "provider": "Support provider",
+    "pcc": "Police and Crime Commissioner",
+    "scrutiny": "Scrutiny panel",
+    "service": "Service operator",
+}
+ORGANISATION_KINDS = tuple(ORGANISATION_KIND_LABELS)
+
 _LABELS: dict[str, str] = {
     **GENDER_LABELS,
     **SETTING_LABELS,
@@ -114,6 +127,7 @@ _LABELS: dict[str, str] = {
     **VULNERABILITY_LABELS,
     **ATTENDANCE_LABELS,
     **ROLE_LABELS,
+    **ORGANISATION_KIND_LABELS,
     # Field names, shown in change histories and import errors.
     "pnc_id": "PNC ID",
     "postcode_district": "Postcode district",

@@ -30,6 +30,8 @@ NAVIGATION: list[tuple[str, list[tuple[str, str]]]] = [
             ("Import", "imports.upload"),
         ],
     ),
+    ("search_audit", [("Audit", "audit.search_page")]),
+    ("manage_organisations", [("Organisations", "organisations.index")]),
 ]
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Table, insert, text
 from sqlalchemy.orm import Session
 
+from divert.app.clock import uk_date
 from divert.models import (
     Decision,
     Encounter,
@@ -55,7 +56,7 @@ class Writer:
         self.source = source
         self.now = now
         self.written = Written()
-        self._receivers: dict[tuple[int, str | None], int | None] = {}
+        self._receivers: dict[tuple[int, str | None, date], int | None] = {}
 
     def write(self, rows: Sequence[Decided], progress: Callable[[int], None]) -> Written:
         for start in range(0, len(rows), CHUNK_ROWS):
@@ -279,11 +280,13 @@ class Writer:
     def _parties(self, decided: Decided, referral_id: int) -> list[dict[str, Any]]:
         out = [{"referral_id": referral_id, "organisation_id": self.organisation_id, "role": "police"}]
         if decided.row.accepted:  # referred on: the route's receiving organisation joins the case
-            key = (decided.row.version.programme_id, decided.route)
+            # Assignments have effective dates: the receiver is the one on the encounter's UK date.
+            on = uk_date(decided.row.occurred_at)
+            key = (decided.row.version.programme_id, decided.route, on)
             if key not in self._receivers:
                 programme = self.session.get(Programme, key[0])
                 assert programme is not None
-                self._receivers[key] = receiving_organisation(self.session, programme, decided.route)
+                self._receivers[key] = receiving_organisation(self.session, programme, decided.route, on)
             receiver = self._receivers[key]
             if receiver is not None and receiver != self.organisation_id:
                 out.append({"referral_id": referral_id, "organisation_id": receiver, "role": "receiving"})

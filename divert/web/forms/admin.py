@@ -1,15 +1,23 @@
 from __future__ import annotations
 
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSelect, GovSubmitInput, GovTextInput
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovPasswordInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import Email, InputRequired, Length, ValidationError
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from divert.auth.passwords import password_problem
 from divert.models.user import ROLES
 from divert.rules import limits
-from divert.rules.codes import label
+from divert.rules.codes import ORGANISATION_KINDS, label
 from divert.rules.limits import too_long
 from divert.web.forms.base import GovForm
+from divert.web.forms.fields import GovDateField
 
 
 class UserForm(GovForm):
@@ -52,3 +60,77 @@ class UserForm(GovForm):
         )
         if problem:
             raise ValidationError(problem)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(
+        "Role",
+        widget=GovSelect(),
+        choices=[(r, label(r)) for r in ROLES],
+        validators=[InputRequired(message="Select a role")],
+    )
+    submit = SubmitField("Change role", widget=GovSubmitInput())
+
+
+class ResetPasswordForm(FlaskForm):
+    """Setting a new password through a one-time link (the user is not signed in)."""
+
+    new_password = PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter a new password")],
+    )
+    confirm_password = PasswordField(
+        "Confirm new password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter your new password again")],
+    )
+    submit = SubmitField("Set password", widget=GovSubmitInput())
+
+    def validate_confirm_password(self, field: PasswordField) -> None:
+        if self.new_password.data and field.data != self.new_password.data:
+            raise ValidationError("Enter the same new password twice")
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(
+        "Name",
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter the organisation's name"), Length(max=200)],
+    )
+    code = StringField(
+        "Code",
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter a short code for the organisation"), Length(max=40)],
+    )
+    kind = SelectField(
+        "Kind of organisation",
+        widget=GovSelect(),
+        choices=[(k, label(k)) for k in ORGANISATION_KINDS],
+        validators=[InputRequired(message="Select the kind of organisation")],
+    )
+    submit = SubmitField("Create organisation", widget=GovSubmitInput())
+
+
+class AssignmentForm(FlaskForm):
+    programme = SelectField(
+        "Programme", widget=GovSelect(), validators=[InputRequired(message="Select a programme")]
+    )
+    role = SelectField(
+        "What the organisation does",
+        widget=GovSelect(),
+        choices=[("police", "Records encounters"), ("receiving", "Receives referrals")],
+        validators=[InputRequired(message="Select what the organisation does")],
+    )
+    route = StringField(
+        "Route (receiving organisations only; blank for every route)",
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=40)],
+    )
+    effective_from = GovDateField("From", noun="start date", widget=GovDateInput(), validators=[Optional()])
+    effective_to = GovDateField("Until", noun="end date", widget=GovDateInput(), validators=[Optional()])
+    submit = SubmitField("Save assignment", widget=GovSubmitInput())
+
+    def validate_effective_to(self, field: GovDateField) -> None:
+        if field.data and self.effective_from.data and field.data < self.effective_from.data:
+            raise ValidationError("The end date must be the same as or after the start date")

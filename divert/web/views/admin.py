@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -24,8 +24,8 @@ from divert.models import (
 )
 from divert.models.programme import compiled
 from divert.pathways.errors import OperationError
-from divert.pathways.users import create_user
-from divert.web.forms.admin import UserForm
+from divert.pathways.users import change_role, create_user, issue_reset, set_active
+from divert.web.forms.admin import RoleForm, UserForm
 from divert.web.shown import audit_shown
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -38,16 +38,77 @@ def users() -> str:
         select(User).where(User.organisation_id == current_user.organisation_id).order_by(User.name)
     ).all()
     audit_shown("users list", "user", (u.id for u in rows))
-    return render_template("admin/users.html", users=rows)
+    return render_template(
+        "admin/users.html",
+        users=rows,
+        organisation=current_user.organisation,
+        new_user_url=url_for("admin.new_user"),
+    )
+
+
+def _managed_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    # Another organisation's user is not there to be found, as on every page by id.
+    if user is None or not can(current_user, "manage_users", user):
+        abort(404)
+    return user
+
+
+@bp.route("/users/<int:user_id>")
+@requires("manage_users")
+def user(user_id: int) -> str:
+    managed = _managed_user(user_id)
+    return render_template("admin/user.html", user=managed, role_form=RoleForm(role=managed.role))
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@requires("manage_users")
+def user_role(user_id: int) -> str | Response | tuple[str, int]:
+    managed = _managed_user(user_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            change_role(db.session, managed, form.role.data, current_user)
+        except OperationError as error:
+            form.role.errors = [str(error)]
+        else:
+            flash(f"{managed.name} is now a {managed.role_label}.", "success")
+            return redirect(url_for("admin.user", user_id=managed.id))
+    return render_template("admin/user.html", user=managed, role_form=form), 400
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@requires("manage_users")
+def user_active(user_id: int) -> Response:
+    managed = _managed_user(user_id)
+    enable = request.form.get("active") == "yes"
+    try:
+        set_active(db.session, managed, enable, current_user)
+    except OperationError as error:
+        flash(str(error), "error")
+    else:
+        flash(
+            f"{managed.name} can sign in again."
+            if enable
+            else f"{managed.name} has been disabled and signed out everywhere.",
+            "success",
+        )
+    return redirect(url_for("admin.user", user_id=managed.id))
+
+
+@bp.route("/users/<int:user_id>/reset", methods=["POST"])
+@requires("manage_users")
+def user_reset(user_id: int) -> str:
+    managed = _managed_user(user_id)
+    token = issue_reset(db.session, managed, current_user)
+    link = url_for("accounts.reset_password", token=token, _external=True)
+    return render_template("admin/reset_link.html", user=managed, link=link)
 
 
 @bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
 @requires("manage_users")
 def end_user_sessions(user_id: int) -> Response:
-    user = db.session.get(User, user_id)
-    # Another organisation's user is not there to be found, as on every page by id.
-    if user is None or not can(current_user, "manage_users", user):
-        abort(404)
+    user = _managed_user(user_id)
     end_sessions(user)
     if user.id == current_user.id:
         keep_this_session(user)  # the administrator's own other sessions end, not this one
