@@ -1,30 +1,40 @@
-"""Administrators' bulk import of encounters: upload a file, see every problem or what was added."""
+"""Administrators' bulk import of encounters: upload a file, see every problem or what was added.
+
+Small files are imported within the request; larger ones are held in a job and imported by the
+worker (divert/background/imports.py), with a page that follows its progress.
+"""
 
 from __future__ import annotations
 
 from pathlib import PurePath
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
+from divert.app import jobs
 from divert.app.extensions import db
 from divert.auth import requires
+from divert.background.imports import queue_import
+from divert.models import Job
 from divert.pathways.importing import ImportFailed, ImportResult, Problem, import_file
 
 bp = Blueprint("imports", __name__, url_prefix="/admin/import")
 
-# Around 50,000 rows of CSV. Bigger files belong to `flask --app divert import`, which shows progress
-# and is not cut off by a proxy's request timeout.
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Around 500,000 rows of CSV; the worker imports it, so no request timeout cuts it off.
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 SHOWN = 500  # problems listed on the page; the rest are counted
 
 
 @bp.route("", methods=["GET", "POST"])
 @requires("import_records")
-def upload() -> tuple[str, int]:
+def upload() -> tuple[str, int] | Response:
     error, problems, result = "", list[Problem](), None
     if request.method == "POST":
-        error, problems, result = _import()
+        outcome = _import()
+        if isinstance(outcome, Job):
+            return redirect(url_for("imports.job", job_id=outcome.id))
+        error, problems, result = outcome
     page = render_template(
         "imports/upload.html", error=error, problems=problems[:SHOWN], total=len(problems), result=result
     )
@@ -32,14 +42,27 @@ def upload() -> tuple[str, int]:
     return page, 400 if error or problems else 200
 
 
-def _import() -> tuple[str, list[Problem], ImportResult | None]:
+@bp.route("/jobs/<int:job_id>")
+@requires("import_records")
+def job(job_id: int) -> str:
+    found = db.session.get(Job, job_id)
+    # Another organisation's job is not there at all, as far as this user can tell.
+    if found is None or found.kind != "import" or found.organisation_id != current_user.organisation_id:
+        abort(404)
+    live = {} if found.finished else jobs.progress(found.id)
+    return render_template("imports/job.html", job=found, live=live)
+
+
+def _import() -> tuple[str, list[Problem], ImportResult | None] | Job:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return "Select a CSV or Excel (.xlsx) file", [], None
     data = upload.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        return "The selected file must be smaller than 10 MB; import larger files with the command", [], None
+        return "The selected file must be smaller than 100 MB", [], None
     name = PurePath(upload.filename.replace("\\", "/")).name[:100]
+    if len(data) > current_app.config["IMPORT_INLINE_BYTES"]:
+        return queue_import(db.session, data, name, current_user)
     try:
         result = import_file(
             db.session, data, name, organisation_id=current_user.organisation_id, actor=current_user
