@@ -60,6 +60,12 @@ class Config:
     MONITORING_SUPPRESSION_THRESHOLD = int(os.environ.get("MONITORING_SUPPRESSION_THRESHOLD", "5"))
     DEMO_SEED = int(os.environ.get("DEMO_SEED", "20261124"))
 
+    # Whose service this is: the name in the header and page titles, the organisation that runs it
+    # and its logo (a path to an SVG or PNG file; empty: a plain mark with no crown or arms).
+    SERVICE_NAME = os.environ.get("SERVICE_NAME", "divert")
+    SERVICE_ORGANISATION = os.environ.get("SERVICE_ORGANISATION", "divert")
+    SERVICE_LOGO = os.environ.get("SERVICE_LOGO", "")
+
     # Background work (divert/app/jobs.py): Huey's queue in a SQLite file here unless JOBS_URL
     # names a Redis server (redis://host:6379/0) for several app servers sharing one queue.
     JOBS_URL = os.environ.get("JOBS_URL", "")
