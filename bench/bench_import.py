@@ -215,7 +215,7 @@ def _background(url: str, data: bytes, n: int, folder: Path) -> None:
             session.add(org)
             session.flush()
             user = User(email="bench@example.org", name="Bench", role="admin", organisation=org)
-            user.password_hash = "!"  # never signs in
+            user.password_hash = "!"  # noqa: S105 - not a hash: this user can never sign in
             session.add(user)
             session.flush()
             started = time.perf_counter()
@@ -230,7 +230,8 @@ def _background(url: str, data: bytes, n: int, folder: Path) -> None:
         seconds = time.perf_counter() - started
         with app.app_context():
             message = db.session.scalar(select(Job.message).where(Job.id == job_id))
-        print(f"{'background job (queue, worker, commit)':<40} {seconds:8.2f} s  {n / seconds:>10,.0f} rows/s")
+        label = "background job (queue, worker, commit)"
+        print(f"{label:<40} {seconds:8.2f} s  {n / seconds:>10,.0f} rows/s")
         print(f"  {status}: {message}", flush=True)
     finally:
         consumer.stop(graceful=True)

@@ -3,6 +3,7 @@ worker running them, and the sweep's lock holding across connections."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 import time
@@ -144,10 +145,9 @@ def test_a_real_worker_runs_a_queued_import(real_database: Session, worker: None
     status = "queued"
     while time.monotonic() < deadline and status not in ("done", "failed"):
         time.sleep(0.3)
-        try:
+        # SQLite: while the worker writes, a reader that begins may time out waiting its turn.
+        with contextlib.suppress(OperationalError):
             status = session.scalar(select(Job.status).where(Job.id == job_id)) or ""
-        except OperationalError:  # SQLite: the worker is writing; a reader that begins waits its turn
-            pass
         # End the read at once: on SQLite every transaction here takes the write lock.
         session.rollback()
     session.rollback()

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 from flask import Flask
 from huey import Huey, RedisHuey, SqliteHuey
@@ -82,6 +82,21 @@ def in_app_context(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
 
     return run
+
+
+def task(func: Callable[P, R]) -> Callable[P, Any]:
+    """A task on the queue, run in an app context of its own. Calling it queues it (and returns
+    Huey's result handle); in immediate mode it runs at once."""
+    return cast(Callable[P, Any], huey.task()(in_app_context(func)))
+
+
+def periodic(due: Callable[[datetime], bool]) -> Callable[[Callable[[], R]], Callable[[], Any]]:
+    """A task the worker's scheduler starts each minute ``due`` says yes to."""
+
+    def register(func: Callable[[], R]) -> Callable[[], Any]:
+        return cast(Callable[[], Any], huey.periodic_task(due)(in_app_context(func)))
+
+    return register
 
 
 # Progress is kept in the queue's own store, not the app's database: an import writes in one

@@ -66,8 +66,7 @@ class _Progress:
         }
 
 
-@jobs.huey.task()
-@jobs.in_app_context
+@jobs.task
 def run_import(job_id: int) -> str:
     session = db.session
     job = session.get(Job, job_id)

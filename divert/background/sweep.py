@@ -25,7 +25,7 @@ def _bind() -> Engine | Connection:
     bind = db.factory.kw.get("bind") or db.engine
     if bind is None:
         raise RuntimeError("The database is not configured.")
-    return bind  # type: ignore[no-any-return]
+    return bind
 
 
 def run_sweep(as_of: date | None = None, started_by_id: int | None = None) -> SweepReport | None:
@@ -61,7 +61,6 @@ def sweep_due(moment: datetime) -> bool:
     return local.strftime("%H:%M") == at
 
 
-@jobs.huey.periodic_task(sweep_due)
-@jobs.in_app_context
+@jobs.periodic(sweep_due)
 def nightly_sweep() -> None:
     run_sweep()

@@ -65,7 +65,8 @@ def record_encounter(
     # The facts depend only on the encounter and earlier history, so every programme shares them.
     facts = encounter_facts(session, encounter) if programmes else None
     return [
-        decide_for(session, actor, encounter, programme, facts, opened_at=opened_at) for programme in programmes
+        decide_for(session, actor, encounter, programme, facts, opened_at=opened_at)
+        for programme in programmes
     ]
 
 
@@ -93,9 +94,7 @@ def decide_for(
     session.add(decision)
     session.flush()
     referral = (
-        _open_case(session, actor, encounter, programme, decision, opened_at or utcnow())
-        if result.eligible
-        else None
+        _open_case(session, actor, encounter, programme, decision, opened_at) if result.eligible else None
     )
     return Outcome(programme, decision, referral)
 
@@ -111,8 +110,9 @@ def _open_case(
     encounter: Encounter,
     programme: Programme,
     decision: Decision,
-    opened_at: datetime,
+    opened_at: datetime | None = None,
 ) -> Referral:
+    opened_at = opened_at or utcnow()
     definition = compiled(decision.programme_version)
     initial = definition.initial_state.id
     eligible_state = definition.on_decision["eligible"]
