@@ -78,4 +78,5 @@ def test_public_routes_are_few_and_known(app: Flask) -> None:
     public = {
         rule.endpoint for rule in _routes(app) if access_of(app.view_functions[rule.endpoint]) == PUBLIC
     }
-    assert public == {"static", "auth.sign_in", "main.index", "main.health"}
+    # main.logo: the installation's logo, shown on the sign-in page before anyone signs in.
+    assert public == {"static", "auth.sign_in", "main.index", "main.health", "main.logo"}

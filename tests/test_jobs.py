@@ -8,6 +8,7 @@ import io
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from divert.app import jobs, migrate
 from divert.app.extensions import db
 from divert.background.imports import queue_import
-from divert.background.sweep import LOCK, run_sweep
+from divert.background.sweep import LOCK, run_sweep, sweep_due
 from divert.models import Encounter, Job
 from divert.pathways.programmes import sync_definitions
 from divert.seeding.reference import load_reference_data
@@ -201,3 +202,13 @@ def test_two_sweeps_started_together_run_once(app: Flask, real_database: Session
     session.rollback()
     sweeps = session.scalars(select(Job).where(Job.kind == "sweep")).all()
     assert [job.status for job in sweeps] == ["done"]
+
+
+def test_the_nightly_sweep_is_due_at_sweep_at_in_uk_time(app: Flask) -> None:
+    with app.app_context():
+        assert app.config["SWEEP_AT"] == "02:00"
+        # Huey's scheduler passes naive UTC minutes; 02:00 in London is 01:00 UTC in summer.
+        assert sweep_due(datetime(2026, 7, 1, 1, 0))
+        assert not sweep_due(datetime(2026, 7, 1, 2, 0))
+        assert sweep_due(datetime(2026, 12, 1, 2, 0))
+        assert not sweep_due(datetime(2026, 12, 1, 2, 1))

@@ -15,7 +15,7 @@ from .client import parse
 GOVERNMENT_MARKS = (
     "govuk-logo",
     "<svg",  # the only SVG GOV.UK's header and footer inline are the crown and the OGL mark
-    'govuk-header__logotype"',  # the crown SVG (the text span beside it is ours)
+    "govuk-header__logotype",  # the crown SVG
     "govuk-footer__licence-logo",
     "govuk-footer__copyright-logo",
     "Crown copyright",

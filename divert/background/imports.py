@@ -78,9 +78,12 @@ def run_import(job_id: int) -> str:
     audit.act_as(session, actor.id if actor else None)
     tracker = _Progress(job_id)
     data, name, organisation_id = job.payload or b"", job.name, job.organisation_id
+    if organisation_id is None:  # queue_import always sets it; a job made any other way is refused
+        _finish(
+            session, job_id, "failed", tracker, "The job names no organisation; nothing was imported", None
+        )
+        return "failed"
     try:
-        if organisation_id is None:
-            raise ImportFailed([])
         result = import_file(
             session, data, name, organisation_id=organisation_id, actor=actor, progress=tracker
         )

@@ -34,8 +34,12 @@ def register_sweep_command(app: Flask) -> None:
     @click.option("--workers", default=2, show_default=True, help="Tasks run at once (threads).")
     def worker_command(workers: int) -> None:
         """Run the background worker: queued imports, and the sweep every night at SWEEP_AT."""
+        import logging
+
         from divert.app.jobs import huey
 
+        # Huey says what it runs and what fails; without a handler it would say nothing.
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         huey.immediate = False
         consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
         click.echo(
