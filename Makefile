@@ -7,14 +7,24 @@ STATIC := divert/web/static
 GOVUK := node_modules/govuk-frontend/dist/govuk
 MOJ := node_modules/@ministryofjustice/frontend/moj
 
-.PHONY: run test install install-dev assets lint typecheck pytest bench clean
+PORT ?= 5000
 
-run: install assets
+.PHONY: run test system-packages system-packages-test install install-dev assets lint typecheck pytest bench clean
+
+# The server and the background worker (which raises the demo's flags) together: bin/serve.
+run: system-packages install assets
 	$(FLASK) init-db
 	$(FLASK) seed-demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	PORT=$(PORT) FLASK="$(FLASK)" bin/serve
 
-test: install-dev assets lint typecheck pytest
+test: system-packages-test install-dev assets lint typecheck pytest
+
+# Installs the OS packages as root or with password-less sudo, or stops at once saying the command.
+system-packages:
+	bin/system-packages
+
+system-packages-test:
+	bin/system-packages test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +66,7 @@ pytest:
 bench: install-dev
 	$(BIN)/python -m bench.bench_rules
 	$(BIN)/python -m bench.bench_monitoring --n 100000
+	$(BIN)/python -m bench.bench_import --background
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache

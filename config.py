@@ -63,6 +63,22 @@ class Config:
     MONITORING_SUPPRESSION_THRESHOLD = int(os.environ.get("MONITORING_SUPPRESSION_THRESHOLD", "5"))
     DEMO_SEED = int(os.environ.get("DEMO_SEED", "20261124"))
 
+    # Whose service this is: the name in the header and page titles, the organisation that runs it
+    # and its logo (a path to an SVG or PNG file; empty: a plain mark with no crown or arms).
+    SERVICE_NAME = os.environ.get("SERVICE_NAME", "divert")
+    SERVICE_ORGANISATION = os.environ.get("SERVICE_ORGANISATION", "divert")
+    SERVICE_LOGO = os.environ.get("SERVICE_LOGO", "")
+
+    # Background work (divert/app/jobs.py): Huey's queue in a SQLite file here unless JOBS_URL
+    # names a Redis server (redis://host:6379/0) for several app servers sharing one queue.
+    JOBS_URL = os.environ.get("JOBS_URL", "")
+    JOBS_FILE = os.environ.get("JOBS_FILE", str(INSTANCE_DIR / "jobs.sqlite"))
+    JOBS_IMMEDIATE = False
+    # Uploads larger than this are imported by the worker, with progress on a page.
+    IMPORT_INLINE_BYTES = int(os.environ.get("IMPORT_INLINE_BYTES", str(256 * 1024)))
+    # The nightly non-engagement sweep, HH:MM in UK time.
+    SWEEP_AT = os.environ.get("SWEEP_AT", "02:00")
+
     @classmethod
     def as_dict(cls) -> dict[str, Any]:
         return {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
@@ -77,6 +93,9 @@ class TestingConfig(Config):
     TESTING = True
     DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     REPORTS_DATABASE_URL = ""
+    # Tasks run at once in the caller's thread; the tests that need a real worker start one.
+    JOBS_IMMEDIATE = True
+    JOBS_URL = ""
 
 
 class ProductionConfig(Config):

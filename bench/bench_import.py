@@ -4,13 +4,16 @@ Run from the repository root:
 
     .venv/bin/python -m bench.bench_import              # 100,000 rows
     .venv/bin/python -m bench.bench_import --n 20000    # quicker
+    .venv/bin/python -m bench.bench_import --background # also through a job and a real worker
 
 It writes N synthetic rows to a temporary CSV, creates a scratch database with a unique name on the
 server in ``BENCH_DATABASE_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``),
 builds it with the real migrations, loads reference data and programme definitions, then times:
 the full import (check, decide, write, commit), the same file imported again (all rows unchanged),
 and two baselines: reading and checking the file only, and a raw COPY of the same rows into a
-table of text columns. It drops the database afterwards and never touches another database.
+table of text columns. With ``--background`` it also times the file submitted as a job (the path
+a large upload takes) and run by a real Huey worker, from queueing to the job's result committed.
+It drops the database afterwards and never touches another database.
 """
 
 from __future__ import annotations
@@ -110,6 +113,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--background", action="store_true", help="Also time it through a job and a worker.")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as folder:
@@ -120,10 +124,10 @@ def main() -> None:
             writer.writerows(_row(i, rng, max(1, args.n * 7 // 10)) for i in range(args.n))
         data = path.read_bytes()
         print(f"{args.n:,} rows, {len(data) / 1e6:.1f} MB of CSV", flush=True)
-        _run(data, args.n)
+        _run(data, args.n, args.background, Path(folder))
 
 
-def _run(data: bytes, n: int) -> None:
+def _run(data: bytes, n: int, background: bool, folder: Path) -> None:
     name = f"divert_bench_import_{os.getpid()}_{secrets.token_hex(4)}"
     admin = make_engine(SERVER)
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -173,6 +177,8 @@ def _run(data: bytes, n: int) -> None:
         check_seconds = _timed("baseline: read and check only", n, check_only)
         import_seconds = _timed("import (check, decide, write, commit)", n, full_import)
         _timed("import again (every row unchanged)", n, again)
+        if background:
+            _background(url, data, n, folder)
         with session_factory(engine)() as session:
             encounters = session.scalar(select(func.count()).select_from(Encounter))
             cases = session.scalar(select(func.count()).select_from(Referral))
@@ -186,6 +192,49 @@ def _run(data: bytes, n: int) -> None:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _background(url: str, data: bytes, n: int, folder: Path) -> None:
+    """The same rows as another force's file, queued as a job and imported by a real worker."""
+    from divert import create_app
+    from divert.app import jobs
+    from divert.app.extensions import db
+    from divert.background.imports import queue_import
+    from divert.models import Job, User
+
+    app = create_app(
+        {"DATABASE_URL": url, "JOBS_IMMEDIATE": False, "JOBS_FILE": str(folder / "queue.sqlite")},
+        env="development",
+    )
+    consumer = jobs.huey.create_consumer(workers=1, worker_type="thread", periodic=False, max_delay=0.2)
+    consumer.start()
+    try:
+        with app.app_context():
+            session = db.session
+            org = Organisation(code="bench2", name="Second bench force", kind="police_force")
+            session.add(org)
+            session.flush()
+            user = User(email="bench@example.org", name="Bench", role="admin", organisation=org)
+            user.password_hash = "!"  # noqa: S105 - not a hash: this user can never sign in
+            session.add(user)
+            session.flush()
+            started = time.perf_counter()
+            job = queue_import(session, data, "bench.csv", user)
+            session.commit()
+            job_id = job.id
+        status = "queued"
+        while status not in ("done", "failed"):
+            time.sleep(0.5)
+            with app.app_context():
+                status = db.session.scalar(select(Job.status).where(Job.id == job_id)) or ""
+        seconds = time.perf_counter() - started
+        with app.app_context():
+            message = db.session.scalar(select(Job.message).where(Job.id == job_id))
+        label = "background job (queue, worker, commit)"
+        print(f"{label:<40} {seconds:8.2f} s  {n / seconds:>10,.0f} rows/s")
+        print(f"  {status}: {message}", flush=True)
+    finally:
+        consumer.stop(graceful=True)
 
 
 if __name__ == "__main__":

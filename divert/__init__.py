@@ -51,6 +51,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     register_security(app)
 
+    from divert.app import jobs
+
+    jobs.init_app(app)
+    # The tasks register on the queue as their modules load; the worker runs them.
+    import divert.background  # noqa: F401
     from divert.auth.session import register_session_handling
 
     register_session_handling(app)

@@ -80,4 +80,12 @@ def test_public_routes_are_few_and_known(app: Flask) -> None:
         rule.endpoint for rule in _routes(app) if access_of(app.view_functions[rule.endpoint]) == PUBLIC
     }
     # The reset page is public: its one-time link is the credential (pathways.users.live_reset).
-    assert public == {"static", "auth.sign_in", "main.index", "main.health", "accounts.reset_password"}
+    # main.logo: the installation's logo, shown on the sign-in page before anyone signs in.
+    assert public == {
+        "static",
+        "auth.sign_in",
+        "main.index",
+        "main.health",
+        "accounts.reset_password",
+        "main.logo",
+    }

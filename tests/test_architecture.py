@@ -27,6 +27,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "queries": {"pathways", "web", "api", "cli"},
     "web": {"api", "cli"},
     "api": {"web", "cli"},
+    # Tasks are entry points like commands (they commit), started from web, api and cli.
+    "background": {"web", "api", "cli", "queries"},
     # The plumbing knows nothing of the domain beyond the rules' plain constants (limits, codes).
     "app": {"models", "auth", "pathways", "queries", "monitoring", "web", "api", "cli", "seeding"},
 }
@@ -85,6 +87,7 @@ def test_the_parts_the_readme_names_are_the_parts_there_are() -> None:
     parts = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     assert parts == {
         "app", "rules", "models", "auth", "pathways", "queries", "monitoring", "web", "api", "cli", "seeding",
+        "background",
     }  # fmt: skip
 
 

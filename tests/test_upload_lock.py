@@ -33,7 +33,11 @@ from .importing.helpers import row, to_csv
 
 
 @pytest.mark.skipif(server_url() is not None, reason="SQLite's single writer; PostgreSQL has row locks")
-def test_api_writes_during_a_full_size_upload_wait_and_succeed(app: Flask, empty_database: Session) -> None:
+def test_api_writes_during_a_full_size_upload_wait_and_succeed(
+    app: Flask, empty_database: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The largest file imported within the request, whatever its size in bytes.
+    monkeypatch.setitem(app.config, "IMPORT_INLINE_BYTES", 10 * 1024 * 1024)
     assert db.engine is not None
     migrate.upgrade(db.engine)
     session = empty_database

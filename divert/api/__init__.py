@@ -10,8 +10,8 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from divert.api import auth, encounters, openapi, people, referrals  # noqa: E402  # modules register routes on bp
+from divert.api import auth, encounters, imports, openapi, people, referrals  # noqa: E402  # modules register routes on bp
 
 auth.register_bearer_only(bp)
 
-__all__ = ["bp", "encounters", "openapi", "people", "referrals"]
+__all__ = ["bp", "encounters", "imports", "openapi", "people", "referrals"]

@@ -15,6 +15,7 @@ from divert.models.casework import (
 )
 from divert.models.decision import Decision
 from divert.models.encounter import Encounter
+from divert.models.job import Job, JobLock
 from divert.models.journey import EncounterJourney, ProgrammeJourney
 from divert.models.organisation import Organisation, Team
 from divert.models.person import Person
@@ -40,6 +41,8 @@ __all__ = [
     "EncounterJourney",
     "EthnicityCode",
     "IdempotentRequest",
+    "Job",
+    "JobLock",
     "NeedsAssessment",
     "OffenceCategory",
     "Organisation",

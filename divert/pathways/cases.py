@@ -50,11 +50,14 @@ def reference_for(programme_code: str, encounter_id: int) -> str:
     return f"{initials}-{encounter_id:07d}"
 
 
-def record_encounter(session: Session, actor: User, encounter: Encounter) -> list[Outcome]:
+def record_encounter(
+    session: Session, actor: User, encounter: Encounter, *, opened_at: datetime | None = None
+) -> list[Outcome]:
     """Store an encounter and decide it against every programme the officer's force runs.
 
     Every encounter is kept, eligible or not, because monitoring asks who was *not* offered
-    diversion. A case is opened for each programme the person is eligible for.
+    diversion. A case is opened for each programme the person is eligible for (``opened_at``:
+    when, if not now, for history recorded afterwards such as the demo's).
     """
     session.add(encounter)  # no-op when the caller already added it
     session.flush()
@@ -62,7 +65,10 @@ def record_encounter(session: Session, actor: User, encounter: Encounter) -> lis
     programmes = programmes_run_by(session, encounter.organisation_id, uk_date(encounter.occurred_at))
     # The facts depend only on the encounter and earlier history, so every programme shares them.
     facts = encounter_facts(session, encounter) if programmes else None
-    return [decide_for(session, actor, encounter, programme, facts) for programme in programmes]
+    return [
+        decide_for(session, actor, encounter, programme, facts, opened_at=opened_at)
+        for programme in programmes
+    ]
 
 
 def decide_for(
@@ -71,6 +77,8 @@ def decide_for(
     encounter: Encounter,
     programme: Programme,
     facts: EncounterFacts | None = None,
+    *,
+    opened_at: datetime | None = None,
 ) -> Outcome:
     version = version_in_force(session, programme, encounter.occurred_at.date())
     facts = facts or encounter_facts(session, encounter)
@@ -86,7 +94,9 @@ def decide_for(
     )
     session.add(decision)
     session.flush()
-    referral = _open_case(session, actor, encounter, programme, decision) if result.eligible else None
+    referral = (
+        _open_case(session, actor, encounter, programme, decision, opened_at) if result.eligible else None
+    )
     return Outcome(programme, decision, referral)
 
 
@@ -96,8 +106,14 @@ def replay(decision: Decision) -> RuleDecision:
 
 
 def _open_case(
-    session: Session, actor: User | None, encounter: Encounter, programme: Programme, decision: Decision
+    session: Session,
+    actor: User | None,
+    encounter: Encounter,
+    programme: Programme,
+    decision: Decision,
+    opened_at: datetime | None = None,
 ) -> Referral:
+    opened_at = opened_at or utcnow()
     definition = compiled(decision.programme_version)
     initial = definition.initial_state.id
     eligible_state = definition.on_decision["eligible"]
@@ -111,6 +127,7 @@ def _open_case(
         route=decision.route,
         decision_id=decision.id,
         assigned_user_id=None,
+        opened_at=opened_at,
     )
     referral.parties.append(ReferralParty(organisation_id=encounter.organisation_id, role="police"))
     session.add(referral)
@@ -120,6 +137,7 @@ def _open_case(
             referral_id=referral.id,
             actor_id=actor.id if actor else None,
             kind="decision",
+            occurred_at=opened_at,
             from_state=initial,
             to_state=eligible_state,
             reason=" ".join(r["text"] for r in decision.reasons if r["passed"]),
@@ -219,10 +237,17 @@ def _add_receiving_party(session: Session, referral: Referral, state: str) -> No
 
 
 def offer(
-    session: Session, actor: User, referral: Referral, offered: bool, reason: str = ""
+    session: Session,
+    actor: User,
+    referral: Referral,
+    offered: bool,
+    reason: str = "",
+    *,
+    occurred_at: datetime | None = None,
 ) -> ReferralEvent:
     """The officer's decision: offer diversion, or not (which needs a reason)."""
-    return transition(session, actor, referral, _state_in_stage(referral, "offer", positive=offered), reason)
+    state = _state_in_stage(referral, "offer", positive=offered)
+    return transition(session, actor, referral, state, reason, occurred_at=occurred_at)
 
 
 def respond(
@@ -232,16 +257,17 @@ def respond(
     accepted: bool,
     reason: str = "",
     exit_reason: str | None = None,
+    *,
+    occurred_at: datetime | None = None,
 ) -> ReferralEvent:
     """The person's answer. Accepting is the referral: the case enters its route's first state."""
     if accepted:
         if referral.route is None:
             raise OperationError("This case has no route, so it cannot be referred.")
         entry = compiled(referral.programme_version).route(referral.route).enters
-        return transition(session, actor, referral, entry, reason)
-    event = transition(
-        session, actor, referral, _state_in_stage(referral, "acceptance", positive=False), reason
-    )
+        return transition(session, actor, referral, entry, reason, occurred_at=occurred_at)
+    state = _state_in_stage(referral, "acceptance", positive=False)
+    event = transition(session, actor, referral, state, reason, occurred_at=occurred_at)
     referral.exit_reason = exit_reason or "declined"
     session.flush()
     return event

@@ -1,6 +1,10 @@
-"""Synthetic demo data: organisations, one user per role, and a few hundred people and encounters.
+"""Synthetic demo data: organisations, one user per role (and a supervisor in every organisation,
+an officer in every force), and a few hundred people and encounters.
 
-Deterministic from a seed, and idempotent: running it again creates nothing new.
+Each force's encounters are recorded by its own officer; each case opens, is offered and is
+answered in the hours and days after its encounter, not on the day the seed ran; and the sweep
+runs at the end, so the flag and overdue lists have something on them. Deterministic from a seed,
+and idempotent: running it again creates nothing new.
 """
 
 from __future__ import annotations
@@ -15,13 +19,15 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from divert.app.clock import today
 from divert.models import Encounter, Organisation, Person, Programme, Referral, User
 from divert.models.programme import compiled
 from divert.models.user import ROLES
 from divert.pathways.cases import offer, record_encounter, respond
 from divert.pathways.programmes import assign_operator, sync_definitions
+from divert.pathways.sweep import sweep
 from divert.pathways.users import create_user
-from divert.rules import codes
+from divert.rules import BANK_HOLIDAYS, codes
 
 SETTINGS_FILE = Path(__file__).resolve().parents[2] / "seeds" / "demo.yaml"
 ODE_FOR_GROUP = {
@@ -66,13 +72,16 @@ def seed_demo(
     sync_definitions(session)
     _operators(session, settings, orgs)
     officer = next(u for u in users if u.role == "officer")
+    officers = {u.organisation_id: u for u in reversed(users) if u.role == "officer"}
     already = session.scalar(
         select(func.count()).select_from(Encounter).where(Encounter.officer_id == officer.id)
     )
     created = not already
     if created:
-        _people_and_encounters(session, settings, orgs, officer, rng)
-        _decide_and_progress(session, settings, officer, users, rng)
+        _people_and_encounters(session, settings, orgs, officers, rng)
+        _decide_and_progress(session, settings, users, rng)
+        # What the worker's nightly sweep would have raised by now.
+        sweep(session, today(), BANK_HOLIDAYS)
     people = session.scalar(select(func.count()).select_from(Person)) or 0
     encounters = session.scalar(select(func.count()).select_from(Encounter)) or 0
     return DemoResult(
@@ -99,9 +108,20 @@ def _organisations(session: Session, settings: dict[str, Any]) -> dict[str, Orga
 
 
 def _users(session: Session, settings: dict[str, Any], orgs: dict[str, Organisation]) -> list[User]:
+    specs = [dict(spec) for spec in settings["users"]]
+    # Every organisation has a supervisor, and every force an officer of its own.
+    for code, org in orgs.items():
+        roles = {spec["role"] for spec in specs if spec["organisation"] == code}
+        wanted = ["supervisor"] + (["officer"] if org.kind == "police_force" else [])
+        for role in wanted:
+            if role not in roles:
+                title = "Supervisor" if role == "supervisor" else "Officer"
+                specs.append({"role": role, "name": f"{org.name} {title}", "organisation": code, "own": True})
     users = []
-    for spec in settings["users"]:
+    for spec in specs:
         email = f"{spec['role'].replace('_', '.')}@demo.divert.example"
+        if spec.get("own"):
+            email = f"{spec['role'].replace('_', '.')}.{spec['organisation']}@demo.divert.example"
         user = session.scalar(select(User).where(User.email == email))
         if user is None:
             user = create_user(
@@ -127,26 +147,33 @@ def _operators(session: Session, settings: dict[str, Any], orgs: dict[str, Organ
 
 
 def _decide_and_progress(
-    session: Session, settings: dict[str, Any], officer: User, users: list[User], rng: random.Random
+    session: Session, settings: dict[str, Any], users: list[User], rng: random.Random
 ) -> None:
-    """Decide every encounter in date order (history matters), then carry some cases forward."""
+    """Decide every encounter in date order (history matters), then carry some cases forward,
+    each step a little after the one before it, by the users of the organisations concerned."""
     shares = settings["progress"]
-    by_role = {user.role: user for user in users}
+    by_role = {user.role: user for user in reversed(users)}  # the first listed of each role
+    own = {(user.organisation_id, user.role): user for user in users}
     encounters = session.scalars(select(Encounter).order_by(Encounter.occurred_at, Encounter.id)).all()
     for encounter in encounters:
-        for outcome in record_encounter(session, officer, encounter):
+        force = encounter.organisation_id
+        local = {**by_role, **{role: user for (org, role), user in own.items() if org == force}}
+        at = encounter.occurred_at + timedelta(minutes=rng.randint(20, 90))
+        for outcome in record_encounter(session, local["officer"], encounter, opened_at=at):
             case = outcome.referral
             if case is None:
                 continue
             offered = rng.random() < shares["offered"]
-            actor = _actor(case, "offer", by_role)
-            offer(
-                session, actor, case, offered, "" if offered else "Person left before the offer could be made"
-            )
+            actor = _actor(case, "offer", local)
+            at_offer = at + timedelta(minutes=rng.randint(5, 60))
+            reason = "" if offered else "Person left before the offer could be made"
+            offer(session, actor, case, offered, reason, occurred_at=at_offer)
             if offered:
                 accepted = rng.random() < shares["accepted"]
-                actor = _actor(case, "route" if accepted else "acceptance", by_role)
-                respond(session, actor, case, accepted, "" if accepted else "Did not want to take part")
+                actor = _actor(case, "route" if accepted else "acceptance", local)
+                at_answer = at_offer + timedelta(hours=rng.randint(1, 72))
+                reason = "" if accepted else "Did not want to take part"
+                respond(session, actor, case, accepted, reason, occurred_at=at_answer)
 
 
 def _actor(case: Referral, stage: str, by_role: dict[str, User]) -> User:
@@ -166,7 +193,7 @@ def _people_and_encounters(
     session: Session,
     settings: dict[str, Any],
     orgs: dict[str, Organisation],
-    officer: User,
+    officers: dict[int, User],
     rng: random.Random,
 ) -> None:
     start: date = settings["from"]
@@ -199,7 +226,7 @@ def _people_and_encounters(
         for _visit in range(rng.choices([1, 2, 3], [75, 20, 5])[0]):
             if day > settings["to"]:
                 break
-            _encounter(session, settings, rng, person, orgs[force], officer if force == "tvp" else None, day)
+            _encounter(session, settings, rng, person, orgs[force], officers.get(orgs[force].id), day)
             day += timedelta(days=rng.randint(30, 240))
     session.flush()
 

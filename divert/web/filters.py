@@ -86,3 +86,11 @@ def register_filters(app: Flask) -> None:
     app.add_template_global(navigation, "navigation")
     app.add_template_global(can_here, "can")
     app.add_template_global(lambda: datetime.now(UTC), "now")
+    app.context_processor(
+        lambda: {
+            "service": {
+                "name": app.config["SERVICE_NAME"],
+                "organisation": app.config["SERVICE_ORGANISATION"],
+            }
+        }
+    )

@@ -88,10 +88,14 @@ def live_server(_prerequisites: None, tmp_path_factory: pytest.TempPathFactory) 
             demo = seed_demo(session)
             session.commit()
             # The accounts exactly as the seeder made them (and `flask seed-demo` prints them).
+            # The first user of each role (the demo adds a supervisor to every organisation and an
+            # officer to every force; the first listed are Thames Valley's).
             for role, email, password in demo.users:
+                if role in server.users:
+                    continue
                 name = session.scalars(select(User.name).where(User.email == email)).one()
                 server.users[role] = DemoUser(role=role, name=name, email=email, password=password)
-            officer = session.scalars(select(User).where(User.role == "officer")).one()
+            officer = session.scalars(select(User).where(User.email == server.users["officer"].email)).one()
             person = session.scalars(visible_people(officer).order_by(Person.id).limit(1)).one()
             server.person_id = person.id
             server.person_name = person.full_name

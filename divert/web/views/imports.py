@@ -1,39 +1,44 @@
-"""Administrators' bulk import of encounters: upload a file, see every problem or what was added."""
+"""Administrators' bulk import of encounters: upload a file, see every problem or what was added.
+
+Small files are imported within the request; larger ones are held in a job and imported by the
+worker (divert/background/imports.py), with a page that follows its progress.
+"""
 
 from __future__ import annotations
 
 from pathlib import PurePath
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
+from divert.app import jobs
 from divert.app.extensions import db
 from divert.auth import requires
+from divert.background.imports import queue_import
+from divert.models import Job
 from divert.pathways.importing import ImportFailed, ImportResult, Problem, import_file
 from divert.pathways.importing.parse import too_large_for, too_many_rows
 
 bp = Blueprint("imports", __name__, url_prefix="/admin/import")
 
-# A file the request can check and write well inside a worker's timeout, and (on SQLite) without
-# holding the write lock long enough to time other writers out: an import holds it from its first
-# query to its commit, and 5,000 rows held it 1.5 to 4.5 seconds on a loaded two-core machine,
-# against the 15 seconds other writers wait (divert/app/db.py); 2,000 rows hold it about two.
-# Bigger files are for a background import (planned; until then `flask --app divert import`).
-MAX_UPLOAD_BYTES = 1024 * 1024
+# Around 500,000 rows of CSV; the worker imports it, so no request timeout cuts it off.
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+# Within the request only what holds SQLite's write lock briefly (2,000 rows held it about two
+# seconds on a loaded two-core machine, against the 15 s other writers wait): more goes to the worker.
 MAX_UPLOAD_ROWS = 2_000
-TOO_LARGE = (
-    "Files of more than 1 MB or 2,000 rows are imported in the background, which is not available yet. "
-    "Split the file into smaller ones, or ask your system administrator to import it with the command"
-)
 SHOWN = 500  # problems listed on the page; the rest are counted
 
 
 @bp.route("", methods=["GET", "POST"])
 @requires("import_records")
-def upload() -> tuple[str, int]:
+def upload() -> tuple[str, int] | Response:
     error, problems, result = "", list[Problem](), None
     if request.method == "POST":
-        error, problems, result = _import()
+        outcome = _import()
+        if isinstance(outcome, Job):
+            return redirect(url_for("imports.job", job_id=outcome.id))
+        error, problems, result = outcome
     page = render_template(
         "imports/upload.html", error=error, problems=problems[:SHOWN], total=len(problems), result=result
     )
@@ -41,7 +46,18 @@ def upload() -> tuple[str, int]:
     return page, 400 if error or problems else 200
 
 
-def _import() -> tuple[str, list[Problem], ImportResult | None]:
+@bp.route("/jobs/<int:job_id>")
+@requires("import_records")
+def job(job_id: int) -> str:
+    found = db.session.get(Job, job_id)
+    # Another organisation's job is not there at all, as far as this user can tell.
+    if found is None or found.kind != "import" or found.organisation_id != current_user.organisation_id:
+        abort(404)
+    live = {} if found.finished else jobs.progress(found.id)
+    return render_template("imports/job.html", job=found, live=live)
+
+
+def _import() -> tuple[str, list[Problem], ImportResult | None] | Job:
     # End the transaction the sign-in check opened: on SQLite it holds the write lock, which must
     # not be held while a file arrives and is read, only while its rows are written.
     db.session.commit()
@@ -50,8 +66,10 @@ def _import() -> tuple[str, list[Problem], ImportResult | None]:
         return "Select a CSV or Excel (.xlsx) file", [], None
     data = upload.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        return TOO_LARGE, [], None
+        return "The selected file must be smaller than 100 MB", [], None
     name = PurePath(upload.filename.replace("\\", "/")).name[:100]
+    if len(data) > current_app.config["IMPORT_INLINE_BYTES"]:
+        return queue_import(db.session, data, name, current_user)
     try:
         result = import_file(
             db.session,
@@ -64,6 +82,8 @@ def _import() -> tuple[str, list[Problem], ImportResult | None]:
     except ImportFailed as failed:
         limits = {too_many_rows(MAX_UPLOAD_ROWS), too_large_for(MAX_UPLOAD_ROWS)}
         if any(problem.message in limits for problem in failed.problems):
-            return TOO_LARGE, [], None
+            # Small in bytes but long in rows: the worker imports it (checked before anything is
+            # written, so nothing of this attempt is in the session).
+            return queue_import(db.session, data, name, current_user)
         return "", failed.problems, None
     return "", [], result

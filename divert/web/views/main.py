@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from werkzeug.wrappers import Response
@@ -32,6 +34,15 @@ def home() -> str:
     if listed:
         audit_shown("home page", "person", listed)
     return render_template(template, **context)
+
+
+@bp.route("/logo")
+@public
+def logo() -> Response:
+    """The installation's logo (SERVICE_LOGO), or the plain mark shipped with divert."""
+    configured = current_app.config["SERVICE_LOGO"]
+    path = Path(configured) if configured else Path(current_app.root_path) / "web" / "static" / "logo.svg"
+    return send_file(path.resolve(), max_age=3600)
 
 
 @bp.route("/healthz")
