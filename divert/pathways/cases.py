@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from divert.auth.policy import can, holds
+from divert.auth.policy import can, holds, roles_with
 from divert.models import (
     Decision,
     Encounter,
@@ -31,6 +31,7 @@ from divert.pathways.facts import encounter_facts, facts_from_dict, facts_to_dic
 from divert.pathways.programmes import programmes_run_by, receiving_organisation, version_in_force
 from divert.rules import Decision as RuleDecision
 from divert.rules import EncounterFacts, State, TransitionError, check_transition, decide
+from divert.rules.pathway import acting_roles
 
 # Who may set a rule decision aside. A force can widen this; the rules themselves never change.
 
@@ -114,6 +115,7 @@ def _open_case(
     referral.parties.append(ReferralParty(organisation_id=encounter.organisation_id, role="police"))
     session.add(referral)
     session.flush()
+    _add_acting_parties(session, referral, eligible_state)
     session.add(
         ReferralEvent(
             referral_id=referral.id,
@@ -177,7 +179,7 @@ def _move(
         data=data or {},
     )
     referral.state = to_state
-    _add_receiving_party(session, referral, to_state)
+    _add_acting_parties(session, referral, to_state)
     milestone = milestone_for(target)
     if milestone and getattr(referral, milestone) is None:
         setattr(referral, milestone, event.occurred_at)
@@ -205,12 +207,21 @@ def milestone_for(state: State) -> str | None:
     return {"offer": "offered_at", "route": "accepted_at", "engagement": "engaged_at"}.get(state.stage)
 
 
-def _add_receiving_party(session: Session, referral: Referral, state: str) -> None:
-    """Entering a route's first state makes the organisation receiving that route party to the case."""
-    for route in compiled(referral.programme_version).routes:
-        if route.enters != state:
-            continue
-        receiver = receiving_organisation(session, referral.programme, route.id)
+def _add_acting_parties(session: Session, referral: Referral, state: str) -> None:
+    """Make party to the case every organisation whose role must act on ``state``, so no one is
+    asked to act on a case they cannot see.
+
+    The definition names the roles that move a case on from each state; the programme's operators
+    name the organisations: the recording force holds the roles that record encounters, and the
+    route's receiving organisation holds the rest (a DIVERT coach offers at "eligible", before any
+    referral, so the coaches' organisation is party from the start).
+    """
+    definition = compiled(referral.programme_version)
+    if not acting_roles(definition, state) - roles_with("record_encounter"):
+        return
+    routes = [route.id for route in definition.routes if route.enters == state]
+    for route in routes or [referral.route]:
+        receiver = receiving_organisation(session, referral.programme, route)
         if receiver is not None and receiver not in {p.organisation_id for p in referral.parties}:
             referral.parties.append(ReferralParty(organisation_id=receiver, role="receiving"))
 
