@@ -17,10 +17,12 @@ from divert.api.spec import operation
 from divert.app.extensions import db
 from divert.auth.visibility import (
     colleagues,
+    hidden_from,
     holds_person,
     visible_encounters,
     visible_people,
     visible_referrals,
+    works_with_team,
 )
 from divert.models import (
     AuditEntry,
@@ -176,6 +178,13 @@ def export_person(person_id: int) -> SubjectAccessExport:
     cases = []
     for referral in referrals:
         contract = contracts.get(referral.id)
+        if not works_with_team(current_user, referral):
+            # The referring force answers for what it holds: status, progress and outcome, not the
+            # content of notes and needs assessments kept to the working team.
+            for event in events[referral.id]:
+                if hidden_from(current_user, referral, event["kind"], event["data"]):
+                    event["reason"], event["data"] = "", {}
+            needs[referral.id] = [n for n in needs[referral.id] if n["visibility"] == "shared"]
         cases.append(
             {
                 **row(referral),

@@ -99,4 +99,11 @@ class NoteForm(FlaskForm):
             Length(max=4000, message="A note must be 4000 characters or fewer"),
         ],
     )
+    visibility = RadioField(
+        "Who may read the note",
+        widget=GovRadioInput(),
+        choices=[(v, codes.label(v)) for v in codes.VISIBILITIES],
+        default="team",
+        validators=[InputRequired(message="Select who may read the note")],
+    )
     submit = SubmitField("Add note", widget=GovSubmitInput())
