@@ -104,6 +104,7 @@ class NoteForm(FlaskForm):
         widget=GovRadioInput(),
         choices=[(v, codes.label(v)) for v in codes.VISIBILITIES],
         default="team",
-        validators=[InputRequired(message="Select who may read the note")],
+        # Left unset, a note stays with the working team: sharing is the choice that must be made.
+        validators=[Optional()],
     )
     submit = SubmitField("Add note", widget=GovSubmitInput())
