@@ -48,9 +48,7 @@ def _installation(session: Session, definition: ProgrammeDefinition) -> User:
         team = create_organisation(session, kind=KINDS[demo_org] if demo_org else "provider")
         _staff(session, team)
         assign_operator(session, programme, team.id, "receiving", route.id)
-    return session.scalars(
-        select(User).where(User.organisation_id == force.id, User.role == "officer")
-    ).one()
+    return session.scalars(select(User).where(User.organisation_id == force.id, User.role == "officer")).one()
 
 
 def _staff(session: Session, organisation: Organisation) -> None:
@@ -91,7 +89,9 @@ def _walk(session: Session, definition: ProgrammeDefinition) -> list[str]:
         path = paths.popleft()
         case = _case(session, definition, officer)
         for to_state in path[1:]:
-            step = next(t for t in definition.transitions if (t.from_state, t.to_state) == (case.state, to_state))
+            step = next(
+                t for t in definition.transitions if (t.from_state, t.to_state) == (case.state, to_state)
+            )
             transition(session, _actors(session, case, step.roles)[0], case, to_state, "Walking the pathway")
         state = definition.state(path[-1])
         if state.terminal:
