@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     from divert.web.views.encounters import bp as encounters_bp
     from divert.web.views.errors import register_error_handlers
     from divert.web.views.imports import bp as imports_bp
+    from divert.web.views.intake import bp as intake_bp
     from divert.web.views.main import bp as main_bp
     from divert.web.views.merges import bp as merges_bp
     from divert.web.views.monitoring import bp as monitoring_bp
@@ -141,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
         organisations_bp,
         audit_bp,
         subject_access_bp,
+        intake_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

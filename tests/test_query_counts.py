@@ -69,7 +69,7 @@ PINNED: dict[str, int] = {
     "home supervisor": 8,
     "home officer": 4,
     "home admin": 8,
-    "case page": 13,
+    "case page": 14,  # + the case's goals and placements
     "correct last step": 4,
     "person page": 8,
     "person search": 4,
@@ -85,9 +85,9 @@ PINNED: dict[str, int] = {
     "monitoring supervisor": 8,
     "population baselines": 3,
     # The API starts with the bearer token, its user and marking the token used.
-    "api referral": 12,
+    "api referral": 13,  # + the parties: whether the reader is in the working team (notes withheld)
     "api person encounters": 8,
-    "api subject access export": 19,
+    "api subject access export": 20,  # + the cases' parties (confidential notes withheld)
 }
 
 _names = itertools.count(1)

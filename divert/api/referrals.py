@@ -23,7 +23,7 @@ from divert.api.schemas import (
 from divert.api.spec import operation
 from divert.app.extensions import db
 from divert.auth.refusal import not_found
-from divert.auth.visibility import visible_referrals
+from divert.auth.visibility import hidden_from, visible_referrals
 from divert.models import CaseContact, Contract, NeedsAssessment, Referral, ReferralEvent, audit
 from divert.models.programme import compiled
 from divert.pathways.casework import open_flags, record_attendance, schedule_contact
@@ -93,6 +93,8 @@ def referral_out(referral: Referral) -> ReferralOut:
             "engaged_at": referral.engaged_at,
             "completed_at": referral.completed_at,
             "escalated_at": referral.escalated_at,
+            "into_eet_at": referral.into_eet_at,
+            "rearrested_at": referral.rearrested_at,
         },
         due=due,
         next_steps=[
@@ -107,8 +109,9 @@ def referral_out(referral: Referral) -> ReferralOut:
                 occurred_at=e.occurred_at,
                 from_state=e.from_state,
                 to_state=e.to_state,
-                reason=e.reason,
-                data=e.data or {},
+                # The referring force sees that a note was written, not what it says.
+                reason="" if hidden_from(current_user, referral, e.kind, e.data) else e.reason,
+                data={} if hidden_from(current_user, referral, e.kind, e.data) else e.data or {},
             )
             for e in events
         ],

@@ -146,7 +146,7 @@ class EncounterOut(Out):
     id: int
     occurred_at: datetime
     setting: str
-    offence_category: str
+    offence_category: str | None
     area: str | None
     decisions: list[DecisionOut]
 

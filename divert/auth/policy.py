@@ -75,6 +75,13 @@ ABILITIES: dict[str, Ability] = {
         _ability("record_encounter", {"officer", "supervisor"}, "any", "record an encounter and the offer"),
         _ability("work_case", _CASEWORKING, "case_state", "notes, steps, appointments, needs and contracts"),
         _ability("view_worklist", _CASEWORKERS, "any", "see and take the team's cases"),
+        _ability("record_intake", {"coach"}, "any", "take in someone referred without an officer (DIVERT)"),
+        _ability(
+            "view_force_referrals",
+            {"officer", "supervisor"},
+            "any",
+            "see the progress and outcome of the force's referrals",
+        ),
         _ability("take_case", _CASEWORKERS, "party", "pick up an unassigned case"),
         _ability("supervise_cases", {"supervisor"}, "party", "work any case of the team, in any state"),
         _ability("reallocate", {"supervisor"}, "party", "give cases to another worker"),

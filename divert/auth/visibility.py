@@ -62,3 +62,21 @@ def colleagues(user: User) -> Select[tuple[int]]:
     """The ids of ``user``'s organisation's users: whose entries (change records, audit entries)
     an organisation that does not hold a person's record is shown of it."""
     return select(User.id).where(User.organisation_id == user.organisation_id)
+
+
+def works_with_team(user: User, case: Referral) -> bool:
+    """Whether ``user``'s organisation is in the team working the case, not only the referring
+    force: the force sees status, progress and outcome, not what was told in confidence (notes and
+    needs assessments kept to the working team)."""
+    return any(p.organisation_id == user.organisation_id and p.role != "police" for p in case.parties)
+
+
+def confidential(entry_data: dict[str, Any] | None) -> bool:
+    """Whether a note's or assessment's content is for the working team only. An entry written
+    before visibility was recorded is treated as confidential: nobody chose to share it."""
+    return bool((entry_data or {}).get("visibility", "team") != "shared")
+
+
+def hidden_from(user: User, case: Referral, kind: str, data: dict[str, Any] | None) -> bool:
+    """Whether a timeline entry's content is withheld from ``user``."""
+    return kind in {"note", "needs_assessment"} and confidential(data) and not works_with_team(user, case)

@@ -7,6 +7,7 @@ from divert.models.base import Base, utcnow
 from divert.models.casework import (
     CaseContact,
     CaseFlag,
+    CaseGoal,
     Contract,
     ContractCondition,
     NeedsAssessment,
@@ -33,6 +34,7 @@ __all__ = [
     "Base",
     "CaseContact",
     "CaseFlag",
+    "CaseGoal",
     "ChangeRecord",
     "Contract",
     "ContractCondition",

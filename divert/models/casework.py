@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from divert.models.base import Base, IdMixin, TimestampMixin, VersionedMixin, utcnow
 from divert.models.referral import Referral
 from divert.models.user import User
-from divert.rules.codes import ATTENDANCE, CONTACT_KINDS, FLAG_KINDS
+from divert.rules.codes import ATTENDANCE, CONTACT_KINDS, FLAG_KINDS, GOAL_KINDS, GOAL_STATUSES, VISIBILITIES
 
 
 class CaseContact(IdMixin, TimestampMixin, VersionedMixin, Base):
@@ -40,6 +40,7 @@ class CaseContact(IdMixin, TimestampMixin, VersionedMixin, Base):
 
 class NeedsAssessment(IdMixin, Base):
     __tablename__ = "needs_assessments"
+    __table_args__ = (CheckConstraint(f"visibility IN {VISIBILITIES!r}", name="visibility"),)
 
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
     assessed_on: Mapped[date]
@@ -48,6 +49,30 @@ class NeedsAssessment(IdMixin, Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Needs are health and circumstances told in confidence: the working team only, unless shared.
+    visibility: Mapped[str] = mapped_column(String(12), default="team", server_default="team")
+
+
+class CaseGoal(IdMixin, TimestampMixin, VersionedMixin, Base):
+    """A goal in education, training, employment or a programme, and the placement that meets it."""
+
+    __tablename__ = "case_goals"
+    __history__ = True
+    __table_args__ = (
+        CheckConstraint(f"kind IN {GOAL_KINDS!r}", name="kind"),
+        CheckConstraint(f"status IN {GOAL_STATUSES!r}", name="status"),
+    )
+
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    # The provider, course or employer: what monitoring cannot read from free text in a step's reason.
+    placement: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(12), default="planned")
+    started_at: Mapped[datetime | None]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    referral: Mapped[Referral] = relationship()
 
 
 class Contract(IdMixin, TimestampMixin, VersionedMixin, Base):

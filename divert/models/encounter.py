@@ -34,7 +34,11 @@ class Encounter(IdMixin, TimestampMixin, VersionedMixin, Base):
     setting: Mapped[str] = mapped_column(String(12))
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    offence_category: Mapped[str] = mapped_column(ForeignKey("offence_categories.slug"), index=True)
+    # None for a referral with no offence (a self-referral or a friend's referral to DIVERT): the
+    # scheme takes people never arrested, and inventing an offence would corrupt the figures.
+    offence_category: Mapped[str | None] = mapped_column(ForeignKey("offence_categories.slug"), index=True)
+    # Who brought the person to the programme when no officer did (``codes.REFERRAL_SOURCES``).
+    referral_source: Mapped[str | None] = mapped_column(String(20))
     offence_date: Mapped[date | None]
     drug_class: Mapped[str | None] = mapped_column(String(1))
     drug_type: Mapped[str | None] = mapped_column(String(80))

@@ -47,6 +47,10 @@ class Referral(IdMixin, TimestampMixin, VersionedMixin, Base):
     engaged_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     escalated_at: Mapped[datetime | None]
+    # Outcomes the DIVERT reports count: the first placement started in education, training or
+    # employment (``CaseGoal``), and the first new encounter for the person while the case was open.
+    into_eet_at: Mapped[datetime | None]
+    rearrested_at: Mapped[datetime | None]
 
     person: Mapped[Person] = relationship()
     encounter: Mapped[Encounter] = relationship()

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from divert.app.clock import uk_date
-from divert.auth.policy import can, holds
+from divert.auth.policy import can, holds, roles_with
 from divert.models import (
     Decision,
     Encounter,
@@ -32,6 +32,8 @@ from divert.pathways.facts import encounter_facts, facts_from_dict, facts_to_dic
 from divert.pathways.programmes import programmes_run_by, receiving_organisation, version_in_force
 from divert.rules import Decision as RuleDecision
 from divert.rules import EncounterFacts, State, TransitionError, check_transition, decide, limits
+from divert.rules.codes import label
+from divert.rules.pathway import acting_roles
 
 # Who may set a rule decision aside. A force can widen this; the rules themselves never change.
 
@@ -62,6 +64,7 @@ def record_encounter(
     session.add(encounter)  # no-op when the caller already added it
     session.flush()
     audit.record(session, actor, "create", "encounter", encounter.id)
+    _note_rearrest(session, actor, encounter)
     programmes = programmes_run_by(session, encounter.organisation_id, uk_date(encounter.occurred_at))
     # The facts depend only on the encounter and earlier history, so every programme shares them.
     facts = encounter_facts(session, encounter) if programmes else None
@@ -69,6 +72,34 @@ def record_encounter(
         decide_for(session, actor, encounter, programme, facts, opened_at=opened_at)
         for programme in programmes
     ]
+
+
+def _note_rearrest(session: Session, actor: User | None, encounter: Encounter) -> None:
+    """A new encounter while the person's case is open is a re-arrest for that case: DIVERT reports
+    it as an outcome, and it never changes the case's state (the scheme runs beside the criminal case)."""
+    live = session.scalars(
+        select(Referral)
+        .join(Encounter, Encounter.id == Referral.encounter_id)
+        .where(
+            Referral.person_id == encounter.person_id,
+            Referral.closed_at.is_(None),
+            Referral.encounter_id != encounter.id,
+            Encounter.occurred_at <= encounter.occurred_at,
+        )
+    ).all()
+    for referral in live:
+        if referral.rearrested_at is None:
+            referral.rearrested_at = encounter.occurred_at
+        session.add(
+            ReferralEvent(
+                referral_id=referral.id,
+                actor_id=actor.id if actor else None,
+                kind="rearrest",
+                reason="A new encounter was recorded for the person while this case was open.",
+                data={"encounter_id": encounter.id},
+            )
+        )
+    session.flush()
 
 
 def decide_for(
@@ -129,9 +160,13 @@ def _open_case(
         assigned_user_id=None,
         opened_at=opened_at,
     )
-    referral.parties.append(ReferralParty(organisation_id=encounter.organisation_id, role="police"))
+    # The organisation that recorded the encounter: the force, or for a referral that came without
+    # an officer (``referral_source``), the team that took the person in.
+    recorder = "receiving" if encounter.referral_source else "police"
+    referral.parties.append(ReferralParty(organisation_id=encounter.organisation_id, role=recorder))
     session.add(referral)
     session.flush()
+    _add_acting_parties(session, referral, eligible_state)
     session.add(
         ReferralEvent(
             referral_id=referral.id,
@@ -197,7 +232,7 @@ def _move(
         data=data or {},
     )
     referral.state = to_state
-    _add_receiving_party(session, referral, to_state)
+    _add_acting_parties(session, referral, to_state)
     milestone = milestone_for(target)
     if milestone and getattr(referral, milestone) is None:
         setattr(referral, milestone, event.occurred_at)
@@ -225,15 +260,46 @@ def milestone_for(state: State) -> str | None:
     return {"offer": "offered_at", "route": "accepted_at", "engagement": "engaged_at"}.get(state.stage)
 
 
-def _add_receiving_party(session: Session, referral: Referral, state: str) -> None:
-    """Entering a route's first state makes the organisation receiving that route party to the case."""
-    for route in compiled(referral.programme_version).routes:
-        if route.enters != state:
-            continue
-        on = uk_date(referral.encounter.occurred_at)
-        receiver = receiving_organisation(session, referral.programme, route.id, on)
+def _add_acting_parties(session: Session, referral: Referral, state: str) -> None:
+    """Make party to the case every organisation whose role must act on ``state``, so no one is
+    asked to act on a case they cannot see.
+
+    The definition names the roles that move a case on from each state; the programme's operators
+    name the organisations: the recording force holds the roles that record encounters, and the
+    route's receiving organisation holds the rest (a DIVERT coach offers at "eligible", before any
+    referral, so the coaches' organisation is party from the start).
+    """
+    definition = compiled(referral.programme_version)
+    if not acting_roles(definition, state) - roles_with("record_encounter"):
+        return
+    routes: list[str | None] = [route.id for route in definition.routes if route.enters == state]
+    on = uk_date(referral.encounter.occurred_at)
+    for route in routes or [referral.route]:
+        receiver = receiving_organisation(session, referral.programme, route, on)
         if receiver is not None and receiver not in {p.organisation_id for p in referral.parties}:
             referral.parties.append(ReferralParty(organisation_id=receiver, role="receiving"))
+
+
+def take_in(session: Session, actor: User, referral: Referral, source: str) -> ReferralEvent:
+    """A referral without an officer (the person came forward, or someone referred them): the
+    offer and the acceptance happened before the coach recorded it, so the case starts at the
+    programme's first engagement state, with those decision points reached now."""
+    definition = compiled(referral.programme_version)
+    target = next((s for s in definition.states if s.stage == "engagement"), None)
+    if target is None:
+        raise OperationError(f"{definition.name} has no engagement stage to take people in at.")
+    event = _move(
+        session, actor, referral, target.id, label_for_source(source), kind="intake", data={"source": source}
+    )
+    for milestone in ("offered_at", "accepted_at", "engaged_at"):
+        if getattr(referral, milestone) is None:
+            setattr(referral, milestone, event.occurred_at)
+    session.flush()
+    return event
+
+
+def label_for_source(source: str) -> str:
+    return f"Taken in directly: {label(source)}."
 
 
 def offer(

@@ -16,12 +16,34 @@ from sqlalchemy.orm import Session
 
 from divert.app.clock import today
 from divert.auth.policy import holds
-from divert.models import CaseContact, CaseFlag, NeedsAssessment, Referral, ReferralEvent, User, audit, utcnow
+from divert.models import (
+    CaseContact,
+    CaseFlag,
+    CaseGoal,
+    NeedsAssessment,
+    Referral,
+    ReferralEvent,
+    User,
+    audit,
+    utcnow,
+)
 from divert.models.programme import compiled
 from divert.pathways.cases import transition
 from divert.pathways.errors import OperationError, StaleEdit, check_text
 from divert.rules import ProgrammeDefinition, allowed_transitions, limits
-from divert.rules.codes import ATTENDANCE, CONTACT_KINDS, NEED_AREAS, NEED_LEVELS, label, listed, phrase
+from divert.rules.codes import (
+    ATTENDANCE,
+    CONTACT_KINDS,
+    EET_KINDS,
+    GOAL_KINDS,
+    GOAL_STATUSES,
+    NEED_AREAS,
+    NEED_LEVELS,
+    VISIBILITIES,
+    label,
+    listed,
+    phrase,
+)
 from divert.rules.pathway import case_roles
 
 # Stages in which a case has been referred and is being worked: contacts and needs belong to these.
@@ -70,8 +92,14 @@ def add_event(
     return event
 
 
-def add_note(session: Session, actor: User, referral: Referral, text: str) -> ReferralEvent:
-    """A case note: on the timeline for good, like every other event (a correction is a new note)."""
+def add_note(
+    session: Session, actor: User, referral: Referral, text: str, visibility: str = "team"
+) -> ReferralEvent:
+    """A case note: on the timeline for good, like every other event (a correction is a new note).
+
+    A note is for the working team only unless its writer shares it with the referring force:
+    DIVERT is voluntary and confidential, and what a person tells a coach is not police evidence.
+    """
     definition = compiled(referral.programme_version)
     if actor.role not in case_roles(definition, referral.state) and not any(
         party.organisation_id == actor.organisation_id for party in referral.parties
@@ -81,7 +109,9 @@ def add_note(session: Session, actor: User, referral: Referral, text: str) -> Re
     if not text:
         raise OperationError("Enter the note")
     check_text("A note", text, limits.NOTE)
-    event = add_event(session, actor, referral, "note", reason=text)
+    if visibility not in VISIBILITIES:
+        raise OperationError("Select who may read the note")
+    event = add_event(session, actor, referral, "note", reason=text, data={"visibility": visibility})
     audit.record(session, actor, "update", "referral", referral.id, detail="note added")
     return event
 
@@ -218,6 +248,7 @@ def record_needs_assessment(
     assessed_on: date,
     needs: Sequence[Mapping[str, Any]],
     summary: str,
+    visibility: str = "team",
 ) -> NeedsAssessment:
     """A needs assessment: each need is an area of the programme's pathways with a level."""
     definition = compiled(referral.programme_version)
@@ -240,6 +271,8 @@ def record_needs_assessment(
         cleaned.append({"area": area, "level": level, "notes": str(need.get("notes") or "").strip()})
     summary = (summary or "").strip()
     check_text("Summary", summary, limits.SUMMARY)
+    if visibility not in VISIBILITIES:
+        raise OperationError("Select who may read the assessment")
     if not cleaned and not summary:
         raise OperationError("Enter at least one need or a summary of the assessment")
     latest = session.scalar(
@@ -261,6 +294,7 @@ def record_needs_assessment(
         needs=cleaned,
         summary=summary,
         assessed_by_id=actor.id,
+        visibility=visibility,
     )
     session.add(assessment)
     session.flush()
@@ -269,7 +303,11 @@ def record_needs_assessment(
         actor,
         referral,
         "needs_assessment",
-        data={"needs_assessment_id": assessment.id, "areas": [n["area"] for n in cleaned]},
+        data={
+            "needs_assessment_id": assessment.id,
+            "areas": [n["area"] for n in cleaned],
+            "visibility": visibility,
+        },
     )
     audit.record(session, actor, "create", "needs_assessment", assessment.id)
     return assessment
@@ -461,3 +499,72 @@ def record_drop_out(
         )
     _set_exit_reason(session, actor, referral, exit_reason)
     return event
+
+
+def record_goal(
+    session: Session,
+    actor: User,
+    referral: Referral,
+    *,
+    kind: str,
+    placement: str,
+    starts_on: date | None,
+    status: str = "planned",
+) -> CaseGoal:
+    """A goal with its placement (provider, course or employer), so "into education, training or
+    employment" is counted from what was recorded, not read out of a step's reason."""
+    definition = compiled(referral.programme_version)
+    check_works_case(definition, referral, actor, "a goal")
+    if kind not in GOAL_KINDS:
+        raise OperationError(f"Select the kind of goal: {listed(GOAL_KINDS)}")
+    placement = (placement or "").strip()
+    if not placement:
+        raise OperationError("Enter the provider, course or employer")
+    if len(placement) > 200:
+        raise OperationError("The provider, course or employer must be 200 characters or fewer")
+    goal = CaseGoal(
+        referral_id=referral.id, kind=kind, placement=placement, starts_on=starts_on, recorded_by_id=actor.id
+    )
+    session.add(goal)
+    session.flush()
+    audit.record(session, actor, "create", "case_goal", goal.id)
+    _goal_status(session, actor, referral, goal, status, new=True)
+    return goal
+
+
+def update_goal(
+    session: Session, actor: User, goal: CaseGoal, status: str, *, seen_version: int | None = None
+) -> CaseGoal:
+    if seen_version is not None and goal.version_id != seen_version:
+        raise StaleEdit("goal")
+    referral = goal.referral
+    check_works_case(compiled(referral.programme_version), referral, actor, "a goal")
+    _goal_status(session, actor, referral, goal, status, new=False)
+    return goal
+
+
+def _goal_status(
+    session: Session, actor: User, referral: Referral, goal: CaseGoal, status: str, *, new: bool
+) -> None:
+    if status not in GOAL_STATUSES:
+        raise OperationError(f"Select how the placement stands: {listed(GOAL_STATUSES)}")
+    if not new and status == goal.status:
+        return
+    goal.status = status
+    if status in {"started", "completed"} and goal.started_at is None:
+        goal.started_at = utcnow()
+        if goal.kind in EET_KINDS and referral.into_eet_at is None:
+            # The outcome the reports count: the first placement started in education, training
+            # or employment. It stays reached if the placement later falls through.
+            referral.into_eet_at = goal.started_at
+    session.flush()
+    add_event(
+        session,
+        actor,
+        referral,
+        "goal",
+        reason=f"{label(goal.kind)}: {goal.placement} ({label(status).lower()})",
+        data={"goal_id": goal.id, "kind": goal.kind, "status": status},
+    )
+    if not new:
+        audit.record(session, actor, "update", "case_goal", goal.id, detail=f"status: {status}")

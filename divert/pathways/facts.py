@@ -24,7 +24,8 @@ def encounter_facts(session: Session, encounter: Encounter) -> EncounterFacts:
     history = earlier_encounters(session, encounter.person, encounter.occurred_at)
     return EncounterFacts(
         occurred_on=encounter.occurred_at.date(),
-        offence_category=encounter.offence_category,
+        # No offence (a referral without an arrest) matches no rule's offence list.
+        offence_category=encounter.offence_category or "",
         date_of_birth=encounter.person.date_of_birth,
         gender=encounter.person.gender,
         setting=encounter.setting,
@@ -60,14 +61,14 @@ def _prior(session: Session, encounters: list[Encounter]) -> tuple[PriorEncounte
     for encounter in encounters:
         linked = cases.get(encounter.id, [])
         if not linked:
-            prior.append(PriorEncounter(encounter.occurred_at.date(), encounter.offence_category))
+            prior.append(PriorEncounter(encounter.occurred_at.date(), encounter.offence_category or ""))
             continue
         for referral, code in linked:
             stage = compiled(referral.programme_version).state(referral.state).stage
             prior.append(
                 PriorEncounter(
                     occurred_on=encounter.occurred_at.date(),
-                    offence_category=encounter.offence_category,
+                    offence_category=encounter.offence_category or "",
                     programme=code,
                     diverted=stage in DIVERTED_STAGES,
                     outcome=referral.state,

@@ -12,7 +12,14 @@ from typing import Any
 from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from divert.auth.visibility import colleagues, holds_person, visible_encounters, visible_referrals
+from divert.auth.visibility import (
+    colleagues,
+    hidden_from,
+    holds_person,
+    visible_encounters,
+    visible_referrals,
+    works_with_team,
+)
 from divert.models import (
     AuditEntry,
     CaseContact,
@@ -79,7 +86,13 @@ def subject_access(session: Session, actor: User, person: Person) -> dict[str, A
     held = holds_person(actor, person)
     encounters = list(session.scalars(visible_encounters(actor).where(Encounter.person_id == person.id)))
     referrals = list(
-        session.scalars(visible_referrals(actor).where(Referral.person_id == person.id).order_by(Referral.id))
+        session.scalars(
+            visible_referrals(actor)
+            # The parties say whether the reader works each case (notes withheld): one query for all.
+            .options(selectinload(Referral.parties))
+            .where(Referral.person_id == person.id)
+            .order_by(Referral.id)
+        )
     )
     ids = [r.id for r in referrals]
     events = by_referral(ReferralEvent, ids)
@@ -95,6 +108,13 @@ def subject_access(session: Session, actor: User, person: Person) -> dict[str, A
     cases = []
     for referral in referrals:
         contract = contracts.get(referral.id)
+        if not works_with_team(actor, referral):
+            # The referring force answers for what it holds: status, progress and outcome, not the
+            # content of notes and needs assessments kept to the working team.
+            for event in events[referral.id]:
+                if hidden_from(actor, referral, event["kind"], event["data"]):
+                    event["reason"], event["data"] = "", {}
+            needs[referral.id] = [n for n in needs[referral.id] if n["visibility"] == "shared"]
         cases.append(
             {
                 **row(referral),

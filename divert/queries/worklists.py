@@ -163,3 +163,29 @@ def colleagues(session: Session, user: User) -> list[User]:
             .order_by(User.name)
         )
     )
+
+
+def force_referrals(session: Session, user: User, *, page: int = 1) -> Worklist:
+    """The cases the user's force referred (it is their police party), newest change first: the
+    progress and outcome the reports ask the schemes to feed back to the police."""
+    statement = (
+        select(Referral)
+        .join(ReferralParty, ReferralParty.referral_id == Referral.id)
+        .where(ReferralParty.organisation_id == user.organisation_id, ReferralParty.role == "police")
+    )
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    rows = list(
+        session.scalars(
+            statement.options(
+                joinedload(Referral.person),
+                joinedload(Referral.programme),
+                joinedload(Referral.programme_version),
+            )
+            .order_by(Referral.updated_at.desc(), Referral.id.desc())
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
+        ).unique()
+    )
+    return Worklist(rows, total, page, pages, set())

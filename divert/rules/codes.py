@@ -95,6 +95,37 @@ ATTENDANCE_LABELS = {
 }
 FLAG_KINDS = ("non_engagement", "first_contact_overdue", "contract_expired")
 
+# Who brought someone to a programme when no officer did: DIVERT takes self-referrals, a friend's
+# or family member's referral, and referrals from the DIVERT app's on-call youth worker.
+REFERRAL_SOURCE_LABELS = {
+    "self": "Self-referral",
+    "friend_family": "A friend or family member",
+    "app_youth_worker": "DIVERT app on-call youth worker",
+}
+REFERRAL_SOURCES: tuple[str, ...] = tuple(REFERRAL_SOURCE_LABELS)
+# A goal's kind and how its placement stands; a placement started in the first three is "into EET".
+GOAL_KIND_LABELS = {
+    "education": "Education",
+    "training": "Training",
+    "employment": "Employment",
+    "programme": "Programme",
+}
+GOAL_KINDS: tuple[str, ...] = tuple(GOAL_KIND_LABELS)
+EET_KINDS = frozenset({"education", "training", "employment"})
+GOAL_STATUS_LABELS = {
+    "planned": "Planned",
+    "started": "Started",
+    "completed": "Completed",
+    "dropped": "Dropped",
+}
+GOAL_STATUSES: tuple[str, ...] = tuple(GOAL_STATUS_LABELS)
+# Who may read a note or an assessment: the team working the case, or also the referring force.
+VISIBILITY_LABELS = {
+    "team": "Working team only",
+    "shared": "Shared with the referring force",
+}
+VISIBILITIES: tuple[str, ...] = tuple(VISIBILITY_LABELS)
+
 ROLE_LABELS = {
     "officer": "Police officer",
     "yot_caseworker": "YOT caseworker",
@@ -128,6 +159,10 @@ _LABELS: dict[str, str] = {
     **ATTENDANCE_LABELS,
     **ROLE_LABELS,
     **ORGANISATION_KIND_LABELS,
+    **REFERRAL_SOURCE_LABELS,
+    **GOAL_KIND_LABELS,
+    **GOAL_STATUS_LABELS,
+    **VISIBILITY_LABELS,
     # Field names, shown in change histories and import errors.
     "pnc_id": "PNC ID",
     "postcode_district": "Postcode district",

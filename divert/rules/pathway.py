@@ -58,5 +58,12 @@ def case_roles(definition: ProgrammeDefinition, state_id: str) -> frozenset[str]
     return frozenset({"supervisor", *movers})
 
 
+def acting_roles(definition: ProgrammeDefinition, state_id: str) -> frozenset[str]:
+    """The roles that may move a case on from ``state_id`` itself (supervisors aside)."""
+    return frozenset(role for t in definition.transitions if t.from_state == state_id for role in t.roles) - {
+        "supervisor"
+    }
+
+
 def _label(definition: ProgrammeDefinition) -> str:
     return f"{definition.name} (version {definition.version})"

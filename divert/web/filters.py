@@ -18,6 +18,8 @@ from divert.rules.codes import label
 NAVIGATION: list[tuple[str, list[tuple[str, str]]]] = [
     ("view_worklist", [("Cases", "worklists.index")]),
     ("record_encounter", [("Record an encounter", "encounters.new")]),
+    ("record_intake", [("Take someone in", "intake.new")]),
+    ("view_force_referrals", [("Referrals from this force", "intake.force_referrals")]),
     ("view_people", [("People", "people.search")]),
     ("view_monitoring", [("Monitoring", "monitoring.index")]),
     (

@@ -357,6 +357,10 @@ def test_6_divert_coach_moves_a_case_from_custody_contact_to_closed_after_placem
 ) -> None:
     page = open_signed_in(new_context, live_server.users["coach"])
     _take_first_new_case(page, "DIVERT (Metropolitan Police custody programme)")
+    # The coaches see custody cases from "eligible" on, and make the offer themselves.
+    if case_status(page).inner_text().strip() == "Eligible":
+        take_next_step(page, "Offered")
+        take_next_step(page, "Coach contact made")
     expect(case_status(page)).to_have_text("Coach contact made")
     for step, reason in (
         ("Met outside custody", "Met at the youth centre in Peckham."),
@@ -372,6 +376,30 @@ def test_6_divert_coach_moves_a_case_from_custody_contact_to_closed_after_placem
     expect(page.get_by_test_id("step-form")).to_have_count(0)
     # DIVERT runs beside the criminal case: it records no Home Office outcome.
     expect(summary_row(page, "Closed")).not_to_contain_text("Home Office outcome")
+
+
+def test_6b_divert_coach_takes_in_a_friends_referral_on_a_phone(
+    new_context: NewContext, live_server: LiveServer
+) -> None:
+    page = open_signed_in(new_context, live_server.users["coach"], PHONE)
+    follow_navigation(page, "Take someone in")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Take someone in")
+    page.get_by_role("button", name="Take them in").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Select who referred them")
+    family = _unique("Ade")
+    page.get_by_label("A friend or family member").check()
+    page.get_by_label("First name").fill("Tobi")
+    page.get_by_label("Last name").fill(family)
+    fill_date(page, "Date of birth", _years_ago(20))
+    fill_date(page, "When you met them", TODAY)
+    page.get_by_label("Time (optional)").fill("16:15")
+    # Nothing on a 375 px screen needs scrolling sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    with page.expect_navigation():
+        page.get_by_role("button", name="Take them in").click()
+    expect(page.get_by_text(f"Tobi {family} has been taken in.", exact=False)).to_be_visible()
+    expect(case_status(page)).to_have_text("Met outside custody")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Taken in directly: A friend or family member.")
 
 
 # ---- 7. A form submitted twice records one encounter ----------------------------------------------------

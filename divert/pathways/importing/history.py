@@ -53,7 +53,7 @@ def stored_history(session: Session, person_ids: set[int]) -> dict[int, list[Dat
             select(Person.id, Person.merged_into_id).where(Person.merged_into_id.in_(part))
         ):
             owner[merged] = into
-    encounters: list[tuple[int, int, datetime, str]] = []
+    encounters: list[tuple[int, int, datetime, str | None]] = []
     for part in chunks(sorted(owner)):
         encounters.extend(
             session.execute(
@@ -71,7 +71,8 @@ def stored_history(session: Session, person_ids: set[int]) -> dict[int, list[Dat
         ):
             cases[encounter_id].append((code, state, version_id))
     history: dict[int, list[Dated]] = defaultdict(list)
-    for encounter_id, person_id, occurred_at, offence in encounters:
+    for encounter_id, person_id, occurred_at, recorded_offence in encounters:
+        offence = recorded_offence or ""
         target = history[owner[person_id]]
         if not cases[encounter_id]:
             target.append((occurred_at, encounter_id, PriorEncounter(occurred_at.date(), offence)))

@@ -110,4 +110,12 @@ class NoteForm(GovForm):
             Length(max=limits.NOTE, message=too_long("A note", limits.NOTE)),
         ],
     )
+    visibility = RadioField(
+        "Who may read the note",
+        widget=GovRadioInput(),
+        choices=[(v, codes.label(v)) for v in codes.VISIBILITIES],
+        default="team",
+        # Left unset, a note stays with the working team: sharing is the choice that must be made.
+        validators=[Optional()],
+    )
     submit = SubmitField("Add note", widget=GovSubmitInput())

@@ -14,9 +14,10 @@ from sqlalchemy.orm.interfaces import ORMOption
 from divert.app.extensions import db
 from divert.auth import can, requires
 from divert.auth.refusal import not_found
-from divert.auth.visibility import visible_referrals
+from divert.auth.visibility import hidden_from, visible_referrals, works_with_team
 from divert.models import (
     CaseContact,
+    CaseGoal,
     Contract,
     Decision,
     NeedsAssessment,
@@ -29,7 +30,7 @@ from divert.models.programme import compiled
 from divert.pathways.casework import need_areas, open_flags
 from divert.pathways.deadlines import due_dates
 from divert.pathways.steps import next_steps
-from divert.rules.codes import NEED_LEVELS, label
+from divert.rules.codes import GOAL_KINDS, GOAL_STATUSES, NEED_LEVELS, label
 from divert.web.forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -137,4 +138,14 @@ def render_case(
         dues=due_dates(case, definition, contacts, needs, contract) if case.closed_at is None else [],
         problems=problems or [],
         works_case=can(current_user, "work_case", case),
+        # The referring force sees status, progress and outcome, not what was told in confidence.
+        withheld={e.id for e in events if hidden_from(current_user, case, e.kind, e.data)},
+        needs_withheld=needs is not None
+        and needs.visibility != "shared"
+        and not works_with_team(current_user, case),
+        goals=db.session.scalars(
+            select(CaseGoal).where(CaseGoal.referral_id == case.id).order_by(CaseGoal.id)
+        ).all(),
+        goal_kinds=GOAL_KINDS,
+        goal_statuses=GOAL_STATUSES,
     )

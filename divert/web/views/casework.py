@@ -6,6 +6,7 @@ page is shown again with the error and what was typed, and nothing is saved.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
@@ -18,9 +19,16 @@ from divert.app.clock import today
 from divert.app.extensions import db
 from divert.app.ids import parse_id, parse_version
 from divert.auth import requires
-from divert.models import CaseContact, Contract, ContractCondition, Referral, ReferralEvent
+from divert.models import CaseContact, CaseGoal, Contract, ContractCondition, Referral, ReferralEvent
 from divert.models.programme import compiled
-from divert.pathways.casework import add_note, record_attendance, record_needs_assessment, schedule_contact
+from divert.pathways.casework import (
+    add_note,
+    record_attendance,
+    record_goal,
+    record_needs_assessment,
+    schedule_contact,
+    update_goal,
+)
 from divert.pathways.contracts import draw_up_contract, record_condition_progress, vary_contract
 from divert.pathways.errors import OperationError, StaleEdit
 from divert.pathways.steps import next_steps, take_step
@@ -91,10 +99,55 @@ def note(case_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _again(case, note=form)
     try:
-        add_note(db.session, current_user, case, form.text.data)
+        add_note(db.session, current_user, case, form.text.data, form.visibility.data or "team")
     except OperationError as error:
         return _again(case, error, note=form)
     return _back(case, "Note added.")
+
+
+@bp.route("/cases/<int:case_id>/goals", methods=["POST"])
+@requires("work_case")
+def goal(case_id: int) -> Response | tuple[str, int]:
+    case = case_or_404(case_id)
+    raw = (request.form.get("starts_on") or "").strip()
+    try:
+        starts_on = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return _again(case, "Enter the start date as a real date, for example 2026-12-14")
+    try:
+        record_goal(
+            db.session,
+            current_user,
+            case,
+            kind=request.form.get("kind", ""),
+            placement=request.form.get("placement", ""),
+            starts_on=starts_on,
+            status=request.form.get("status", "planned"),
+        )
+    except OperationError as error:
+        return _again(case, error)
+    return _back(case, "Goal added.")
+
+
+@bp.route("/goals/<int:goal_id>/status", methods=["POST"])
+@requires("work_case")
+def goal_status(goal_id: int) -> Response | tuple[str, int]:
+    found = db.session.get(CaseGoal, goal_id)
+    if found is None:
+        abort(404)
+    case = case_or_404(found.referral_id)
+    seen = request.form.get("version_id", "")
+    try:
+        update_goal(
+            db.session,
+            current_user,
+            found,
+            request.form.get("status", ""),
+            seen_version=int(seen) if seen.isdigit() else None,
+        )
+    except OperationError as error:
+        return _again(case, error)
+    return _back(case, "Goal updated.")
 
 
 @bp.route("/cases/<int:case_id>/step", methods=["POST"])
