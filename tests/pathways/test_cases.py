@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -247,9 +249,14 @@ def test_decisions_use_the_version_in_force_on_the_encounter_date(db_session: Se
     assign_operator(db_session, checkpoint, durham.id, "police")
     officer = create_user(db_session, "officer", durham)
     versions = sorted(checkpoint.versions, key=lambda v: v.effective_from)
-    assert len(versions) == 2
-    before = versions[1].effective_from - timedelta(days=1)
-    for when, expected in [(before, versions[0].version), (versions[1].effective_from, versions[1].version)]:
+    assert [v.version for v in versions] == [1, 2, 3]
+    checks = [(versions[0].effective_from, 1)]
+    for earlier, later in itertools.pairwise(versions):
+        checks += [
+            (later.effective_from - timedelta(days=1), earlier.version),
+            (later.effective_from, later.version),
+        ]
+    for when, expected in checks:
         person = create_person(db_session, date_of_birth=date(1990, 1, 1))
         encounter = create_encounter(
             db_session,
