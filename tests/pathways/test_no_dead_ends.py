@@ -44,9 +44,9 @@ def _leavers(definition: ProgrammeDefinition, state: str) -> dict[str, frozenset
         if t.from_state != state:
             continue
         roles = frozenset(t.roles)
-        if escalation is not None and state == escalation.from_state:
-            if t.to_state in {o.to_state for o in escalation.options}:
-                roles &= frozenset(escalation.decided_by)
+        deciding = escalation is not None and state == escalation.from_state
+        if deciding and escalation is not None and t.to_state in {o.to_state for o in escalation.options}:
+            roles &= frozenset(escalation.decided_by)
         steps[t.to_state] = roles
     return steps
 
