@@ -132,8 +132,9 @@ def test_missed_sessions_raise_a_flag_and_a_supervisor_decides(
             missed_reason="No show" if attendance == "missed" else "",
             reason_acceptable=False if attendance == "missed" else None,
         )
+    # Recording the second miss raised the flag; the sweep adds nothing for it.
     report = sweep(db_session, (days_ago(0) + timedelta(days=1)).date())
-    assert report.flags_raised >= 1
+    assert "non_engagement" not in report.by_kind
     signed_in("supervisor", organisation=yot)
     page = _case_page(client, case)
     assert "missed" in page.select_one("[data-testid=flags]").text.lower()

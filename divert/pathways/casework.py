@@ -31,14 +31,16 @@ from divert.models import (
 from divert.models.programme import compiled
 from divert.pathways.cases import transition
 from divert.pathways.errors import OperationError, StaleEdit
+from divert.pathways.sweep import flag_at_once
 from divert.rules import ProgrammeDefinition, allowed_transitions
 from divert.rules.codes import ATTENDANCE, CONTACT_KINDS, NEED_AREAS, NEED_LEVELS, label, listed, phrase
 from divert.rules.completion import CompletionEvidence, Unmet, unmet_requirements
+from divert.rules.engagement import ATTENDED_STATUSES
 from divert.rules.pathway import case_roles
 
 # Stages in which a case has been referred and is being worked: contacts and needs belong to these.
 WORKED_STAGES = frozenset({"route", "engagement", "completion"})
-ATTENDED = frozenset({"attended", "late"})
+ATTENDED = ATTENDED_STATUSES
 EXIT_REASON_LENGTH = 60
 
 
@@ -191,6 +193,9 @@ def record_attendance(
     audit.record(session, actor, "update", "case_contact", contact.id, detail=f"attendance: {attendance}")
     if attendance in ATTENDED:
         _engage(session, actor, referral, definition, contact)
+    else:
+        # The second unacceptable miss is a flag now, not after tonight's sweep (same criteria, same key).
+        flag_at_once(session, referral.id, today())
     return contact
 
 
