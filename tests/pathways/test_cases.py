@@ -82,6 +82,17 @@ def test_repeat_possession_goes_to_the_yju_and_history_is_as_at_the_encounter(tv
     assert second.decision.facts["history"][0]["offence_category"] == "drug_possession"
 
 
+def test_a_repeat_recorded_in_the_same_minute_as_the_first_is_a_repeat(tvp: Any) -> None:
+    person = create_person(tvp["db"], date_of_birth=date(2010, 1, 15))
+    minute = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+    first = _by_programme(record_encounter(tvp["db"], tvp["officer"], _encounter(tvp, person, minute)))
+    second = _by_programme(record_encounter(tvp["db"], tvp["officer"], _encounter(tvp, person, minute)))
+    assert first["tvp-youth-drugs"].decision.route == "yot"
+    # Ordered by (time, id): the second recorded is the later, whatever the minute says.
+    assert second["tvp-youth-drugs"].decision.route == "yju"
+    assert len(second["tvp-youth-drugs"].decision.facts["history"]) == 1
+
+
 def test_a_stored_decision_replays_to_the_same_result(tvp: Any) -> None:
     outcome = _by_programme(record_encounter(tvp["db"], tvp["officer"], _encounter(tvp)))["tvp-youth-drugs"]
     again = replay(outcome.decision)
