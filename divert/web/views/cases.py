@@ -140,7 +140,7 @@ def render_case(
         problems=problems or [],
         works_case=can(current_user, "work_case", case),
         completion=_completion(case, definition),
-        waiting_for=" or ".join(f"a {label(r).lower()}" for r in roles_to_act(definition, case.state)),
+        waiting_for=" or ".join(f"a {label(r)}" for r in roles_to_act(definition, case.state)),
     )
 
 
