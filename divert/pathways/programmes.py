@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
+from divert.app.clock import today
 from divert.models import Programme, ProgrammeOperator, ProgrammeVersion, User, audit
 from divert.models.programme import compiled
 from divert.pathways.errors import OperationError
@@ -161,3 +162,19 @@ def assign_operator(
         detail=f"{programme.code} {role} {route or ''}",
     )
     return operator
+
+
+OFFENCE_AGE_FACTS = frozenset({"offence_age_days", "offence_age_months"})
+
+
+def uses_offence_date(session: Session, organisation_id: int) -> bool:
+    """Whether a programme this organisation records encounters under decides by the offence's age, so the
+    officer's form must ask for the offence date rather than assume the encounter's day."""
+    for programme in programmes_run_by(session, organisation_id):
+        try:
+            definition = compiled(version_in_force(session, programme, today()))
+        except OperationError:
+            continue
+        if any(OFFENCE_AGE_FACTS.intersection(rule.condition.facts) for rule in definition.eligibility):
+            return True
+    return False
