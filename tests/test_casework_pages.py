@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -132,8 +132,9 @@ def test_missed_sessions_raise_a_flag_and_a_supervisor_decides(
             missed_reason="No show" if attendance == "missed" else "",
             reason_acceptable=False if attendance == "missed" else None,
         )
+    # Recording the second miss raised the flag; the sweep adds nothing for it.
     report = sweep(db_session, (days_ago(0) + timedelta(days=1)).date())
-    assert report.flags_raised >= 1
+    assert "non_engagement" not in report.by_kind
     signed_in("supervisor", organisation=yot)
     page = _case_page(client, case)
     assert "missed" in page.select_one("[data-testid=flags]").text.lower()
@@ -347,3 +348,53 @@ def test_due_dates_and_condition_progress(client: Any, signed_in: Any, org: Any,
     page = _case_page(client, case)
     assert "Six weeks clean" in page.select_one(f"[data-testid=progress-{drugs.id}]").text
     assert "Met" in page.select_one("[data-testid=conditions]").text
+
+
+def test_the_case_page_shows_sessions_attended_refuses_completion_and_says_who_acts_next(
+    client: Any, signed_in: Any, org: Any, db_session: Session
+) -> None:
+    yot = _receiving(db_session, "tvp-youth-drugs", "yot")
+    officer = staff(db_session, "officer", org)
+    # After 1 November 2026, so version 3: completion needs the six sessions.
+    case = refer(
+        db_session,
+        officer,
+        open_case(db_session, "tvp-youth-drugs", officer, occurred_at=datetime(2026, 11, 10, 11, tzinfo=UTC)),
+    )
+    worker = staff(db_session, "yot_caseworker", yot)
+    from divert.pathways.casework import record_attendance, schedule_contact
+
+    for day in (9, 8):
+        contact = schedule_contact(db_session, worker, case, kind="session", scheduled_at=days_ago(day))
+        record_attendance(db_session, worker, contact, attendance="attended")
+    signed_in("yot_caseworker", organisation=yot)
+
+    page = _case_page(client, case)
+    panel = page.select_one("[data-testid=completion]").text
+    assert "Sessions attended" in panel and "2 of 6" in panel
+    assert "4 more needed" in panel
+    refused = _post(
+        client, page, "[data-testid=step-form]", **{"step-to_state": "completed", "step-reason": ""}
+    )
+    assert refused.status_code in (200, 400)
+    summary = parse(refused).select_one(".govuk-error-summary").text
+    assert "2 of 6 drug awareness sessions attended; 4 more needed." in summary
+    assert case.state == "engaged"
+
+    moved = _post(
+        client,
+        _case_page(client, case),
+        "[data-testid=step-form]",
+        **{"step-to_state": "non_engagement_review", "step-reason": "Stopped coming"},
+    )
+    assert moved.status_code == 302
+    page = _case_page(client, case)
+    # No step for the caseworker now; the page says whose decision it is instead of going blank.
+    assert page.select_one("[data-testid=step-form]") is None
+    assert page.select_one("[data-testid=waiting-for]").text.strip() == (
+        "Awaiting a Youth Justice Unit decision maker or a Supervisor: they take the next step on this case."
+    )
+    # A second organisation's caseworker sees none of it.
+    client.submit("/sign-out", {}, token_from="/home")
+    signed_in("yot_caseworker", organisation=create_organisation(db_session, kind="yot"))
+    assert client.get(f"/cases/{case.id}").status_code == 404

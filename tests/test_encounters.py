@@ -189,3 +189,30 @@ def test_another_forces_encounter_is_not_found(
     client.submit("/sign-out", {})
     signed_in("officer", organisation=create_organisation(db_session))
     assert client.get(location).status_code == 404
+
+
+def test_the_offence_date_is_asked_where_a_programme_decides_by_it(
+    client: Any, signed_in: Any, youth_scheme: Any, org: Any, db_session: Session
+) -> None:
+    signed_in("officer", organisation=org)
+    # The youth scheme does not decide by the offence's age, so its officers are not asked.
+    assert parse(client.get("/encounters/new")).select_one("#offence_on") is None
+    durham = create_organisation(db_session, kind="police_force")
+    checkpoint = db_session.scalars(select(Programme).where(Programme.code == "checkpoint")).one()
+    assign_operator(db_session, checkpoint, durham.id, "police")
+    client.submit("/sign-out", {}, token_from="/home")
+    signed_in("officer", organisation=durham)
+    assert parse(client.get("/encounters/new")).select_one("[id^=offence_on]") is not None
+    old = _first_possession(
+        date_of_birth=["14", "2", "1990"],
+        offence_category="theft",
+        personal_use="",
+        facts=["lives_in_area", "offended_in_area"],
+        offence_on=["1", "1", "2026"],
+    )
+    response = _submit(client, old)
+    assert response.status_code == 302, parse(response).select_one(".govuk-error-summary")
+    decision = parse(client.get(response.headers["Location"])).text
+    assert "Checkpoint needs an offence less than 3 months old" in decision
+    encounter = db_session.scalars(select(Encounter).order_by(Encounter.id.desc())).first()
+    assert encounter is not None and encounter.offence_date == date(2026, 1, 1)

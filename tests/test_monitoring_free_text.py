@@ -86,9 +86,10 @@ def typed_reasons(client: Any, db_session: Session, org: Any) -> dict[str, Any]:
     analyst = create_user(db_session, "analyst", org)
 
     assert client.sign_in(officer.email, PASSWORD).status_code == 302
+    # Three different people: the same person again the same day is a repeat, for the YJU to decide.
     _answer(client, _record(client), "not_offered", MARKS["not_offered"])
-    _answer(client, _record(client), "accepted")
-    _record(client, supply_suspected="yes")  # not eligible: the supervisor overrides it
+    _answer(client, _record(client, family_name="Second"), "accepted")
+    _record(client, family_name="Third", supply_suspected="yes")  # not eligible: the supervisor overrides it
 
     _as(client, supervisor)
     cases = db_session.scalars(select(Referral).order_by(Referral.id)).all()

@@ -14,12 +14,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from divert.app.clock import today
+from divert.app.clock import today, uk_date
 from divert.auth.policy import holds
 from divert.models import (
     CaseContact,
     CaseFlag,
     CaseGoal,
+    Contract,
+    ContractCondition,
     NeedsAssessment,
     Referral,
     ReferralEvent,
@@ -30,6 +32,7 @@ from divert.models import (
 from divert.models.programme import compiled
 from divert.pathways.cases import transition
 from divert.pathways.errors import OperationError, StaleEdit, check_text
+from divert.pathways.sweep import flag_at_once
 from divert.rules import ProgrammeDefinition, allowed_transitions, limits
 from divert.rules.codes import (
     ATTENDANCE,
@@ -44,11 +47,13 @@ from divert.rules.codes import (
     listed,
     phrase,
 )
+from divert.rules.completion import CompletionEvidence, Unmet, unmet_requirements
+from divert.rules.engagement import ATTENDED_STATUSES
 from divert.rules.pathway import case_roles
 
 # Stages in which a case has been referred and is being worked: contacts and needs belong to these.
 WORKED_STAGES = frozenset({"route", "engagement", "completion"})
-ATTENDED = frozenset({"attended", "late"})
+ATTENDED = ATTENDED_STATUSES
 EXIT_REASON_LENGTH = 60
 
 
@@ -214,6 +219,9 @@ def record_attendance(
     audit.record(session, actor, "update", "case_contact", contact.id, detail=f"attendance: {attendance}")
     if attendance in ATTENDED:
         _engage(session, actor, referral, definition, contact)
+    else:
+        # The second unacceptable miss is a flag now, not after tonight's sweep (same criteria, same key).
+        flag_at_once(session, referral.id, today())
     return contact
 
 
@@ -413,19 +421,106 @@ def completion_states(definition: ProgrammeDefinition) -> frozenset[str]:
     )
 
 
+def completion_evidence(session: Session, referral: Referral) -> CompletionEvidence:
+    """What the case has recorded towards completion: attendance, conditions met, the dates it runs by."""
+    contacts = session.execute(
+        select(CaseContact.attendance, CaseContact.reason_acceptable).where(
+            CaseContact.referral_id == referral.id
+        )
+    ).all()
+    attended = sum(1 for attendance, _ in contacts if attendance in ATTENDED)
+    excused = sum(1 for attendance, acceptable in contacts if attendance == "missed" and acceptable)
+    contract = session.scalar(select(Contract).where(Contract.referral_id == referral.id))
+    conditions: tuple[tuple[str, bool], ...] = ()
+    if contract is not None:
+        met = {
+            (event.data or {}).get("condition_id")
+            for event in session.scalars(
+                select(ReferralEvent).where(
+                    ReferralEvent.referral_id == referral.id, ReferralEvent.kind == "condition_met"
+                )
+            )
+        }
+        current = session.scalars(
+            select(ContractCondition)
+            .where(ContractCondition.contract_id == contract.id, ContractCondition.removed_at.is_(None))
+            .order_by(ContractCondition.id)
+        )
+        conditions = tuple((c.description, c.id in met) for c in current)
+    definition = compiled(referral.programme_version)
+    route_states = [s.id for s in definition.states if s.stage == "route"]
+    referred_at = session.scalar(
+        select(ReferralEvent.occurred_at)
+        .where(
+            ReferralEvent.referral_id == referral.id,
+            ReferralEvent.to_state.in_(route_states),
+            ReferralEvent.kind != "correction",
+        )
+        .order_by(ReferralEvent.occurred_at.desc(), ReferralEvent.id.desc())
+        .limit(1)
+    )
+    return CompletionEvidence(
+        on=today(),
+        attended=attended,
+        acceptable_absences=excused,
+        conditions=conditions,
+        referred_on=uk_date(referred_at) if referred_at is not None else None,
+        contract_end=contract.ends_on if contract is not None else None,
+    )
+
+
+def completion_unmet(session: Session, referral: Referral) -> list[Unmet]:
+    return unmet_requirements(compiled(referral.programme_version), completion_evidence(session, referral))
+
+
+def _check_completion(
+    session: Session, actor: User, referral: Referral, definition: ProgrammeDefinition, reason: str
+) -> bool:
+    """Refuse completion without its evidence; returns whether it is an early completion (time waived)."""
+    unmet = completion_unmet(session, referral)
+    if not unmet:
+        return False
+    blocking = [u for u in unmet if not u.waivable]
+    early_by = definition.completion.early_by if definition.completion else ()
+    if not blocking and actor.role in early_by:
+        if not reason.strip():
+            raise OperationError(
+                f"{' '.join(u.reason for u in unmet)} Enter a reason to complete the case early."
+            )
+        return True
+    text = " ".join(u.reason for u in unmet)
+    if not blocking and early_by:
+        allowed = ", ".join(label(r) for r in early_by)
+        text += f" Only {allowed} can complete a case early, with a reason."
+    raise OperationError(f"The case cannot be completed yet. {text}")
+
+
 def complete(
     session: Session, actor: User, referral: Referral, reason: str = "", *, seen_version: int | None = None
 ) -> ReferralEvent:
-    """Record completion; ``transition`` puts the state's Home Office outcome code on the referral."""
+    """Record completion; ``transition`` puts the state's Home Office outcome code on the referral.
+
+    The programme's completion section is checked first: an Outcome 22 says the activity was done.
+    """
     definition = compiled(referral.programme_version)
     done = completion_states(definition)
     targets = sorted({t.to_state for t in definition.transitions if t.from_state == referral.state} & done)
     if len(targets) != 1:
         current = definition.state(referral.state).name
         raise OperationError(f"A case that is '{current}' cannot be completed.")
+    if seen_version is not None and referral.version_id != seen_version:
+        raise StaleEdit("case")
+    early = _check_completion(session, actor, referral, definition, reason or "")
     flags = open_flags(session, referral)
     event = transition(
-        session, actor, referral, targets[0], reason, seen_version=seen_version, kind="completion"
+        session,
+        actor,
+        referral,
+        targets[0],
+        reason,
+        seen_version=seen_version,
+        kind="completion",
+        data={"early": True} if early else None,
     )
     _resolve(session, actor, flags, "Completed")
     return event

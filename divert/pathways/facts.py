@@ -21,7 +21,7 @@ DIVERTED_STAGES = frozenset({"route", "engagement", "completion", "outcome"})
 
 
 def encounter_facts(session: Session, encounter: Encounter) -> EncounterFacts:
-    history = earlier_encounters(session, encounter.person, encounter.occurred_at)
+    history = earlier_encounters(session, encounter.person, encounter.occurred_at, before_id=encounter.id)
     return EncounterFacts(
         occurred_on=encounter.occurred_at.date(),
         # No offence (a referral without an arrest) matches no rule's offence list.

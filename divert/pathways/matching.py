@@ -337,12 +337,21 @@ def same_person_ids(session: Session, person: Person) -> set[int]:
         cluster |= new | set(component)
 
 
-def earlier_encounters(session: Session, person: Person, before: datetime) -> list[Encounter]:
-    """The encounters of every record of this person strictly before ``before``, oldest first."""
+def earlier_encounters(
+    session: Session, person: Person, before: datetime, *, before_id: int | None = None
+) -> list[Encounter]:
+    """The encounters of every record of this person strictly before ``before``, oldest first.
+
+    With ``before_id`` (the encounter being decided) the order is (time, id): officers record to the
+    minute, so a repeat recorded in the same minute as the first is still the later of the two.
+    """
     ids = same_person_ids(session, person)
+    earlier = Encounter.occurred_at < before
+    if before_id is not None:
+        earlier = or_(earlier, and_(Encounter.occurred_at == before, Encounter.id < before_id))
     statement = (
         select(Encounter)
-        .where(Encounter.person_id.in_(sorted(ids)), Encounter.occurred_at < before)
+        .where(Encounter.person_id.in_(sorted(ids)), earlier)
         .order_by(Encounter.occurred_at, Encounter.id)
     )
     return list(session.scalars(statement))

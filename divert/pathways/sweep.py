@@ -29,7 +29,6 @@ from divert.models import (
     utcnow,
 )
 from divert.models.programme import compiled
-from divert.pathways.casework import ATTENDED
 from divert.rules import (
     CaseFacts,
     ProgrammeDefinition,
@@ -37,6 +36,8 @@ from divert.rules import (
     Signal,
     non_engagement_signals,
 )
+from divert.rules.engagement import ATTENDED_STATUSES as ATTENDED
+from divert.rules.engagement import EVENT_KINDS
 
 # Cases are checked this many at a time: a handful of queries per batch, however many contacts they have.
 BATCH_SIZE = 1000
@@ -113,6 +114,23 @@ def sweep(
     return SweepReport(as_of, checked, sum(raised.values()), dict(sorted(raised.items())))
 
 
+def flag_at_once(session: Session, referral_id: int, as_of: date) -> int:
+    """Raise now the flags a just-recorded event meets (two unacceptable misses), with the sweep's own
+    criteria and keys, so tonight's sweep finds them raised. Calendar criteria are left to the sweep,
+    which knows the bank holidays."""
+    rows = session.execute(
+        select(Referral.id, Referral.programme_version_id, Referral.assigned_user_id, Encounter.occurred_at)
+        .join(Encounter, Encounter.id == Referral.encounter_id)
+        .where(Referral.id == referral_id, Referral.closed_at.is_(None))
+    ).all()
+    if not rows:
+        return 0
+    definitions: dict[int, ProgrammeDefinition] = {}
+    _load_definitions(session, definitions, {rows[0][1]})
+    cases = _load_cases(session, rows, definitions)
+    return sum(_raise_flags(session, cases, definitions, as_of, frozenset(), kinds=EVENT_KINDS).values())
+
+
 def _load_definitions(session: Session, known: dict[int, ProgrammeDefinition], wanted: set[int]) -> None:
     missing = wanted - known.keys()
     if missing:
@@ -179,10 +197,14 @@ def _raise_flags(
     definitions: Mapping[int, ProgrammeDefinition],
     as_of: date,
     holidays: Container[date],
+    *,
+    kinds: Container[str] | None = None,
 ) -> Counter[str]:
     new: list[tuple[_Case, Signal]] = []
     for case in cases.values():
         for signal in non_engagement_signals(definitions[case.version_id], case.facts(), as_of, holidays):
+            if kinds is not None and signal.kind not in kinds:
+                continue
             if flag_key(signal) not in case.flag_keys:
                 new.append((case, signal))
     if not new:

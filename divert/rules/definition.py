@@ -156,6 +156,22 @@ class Sessions:
 
 
 @dataclass(frozen=True, slots=True)
+class CompletionRequirements:
+    """What a case needs before it may be recorded as completed; the step is refused otherwise."""
+
+    # Sessions attended; up to ``acceptable_absences`` missed with an acceptable reason count towards them.
+    sessions_attended: int | None = None
+    acceptable_absences: int = 0
+    # Every current contract condition recorded as met.
+    conditions_met: bool = False
+    # Days since the case entered its route, and/or the contract's end date reached.
+    minimum_days: int | None = None
+    until_contract_end: bool = False
+    # Who may complete before the time is up (with a reason); sessions and conditions are never waived.
+    early_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ProgrammeDefinition:
     code: str
     name: str
@@ -175,6 +191,7 @@ class ProgrammeDefinition:
     contract: Contract | None = None
     sessions: Sessions | None = None
     drop_out_reasons: tuple[str, ...] = ()
+    completion: CompletionRequirements | None = None
     # The raw, validated document: what is stored, hashed and shown to administrators.
     document: Mapping[str, Any] | None = None
     source: str = "<memory>"

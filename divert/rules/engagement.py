@@ -14,6 +14,10 @@ from divert.rules.dates import add_months, add_working_days
 from divert.rules.definition import Deadline, NonEngagementCriterion, ProgrammeDefinition
 
 SESSION_STATUSES = frozenset({"attended", "late", "missed"})
+# Attendance that counts as having come (late still came).
+ATTENDED_STATUSES = frozenset({"attended", "late"})
+# Criteria a recorded attendance can meet on the spot; the others depend on the calendar (the sweep).
+EVENT_KINDS = frozenset({"missed_sessions", "late_sessions"})
 
 
 @dataclass(frozen=True, slots=True)

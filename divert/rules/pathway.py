@@ -65,5 +65,33 @@ def acting_roles(definition: ProgrammeDefinition, state_id: str) -> frozenset[st
     }
 
 
+def roles_to_act(definition: ProgrammeDefinition, state_id: str) -> tuple[str, ...]:
+    """The roles that can move a case on from this state (only the deciders, where a decision is due)."""
+    movers = {role for t in definition.transitions if t.from_state == state_id for role in t.roles}
+    escalation = definition.escalation
+    if escalation is not None and escalation.from_state == state_id:
+        decided = {o.to_state for o in escalation.options}
+        others = {
+            role
+            for t in definition.transitions
+            if t.from_state == state_id and t.to_state not in decided
+            for role in t.roles
+        }
+        movers = set(escalation.decided_by) | others
+    return tuple(role for role in definition_roles(definition) if role in movers)
+
+
+def definition_roles(definition: ProgrammeDefinition) -> tuple[str, ...]:
+    """The roles a definition names, in the order they first appear."""
+    seen: dict[str, None] = {}
+    for t in definition.transitions:
+        for role in t.roles:
+            seen.setdefault(role, None)
+    if definition.escalation is not None:
+        for role in definition.escalation.decided_by:
+            seen.setdefault(role, None)
+    return tuple(seen)
+
+
 def _label(definition: ProgrammeDefinition) -> str:
     return f"{definition.name} (version {definition.version})"

@@ -18,6 +18,7 @@ from divert.rules.definition import (
     ROLES,
     SIGNAL_KINDS,
     STAGES,
+    CompletionRequirements,
     ConditionGroup,
     Contract,
     Deadline,
@@ -57,6 +58,7 @@ _TOP_LEVEL = {
     "contract",
     "sessions",
     "drop_out_reasons",
+    "completion",
 }
 T = TypeVar("T")
 
@@ -176,6 +178,7 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
     contract = _contract(top, problems)
     sessions = _sessions(top, problems)
     drop_out_reasons = _slug_list(top, problems, "drop_out_reasons")
+    completion = _completion(top, problems, sessions, contract)
     if states and len(state_ids) == len(states):
         for path, message in check_graph(states, transitions):
             problems.add(path, message)
@@ -201,6 +204,7 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
         contract=contract,
         sessions=sessions,
         drop_out_reasons=tuple(drop_out_reasons),
+        completion=completion,
         document=dict(data),
         source=source,
     )
@@ -465,6 +469,39 @@ def _sessions(top: _Reader, problems: _Problems) -> Sessions | None:
         return None
     r = _Reader(top.data["sessions"], "sessions", problems, {"count", "label", "record_times"})
     return Sessions(r.whole("count", minimum=1) or 0, r.text("label"), r.flag("record_times"))
+
+
+def _completion(
+    top: _Reader, problems: _Problems, sessions: Sessions | None, contract: Contract | None
+) -> CompletionRequirements | None:
+    """What completion needs; each requirement must be one the programme can record evidence for."""
+    if not top.has("completion"):
+        return None
+    allowed = {"sessions", "conditions_met", "minimum_days", "until_contract_end", "early_by"}
+    r = _Reader(top.data["completion"], "completion", problems, allowed)
+    attended: int | None = None
+    absences = 0
+    if r.has("sessions"):
+        s = _Reader(r.data["sessions"], r.at("sessions"), problems, {"attended", "acceptable_absences"})
+        attended = s.whole("attended", minimum=1)
+        absences = s.whole("acceptable_absences", minimum=0, required=False) or 0
+        if attended is not None and absences >= attended:
+            problems.add(
+                s.at("acceptable_absences"), f"must be fewer than the sessions attended ({attended})"
+            )
+        if sessions is not None and attended is not None and attended > sessions.count:
+            problems.add(s.at("attended"), f"is more than the {sessions.count} sessions the programme offers")
+    conditions_met = r.flag("conditions_met")
+    until_end = r.flag("until_contract_end")
+    if contract is None:
+        for key in ("conditions_met", "until_contract_end"):
+            if r.data.get(key):
+                problems.add(r.at(key), "needs a contract section: the programme has no contract")
+    minimum_days = r.whole("minimum_days", minimum=1, required=False)
+    early_by = tuple(_roles(r, "early_by")) if r.has("early_by") else ()
+    if early_by and minimum_days is None and not until_end:
+        problems.add(r.at("early_by"), "only applies with minimum_days or until_contract_end")
+    return CompletionRequirements(attended, absences, conditions_met, minimum_days, until_end, early_by)
 
 
 def _slug_list(r: _Reader, problems: _Problems, key: str) -> list[str]:

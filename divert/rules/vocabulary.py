@@ -85,11 +85,12 @@ FactValue = int | str | bool | frozenset[str] | None
 def fact_values(facts: EncounterFacts) -> dict[str, FactValue]:
     """Every catalogue fact for one encounter, worked out once so all rules read the same values.
 
-    History on or after the encounter date is ignored here, not trusted to the caller, so a decision replayed
-    later with a fuller history is the same decision.
+    History after the encounter date is ignored here, not trusted to the caller, so a decision replayed
+    later with a fuller history is the same decision. History on the same day is the caller's to order
+    (by time and id): a repeat recorded minutes after the first, or in the same minute, is a repeat.
     """
     on = facts.occurred_on
-    earlier = [prior for prior in facts.history if prior.occurred_on < on]
+    earlier = [prior for prior in facts.history if prior.occurred_on <= on]
     offence_age_days: int | None = None
     offence_age_months: int | None = None
     if facts.offence_date is not None and facts.offence_date <= on:

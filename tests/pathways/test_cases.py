@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -79,6 +80,17 @@ def test_repeat_possession_goes_to_the_yju_and_history_is_as_at_the_encounter(tv
     assert first.decision.route == "yot"
     assert second.decision.route == "yju"
     assert second.decision.facts["history"][0]["offence_category"] == "drug_possession"
+
+
+def test_a_repeat_recorded_in_the_same_minute_as_the_first_is_a_repeat(tvp: Any) -> None:
+    person = create_person(tvp["db"], date_of_birth=date(2010, 1, 15))
+    minute = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+    first = _by_programme(record_encounter(tvp["db"], tvp["officer"], _encounter(tvp, person, minute)))
+    second = _by_programme(record_encounter(tvp["db"], tvp["officer"], _encounter(tvp, person, minute)))
+    assert first["tvp-youth-drugs"].decision.route == "yot"
+    # Ordered by (time, id): the second recorded is the later, whatever the minute says.
+    assert second["tvp-youth-drugs"].decision.route == "yju"
+    assert len(second["tvp-youth-drugs"].decision.facts["history"]) == 1
 
 
 def test_a_stored_decision_replays_to_the_same_result(tvp: Any) -> None:
@@ -247,9 +259,14 @@ def test_decisions_use_the_version_in_force_on_the_encounter_date(db_session: Se
     assign_operator(db_session, checkpoint, durham.id, "police")
     officer = create_user(db_session, "officer", durham)
     versions = sorted(checkpoint.versions, key=lambda v: v.effective_from)
-    assert len(versions) == 2
-    before = versions[1].effective_from - timedelta(days=1)
-    for when, expected in [(before, versions[0].version), (versions[1].effective_from, versions[1].version)]:
+    assert [v.version for v in versions] == [1, 2, 3]
+    checks = [(versions[0].effective_from, 1)]
+    for earlier, later in itertools.pairwise(versions):
+        checks += [
+            (later.effective_from - timedelta(days=1), earlier.version),
+            (later.effective_from, later.version),
+        ]
+    for when, expected in checks:
         person = create_person(db_session, date_of_birth=date(1990, 1, 1))
         encounter = create_encounter(
             db_session,

@@ -72,6 +72,13 @@ def test_only_people_the_organisation_met_or_has_a_case_for(db_session: Session)
     caseworker = staff(db_session, "yot_caseworker", yot)
     family = case.person.family_name
     assert search_people(db_session, caseworker, family) == []  # referred before the YOT received it
-    referred_case(db_session, "tvp-youth-drugs", officer, person=case.person)
-    # Party to the second case only: never met them, but may find them.
-    assert search_people(db_session, caseworker, family) == [case.person]
+    # The second possession is a repeat (recorded in the same minute, but after the first), so it goes
+    # to the Youth Justice Unit: party to the second case only, never met them, but may find them.
+    yju = create_organisation(db_session, kind="yju")
+    assign_operator(db_session, case.programme, yju.id, "receiving", "yju")
+    decider = staff(db_session, "yju_decision_maker", yju)
+    assert search_people(db_session, decider, family) == []
+    second = referred_case(db_session, "tvp-youth-drugs", officer, person=case.person)
+    assert second.route == "yju"
+    assert search_people(db_session, decider, family) == [case.person]
+    assert search_people(db_session, caseworker, family) == []

@@ -53,8 +53,9 @@ def test_unknown_date_of_birth_fails_with_a_reason() -> None:
             "yju",
             "Youth Justice Unit",
         ),
-        # A possession recorded on the encounter day itself is not earlier.
-        ((prior("drug_possession", on=ENCOUNTER_DAY),), "yot", "No earlier possession"),
+        # A possession the caller gives as history on the encounter day was recorded before it (the pathway
+        # orders same-day encounters by time and id), so it is an earlier possession (issue 14).
+        ((prior("drug_possession", on=ENCOUNTER_DAY),), "yju", "An earlier possession is on record"),
         ((prior("drug_possession", on=date(2025, 1, 1)),), "yot", "No earlier possession"),
     ],
 )

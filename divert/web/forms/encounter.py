@@ -98,6 +98,13 @@ class EncounterForm(GovForm):
             NotInFuture("date of the encounter"),
         ],
     )
+    # Only shown where a programme in scope decides by the offence's age (Checkpoint: under 3 months).
+    offence_on = GovDateField(
+        "Date of the offence",
+        noun="date of the offence",
+        widget=GovDateInput(),
+        validators=[Optional(), NotInFuture("date of the offence")],
+    )
     occurred_time = StringField(
         "Time",
         widget=GovTextInput(),
@@ -186,6 +193,10 @@ class EncounterForm(GovForm):
             valid = False
         return valid
 
+    def validate_offence_on(self, field: GovDateField) -> None:
+        if field.data and self.occurred_on.data and field.data > self.occurred_on.data:
+            raise ValidationError("The date of the offence must be on or before the day of the encounter")
+
     def occurred_at(self) -> datetime:
         day: date | None = self.occurred_on.data
         if day is None:
@@ -219,7 +230,8 @@ class EncounterForm(GovForm):
         chosen = set(self.facts.data or [])
         return {
             "occurred_at": self.occurred_at(),
-            "offence_date": self.occurred_on.data,
+            # Asked separately where a programme's rules use it; otherwise the encounter's day.
+            "offence_date": self.offence_on.data or self.occurred_on.data,
             "area": self.area.data or self.postcode_district.data or None,
             "setting": self.setting.data,
             "offence_category": self.offence_category.data,

@@ -27,10 +27,13 @@ from divert.models import (
     audit,
 )
 from divert.models.programme import compiled
-from divert.pathways.casework import need_areas, open_flags
+from divert.pathways.casework import completion_evidence, need_areas, open_flags
 from divert.pathways.deadlines import due_dates
 from divert.pathways.steps import next_steps
+from divert.rules import ProgrammeDefinition
 from divert.rules.codes import GOAL_KINDS, GOAL_STATUSES, NEED_LEVELS, label
+from divert.rules.completion import sessions_progress, unmet_requirements
+from divert.rules.pathway import roles_to_act
 from divert.web.forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -148,4 +151,17 @@ def render_case(
         ).all(),
         goal_kinds=GOAL_KINDS,
         goal_statuses=GOAL_STATUSES,
+        completion=_completion(case, definition),
+        waiting_for=" or ".join(f"a {label(r)}" for r in roles_to_act(definition, case.state)),
     )
+
+
+def _completion(case: Referral, definition: ProgrammeDefinition) -> dict[str, Any] | None:
+    """Sessions attended and what completion still needs, from the same check the step makes."""
+    if definition.completion is None:
+        return None
+    evidence = completion_evidence(db.session, case)
+    return {
+        "sessions": sessions_progress(definition, evidence),
+        "unmet": unmet_requirements(definition, evidence),
+    }

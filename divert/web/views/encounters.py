@@ -23,6 +23,7 @@ from divert.pathways.cases import offer, respond
 from divert.pathways.encounters import record_from_form
 from divert.pathways.errors import OperationError, StaleEdit
 from divert.pathways.matching import possible_matches
+from divert.pathways.programmes import uses_offence_date
 from divert.web.forms.encounter import EncounterForm, OfferForm
 from divert.web.shown import audit_shown
 
@@ -69,7 +70,8 @@ def new() -> str | Response | tuple[str, int]:
         )
         return redirect(url_for("encounters.show", encounter_id=recorded.encounter.id))
     status = 400 if form.errors else 200
-    return render_template("encounters/new.html", form=form, person=person), status
+    asks = uses_offence_date(db.session, current_user.organisation_id)
+    return render_template("encounters/new.html", form=form, person=person, asks_offence_date=asks), status
 
 
 def _known_person(given: str | None) -> Person | None:
