@@ -211,6 +211,9 @@ def _relative(
     if any(c in hidden for c in cells):
         return _NONE, "Suppressed: built on a count below the threshold"
     if group == reference:
+        if table[reference, base] == 0:
+            # Nobody in the reference group reached the base: there is no rate to compare with.
+            return _NONE, "Not computable: nobody in the reference group reached the base"
         return RelativeRate(1.0, None, None, None), "Reference group."
     result = relative_rate(
         table[group, point],
