@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from divert.models import EthnicityCode
 from divert.monitoring.points import ALL_GROUPS, DIMENSIONS, POINTS, Dimension, ordered_groups
 from divert.monitoring.query import GroupCounts, Scope, count_points
+from divert.monitoring.release import Release
 from divert.monitoring.stats import RelativeRate, four_fifths, rate, relative_rate
 from divert.monitoring.suppression import DEFAULT_THRESHOLD, Margin, suppress
 
@@ -78,6 +79,8 @@ class Options:
     published: bool = False
     threshold: int = DEFAULT_THRESHOLD
     confidence: float = 0.95
+    # The linked release the published cells are read from (release.py); None for one table alone.
+    release: Release | None = None
 
 
 def build_report(session: Session, scope: Scope, options: Options = Options()) -> Report:
@@ -102,7 +105,7 @@ def assemble(
     rows: list[ReportRow] = []
     for period in sorted(by_period):
         table = _table(by_period[period], groups)
-        hidden = _hidden(table, groups, options) if options.published else frozenset()
+        hidden = _hidden(scope, period, table, groups, options) if options.published else frozenset()
         rows += _period_rows(programme, period, dimension, reference, table, groups, hidden, options)
     return Report(scope, reference, rows, _notes(dimension, reference, options))
 
@@ -120,7 +123,15 @@ def _table(found: Mapping[str, Mapping[str, int]], groups: Sequence[str]) -> dic
     return table
 
 
-def _hidden(table: Mapping[Cell, int], groups: Sequence[str], options: Options) -> frozenset[Cell]:
+def _hidden(
+    scope: Scope, period: str, table: Mapping[Cell, int], groups: Sequence[str], options: Options
+) -> frozenset[Cell]:
+    release = options.release
+    if release is not None:
+        # Hidden where the linked release hides it, so the same cell is hidden in every table.
+        return frozenset(
+            c for c in table if release.is_hidden(scope.programme, period, scope.dimension, c[0], c[1])
+        )
     margins = [Margin((ALL_GROUPS, p.name), tuple((g, p.name) for g in groups)) for p in POINTS]
     return suppress(table, margins, options.threshold)
 
@@ -200,6 +211,9 @@ def _relative(
     if any(c in hidden for c in cells):
         return _NONE, "Suppressed: built on a count below the threshold"
     if group == reference:
+        if table[reference, base] == 0:
+            # Nobody in the reference group reached the base: there is no rate to compare with.
+            return _NONE, "Not computable: nobody in the reference group reached the base"
         return RelativeRate(1.0, None, None, None), "Reference group."
     result = relative_rate(
         table[group, point],

@@ -132,3 +132,15 @@ def test_secondary_suppression_in_a_published_table() -> None:
     shown = {r.group: r.count for r in report.rows if r.point == "encountered"}
     # The next-smallest, White, is hidden too; the total stays.
     assert shown == {"White": None, "Black": None, "Asian": 20, ALL_GROUPS: 33}
+
+
+def test_reference_group_with_base_zero_is_not_computable() -> None:
+    counts = [
+        GroupCounts("2026-Q1", "White", dict.fromkeys(POINT_NAMES, 0)),
+        GroupCounts("2026-Q1", "Black", {**dict.fromkeys(POINT_NAMES, 0), "encountered": 6, "eligible": 3}),
+    ]
+    report = assemble(Scope("ethnicity_group"), counts, ["White", "Black"])
+    by = _rows(report.rows)
+    assert by["White", "eligible"].rri is None
+    assert by["White", "eligible"].note.startswith("Not computable")
+    assert by["Black", "eligible"].rri is None
