@@ -140,3 +140,27 @@ def test_the_export_command_takes_the_organisation(
     assert refused.exit_code != 0 and "No organisation" in refused.output
     other = runner.invoke(args=[*args, "--organisation", "wmp", "--programme", dataset.OTHER])
     assert other.exit_code != 0 and "neither runs nor receives" in other.output
+
+
+def test_an_overseeing_organisation_sees_every_forces_figures_of_what_it_oversees(
+    client: Any, db_session: Session, forces: dict[str, Any]
+) -> None:
+    """A PCC given oversight of the youth scheme counts both forces' encounters (25 + 8); a scrutiny
+    panel given nothing has no figures; neither sees another programme."""
+    pcc = create_organisation(db_session, code="tv-pcc", name="Police and Crime Commissioner", kind="pcc")
+    panel = create_organisation(db_session, code="panel", name="Scrutiny panel", kind="scrutiny")
+    youth = db_session.scalars(select(Programme).where(Programme.code == dataset.P)).one()
+    assign_operator(db_session, youth, pcc.id, "oversight")
+    pcc_analyst, panel_analyst = (
+        create_user(db_session, "analyst", pcc),
+        create_user(db_session, "analyst", panel),
+    )
+    db_session.flush()
+    _as(client, pcc_analyst)
+    assert _encountered(client, Q1) == "33"
+    assert _encountered(client, ALL_Q1) == "33"
+    said = parse(client.get("/monitoring", query_string=Q1)).get_text(" ", strip=True)
+    assert "every organisation's encounters under the programmes it oversees" in said
+    _as(client, panel_analyst)
+    said = parse(client.get("/monitoring", query_string=ALL_Q1)).get_text(" ", strip=True)
+    assert "oversees no programme, so it has no figures" in said

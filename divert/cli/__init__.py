@@ -233,7 +233,7 @@ def register_commands(app: Flask) -> None:
     @programmes_group.command("assign")
     @click.option("--programme", "code", required=True)
     @click.option("--organisation", "organisation_code", required=True)
-    @click.option("--role", type=click.Choice(["police", "receiving"]), required=True)
+    @click.option("--role", type=click.Choice(["police", "receiving", "oversight"]), required=True)
     @click.option("--route", default=None, help="For receiving organisations: the route they receive.")
     @click.option(
         "--from",

@@ -66,11 +66,15 @@ class Reach:
     organisation: str
     police: tuple[tuple[int, str, str], ...] = ()  # (programme id, code, name) it runs
     receiving: tuple[tuple[int, str, str], ...] = ()  # ... whose referrals it receives
+    # ... it oversees (a PCC commissioning a scheme, a scrutiny panel): every force's encounters
+    # under them, because that is what it was given (``programmes assign --role oversight``).
+    oversight: tuple[tuple[int, str, str], ...] = ()
 
     @property
     def programmes(self) -> list[tuple[str, str]]:
         """(code, name) of every programme in reach, by name."""
-        return sorted(((c, n) for _, c, n in (*self.police, *self.receiving)), key=lambda p: p[1])
+        every = {(c, n) for _, c, n in (*self.police, *self.receiving, *self.oversight)}
+        return sorted(every, key=lambda p: p[1])
 
     def describe(self) -> str:
         parts = []
@@ -80,8 +84,11 @@ class Reach:
         if self.receiving:
             names = "; ".join(sorted(n for _, _, n in self.receiving))
             parts.append(f"encounters referred to it under the programmes it receives ({names})")
+        if self.oversight:
+            names = "; ".join(sorted(n for _, _, n in self.oversight))
+            parts.append(f"every organisation's encounters under the programmes it oversees ({names})")
         if not parts:
-            return f"{self.organisation}: it runs and receives no programme, so it has no figures"
+            return f"{self.organisation}: it runs, receives and oversees no programme, so it has no figures"
         return f"{self.organisation}: " + " and ".join(parts)
 
 
@@ -95,7 +102,8 @@ def reach_of(session: Session, organisation: Organisation) -> Reach:
     ).all()
     police = tuple((i, c, n) for i, c, n, role in rows if role == "police")
     receiving = tuple((i, c, n) for i, c, n, role in rows if role == "receiving")
-    return Reach(organisation.id, organisation.name, police, receiving)
+    oversight = tuple((i, c, n) for i, c, n, role in rows if role == "oversight")
+    return Reach(organisation.id, organisation.name, police, receiving, oversight)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +237,7 @@ def reach_programme_ids(scope: Scope) -> list[int] | None:
     """The programmes a report may count cases of (None: every programme)."""
     if scope.reach is None:
         return None
-    return [i for i, _, _ in (*scope.reach.police, *scope.reach.receiving)]
+    return [i for i, _, _ in (*scope.reach.police, *scope.reach.receiving, *scope.reach.oversight)]
 
 
 def reach_condition(scope: Scope, j: Any) -> list[ColumnElement[bool]]:
@@ -241,8 +249,15 @@ def reach_condition(scope: Scope, j: Any) -> list[ColumnElement[bool]]:
     def ids(programmes: tuple[tuple[int, str, str], ...]) -> list[int]:
         return [i for i, code, _ in programmes if scope.programme in (None, code)]
 
-    police, receiving = ids(reach.police), ids(reach.receiving)
+    police, receiving, oversight = ids(reach.police), ids(reach.receiving), ids(reach.oversight)
     either: list[ColumnElement[bool]] = []
+    if oversight:
+        overseen = ProgrammeJourney.__table__.alias("overseen")
+        either.append(
+            j.c.encounter_id.in_(
+                select(overseen.c.encounter_id).where(overseen.c.programme_id.in_(oversight))
+            )
+        )
     if police:
         own = j.c.organisation_id == reach.organisation_id
         if scope.programme is None:

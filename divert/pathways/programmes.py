@@ -129,6 +129,11 @@ def programmes_run_by(session: Session, organisation_id: int, on: date | None = 
     )
 
 
+# How an organisation takes part in a programme: it records encounters under it (a force), receives
+# its referrals (a YOT, YJU or provider), or oversees it (a PCC or scrutiny panel: monitoring only).
+OPERATOR_ROLES = ("police", "receiving", "oversight")
+
+
 def receiving_organisation(
     session: Session, programme: Programme, route: str | None, on: date | None = None
 ) -> int | None:
@@ -165,8 +170,10 @@ def assign_operator(
     """Say what an organisation does under a programme, and from when until when (both ends
     included; blank ends are open). One assignment per programme and organisation: saving again
     changes it, and the change is audited with what it was."""
-    if role not in {"police", "receiving"}:
-        raise OperationError("Role must be 'police' or 'receiving'")
+    if role not in OPERATOR_ROLES:
+        raise OperationError("Role must be 'police', 'receiving' or 'oversight'")
+    if role == "oversight" and route is not None:
+        raise OperationError("An organisation overseeing a programme oversees all of it: give no route")
     if effective_from and effective_to and effective_to < effective_from:
         raise OperationError("The end date must be the same as or after the start date")
     published = [v for v in programme.versions if v.status == PUBLISHED]

@@ -119,7 +119,11 @@ class AssignmentForm(FlaskForm):
     role = SelectField(
         "What the organisation does",
         widget=GovSelect(),
-        choices=[("police", "Records encounters"), ("receiving", "Receives referrals")],
+        choices=[
+            ("police", "Records encounters"),
+            ("receiving", "Receives referrals"),
+            ("oversight", "Oversees it (monitoring figures only)"),
+        ],
         validators=[InputRequired(message="Select what the organisation does")],
     )
     route = StringField(
