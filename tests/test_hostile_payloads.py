@@ -10,6 +10,7 @@ The figures (requests, payloads) are printed for the run's record.
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from datetime import date
@@ -122,10 +123,14 @@ def test_no_api_operation_answers_a_hostile_value_with_a_5xx(client: Any, db_ses
     other = referred_case(
         db_session, "checkpoint", create_user(db_session, "officer", create_organisation(db_session))
     )
-    headers = {
+    as_supervisor = {
         "Authorization": f"Bearer {tokens.create(db_session, supervisor, 'fuzz', created_by=None).secret}"
     }
-    ids = {"person_id": case.person_id, "referral_id": case.id, "contact_id": contact.id}
+    admin = create_user(db_session, "admin", force)
+    # Imports are an administrator's: their body is checked only for someone allowed to send one.
+    as_admin = {"Authorization": f"Bearer {tokens.create(db_session, admin, 'fuzz', created_by=None).secret}"}
+    # No job exists yet: its id slot is tried with the hostile ids like the others.
+    ids = {"person_id": case.person_id, "referral_id": case.id, "contact_id": contact.id, "job_id": 1}
     bodies: dict[str, Any] = {
         "record_encounter": encounter_body(),
         "take_referral_step": {
@@ -135,6 +140,10 @@ def test_no_api_operation_answers_a_hostile_value_with_a_5xx(client: Any, db_ses
             "exit_reason": "x",
         },
         "book_contact": {"kind": "contact", "scheduled_at": days_ago(0).isoformat()},
+        "submit_import": {
+            "filename": "a.csv",
+            "content_base64": base64.b64encode(b"encounter_ref\n").decode(),
+        },
         "record_contact_attendance": {
             "attendance": "missed",
             "missed_reason": "ill",
@@ -146,6 +155,7 @@ def test_no_api_operation_answers_a_hostile_value_with_a_5xx(client: Any, db_ses
     hostile_values: list[Any] = [*STRINGS, *NUMBERS, *_random_strings(30)]
     tally = Tally()
     for op in OPERATIONS:
+        headers = as_admin if op.name == "submit_import" else as_supervisor
         bad_ids = [MAX_ID + 1, 10**30, -1, 0, "abc", "%00", other.id, other.person_id]
         for params in (
             [ids, *({name: bad for name in op.path_params} for bad in bad_ids)] if op.path_params else [{}]

@@ -19,9 +19,9 @@ from divert.pathways.programmes import PROGRAMMES_DIR, assign_operator, sync_def
 from .client import parse
 from .factories import create_encounter, create_organisation, create_person, create_user
 
-V2 = (PROGRAMMES_DIR / "tvp-youth-drugs-v2.yaml").read_text(encoding="utf-8")
-# Version 3 narrows the youth scheme to 10 to 15: a 16-year-old is eligible under version 2 only.
-V3 = V2.replace("version: 2\n", "version: 3\n").replace("age >= 10 and age < 18", "age >= 10 and age < 16")
+V2 = (PROGRAMMES_DIR / "tvp-youth-drugs-v3.yaml").read_text(encoding="utf-8")  # the latest shipped
+# Version 4 narrows the youth scheme to 10 to 15: a 16-year-old is eligible under version 3 only.
+V3 = V2.replace("version: 3\n", "version: 4\n").replace("age >= 10 and age < 18", "age >= 10 and age < 16")
 BROKEN = V3.replace("age >= 10 and age < 16", "age >= 10 and age <<< 16")
 
 
@@ -86,7 +86,7 @@ def test_an_upload_that_reuses_a_version_number_is_refused_by_field(
     signed_in("admin")
     response = _upload(client, V2.replace("age < 18", "age < 17"))
     assert response.status_code == 400
-    assert "version: must be more than 2" in parse(response).select_one(".govuk-error-summary").text
+    assert "version: must be more than 3" in parse(response).select_one(".govuk-error-summary").text
     nothing = client.submit("/admin/programmes/upload", {"text": "  "})
     assert "Select a definition file or paste the definition" in parse(nothing).text
 
@@ -114,17 +114,17 @@ def test_a_corrected_upload_is_a_draft_that_shows_the_changed_rule_and_decides_n
 
     draft = db_session.scalars(
         select(ProgrammeVersion).where(
-            ProgrammeVersion.programme_id == youth.id, ProgrammeVersion.version == 3
+            ProgrammeVersion.programme_id == youth.id, ProgrammeVersion.version == 4
         )
     ).one()
     assert draft.status == "draft" and draft.uploaded_by_id is not None
-    # Drafts never decide: today's encounter is decided with version 2, the version in force.
-    assert version_in_force(db_session, youth, today()).version == 2
+    # Drafts never decide: today's encounter is decided with version 3, the version in force.
+    assert version_in_force(db_session, youth, today()).version == 3
     (outcome,) = _sixteen_year_old_today(db_session, org)
-    assert outcome.decision.programme_version.version == 2 and outcome.decision.eligible
+    assert outcome.decision.programme_version.version == 3 and outcome.decision.eligible
     # Nor does a bulk import see it.
     info = load_reference(db_session).programmes["tvp-youth-drugs"]
-    assert [v.version for v in info.versions] == [1, 2]
+    assert [v.version for v in info.versions] == [1, 2, 3]
     listed = parse(client.get("/admin/programmes"))
     card = next(c for c in listed.select("[data-testid=programme-card]") if "(tvp-youth-drugs)" in c.text)
     assert "Draft" in card.text
@@ -140,16 +140,16 @@ def test_publishing_needs_a_date_not_in_the_past_then_decides_from_it(
     past = client.submit(publish, _date_fields(today() - timedelta(days=1)), token_from=location)
     assert past.status_code == 400
     assert "must be today or in the future" in parse(past).select_one(".govuk-error-summary").text
-    assert version_in_force(db_session, youth, today() + timedelta(days=30)).version == 2
+    assert version_in_force(db_session, youth, today() + timedelta(days=30)).version == 3
 
     done = client.submit(publish, _date_fields(today()), token_from=location)
     assert done.status_code == 302
     shown = parse(client.get(done.headers["Location"]))
     assert "In force from" in shown.select_one(".govuk-caption-l").text
-    assert version_in_force(db_session, youth, today()).version == 3
-    assert version_in_force(db_session, youth, today() - timedelta(days=1)).version == 2
+    assert version_in_force(db_session, youth, today()).version == 4
+    assert version_in_force(db_session, youth, today() - timedelta(days=1)).version == 3
     (outcome,) = _sixteen_year_old_today(db_session, org)
-    assert outcome.decision.programme_version.version == 3 and not outcome.decision.eligible
+    assert outcome.decision.programme_version.version == 4 and not outcome.decision.eligible
 
     # Published: it cannot be published again or discarded, only superseded.
     again = client.submit(publish, _date_fields(today()), token_from="/admin/programmes")
@@ -168,8 +168,8 @@ def test_publishing_needs_a_date_not_in_the_past_then_decides_from_it(
             AuditEntry.user_id == admin.id,
         )
     ).all()
-    assert any(a.startswith("draft tvp-youth-drugs@3") for a in actions)
-    assert any(a.startswith("published tvp-youth-drugs@3") for a in actions)
+    assert any(a.startswith("draft tvp-youth-drugs@4") for a in actions)
+    assert any(a.startswith("published tvp-youth-drugs@4") for a in actions)
 
 
 def test_a_draft_can_be_discarded_and_the_date_cannot_precede_the_latest_version(
@@ -185,7 +185,7 @@ def test_a_draft_can_be_discarded_and_the_date_cannot_precede_the_latest_version
         ).status_code
         == 302
     )
-    second = _upload(client, V3.replace("version: 3\n", "version: 4\n")).headers["Location"]
+    second = _upload(client, V3.replace("version: 4\n", "version: 5\n")).headers["Location"]
     second_id = int(second.split("/")[-1])
     early = client.submit(
         f"/admin/programmes/drafts/{second_id}/publish", _date_fields(today()), token_from=second

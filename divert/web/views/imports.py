@@ -40,7 +40,12 @@ def upload() -> tuple[str, int] | Response:
             return redirect(url_for("imports.job", job_id=outcome.id))
         error, problems, result = outcome
     page = render_template(
-        "imports/upload.html", error=error, problems=problems[:SHOWN], total=len(problems), result=result
+        "imports/upload.html",
+        error=error,
+        problems=problems[:SHOWN],
+        total=len(problems),
+        result=result,
+        largest_mb=_largest() // (1024 * 1024),
     )
     # An error status makes the request roll back, so a failed import leaves nothing behind.
     return page, 400 if error or problems else 200
@@ -57,6 +62,11 @@ def job(job_id: int) -> str:
     return render_template("imports/job.html", job=found, live=live)
 
 
+def _largest() -> int:
+    # No body larger than MAX_CONTENT_LENGTH reaches a view (413 first), so that is the real limit.
+    return min(MAX_UPLOAD_BYTES, current_app.config.get("MAX_CONTENT_LENGTH") or MAX_UPLOAD_BYTES)
+
+
 def _import() -> tuple[str, list[Problem], ImportResult | None] | Job:
     # End the transaction the sign-in check opened: on SQLite it holds the write lock, which must
     # not be held while a file arrives and is read, only while its rows are written.
@@ -64,9 +74,10 @@ def _import() -> tuple[str, list[Problem], ImportResult | None] | Job:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return "Select a CSV or Excel (.xlsx) file", [], None
-    data = upload.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        return "The selected file must be smaller than 100 MB", [], None
+    largest = _largest()
+    data = upload.read(largest + 1)
+    if len(data) > largest:
+        return f"The selected file must be smaller than {largest // (1024 * 1024)} MB", [], None
     name = PurePath(upload.filename.replace("\\", "/")).name[:100]
     if len(data) > current_app.config["IMPORT_INLINE_BYTES"]:
         return queue_import(db.session, data, name, current_user)
