@@ -20,8 +20,9 @@ from .test_accessibility_pages import Audit
 
 pytestmark = pytest.mark.browser
 
-V2 = (PROGRAMMES_DIR / "checkpoint-v2.yaml").read_text(encoding="utf-8")
-V3 = V2.replace("version: 2\n", "version: 3\n").replace("'fraud', ", "")
+# The latest shipped version (3), and a draft 4 that takes fraud off the eligible offences.
+V2 = (PROGRAMMES_DIR / "checkpoint-v3.yaml").read_text(encoding="utf-8")
+V3 = V2.replace("version: 3\n", "version: 4\n").replace("'fraud', ", "")
 BROKEN = V3.replace("stage: encounter", "stage: encountr", 1)
 
 

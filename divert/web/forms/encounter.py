@@ -60,8 +60,8 @@ class EncounterForm(GovForm):
         filters=[stripped],
         validators=[
             Optional(),
-            Length(max=limits.PNC_ID, message=too_long("PNC ID", limits.PNC_ID)),
             Checked(codes.pnc_id),
+            Length(max=limits.PNC_ID, message=too_long("PNC ID", limits.PNC_ID)),
         ],
     )
     gender = RadioField(
@@ -84,8 +84,9 @@ class EncounterForm(GovForm):
         filters=[stripped],
         validators=[
             Optional(),
-            Length(max=limits.DISTRICT, message=too_long("Postcode district", limits.DISTRICT)),
+            # The pattern's message first: it says what to enter, not only that it is too long.
             Checked(codes.postcode_district),
+            Length(max=limits.DISTRICT, message=too_long("Postcode district", limits.DISTRICT)),
         ],
     )
     # The encounter
@@ -120,8 +121,9 @@ class EncounterForm(GovForm):
         filters=[stripped],
         validators=[
             Optional(),
-            Length(max=limits.DISTRICT, message=too_long("Postcode district", limits.DISTRICT)),
+            # The pattern's message first: it says what to enter, not only that it is too long.
             Checked(codes.postcode_district),
+            Length(max=limits.DISTRICT, message=too_long("Postcode district", limits.DISTRICT)),
         ],
     )
     setting = RadioField(
