@@ -106,5 +106,6 @@ def test_a_second_force_never_sees_the_first_forces_person(
         found = [m for m in (*MARKERS[3:], f"/people/{force_a['person']}") if m in body]
         if found:
             leaks.append((f"/people?{query}", found))
+    print(f"\n{role}: {walked} requests walked, {len(leaks)} leaks")
     assert walked > 25
     assert leaks == []
