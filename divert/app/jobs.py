@@ -41,6 +41,8 @@ def make_huey(url: str, filename: Path) -> Huey:
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisHuey("divert", url=url)
     # utc=True: every eta is UTC; periodic tasks are matched in London time (see background.sweep).
+    # A fresh clone has no instance folder yet, and SQLite makes the file but not its folder.
+    filename.parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("divert", filename=str(filename))
 
 
