@@ -21,7 +21,14 @@ from divert.rules import codes, limits
 from divert.rules.codes import DRUG_OFFENCES
 from divert.rules.limits import too_long
 from divert.web.forms.base import GovForm, VersionField
-from divert.web.forms.fields import Checked, GovDateField, NotInFuture, stripped
+from divert.web.forms.fields import (
+    Checked,
+    GovDateField,
+    NotInFuture,
+    district_field,
+    name_field,
+    pnc_id_field,
+)
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
@@ -32,38 +39,15 @@ def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
 
 class EncounterForm(GovForm):
     # The person
-    given_name = StringField(
-        "First name",
-        widget=GovTextInput(),
-        validators=[
-            InputRequired(message="Enter a first name"),
-            Length(max=limits.NAME, message=too_long("First name", limits.NAME)),
-        ],
-    )
-    family_name = StringField(
-        "Last name",
-        widget=GovTextInput(),
-        validators=[
-            InputRequired(message="Enter a last name"),
-            Length(max=limits.NAME, message=too_long("Last name", limits.NAME)),
-        ],
-    )
+    given_name = name_field("First name", "Enter a first name")
+    family_name = name_field("Last name", "Enter a last name")
     date_of_birth = GovDateField(
         "Date of birth",
         noun="date of birth",
         widget=GovDateInput(),
         validators=[InputRequired(message="Enter a date of birth"), NotInFuture("date of birth")],
     )
-    pnc_id = StringField(
-        "PNC ID (if known)",
-        widget=GovTextInput(),
-        filters=[stripped],
-        validators=[
-            Optional(),
-            Checked(codes.pnc_id),
-            Length(max=limits.PNC_ID, message=too_long("PNC ID", limits.PNC_ID)),
-        ],
-    )
+    pnc_id = pnc_id_field()
     gender = RadioField(
         "Gender",
         widget=GovRadioInput(),
@@ -78,17 +62,7 @@ class EncounterForm(GovForm):
     officer_defined_ethnicity = SelectField(
         "Ethnicity, as you see it (optional)", widget=GovSelect(), validators=[Optional()]
     )
-    postcode_district = StringField(
-        "Home postcode district (optional)",
-        widget=GovTextInput(),
-        filters=[stripped],
-        validators=[
-            Optional(),
-            # The pattern's message first: it says what to enter, not only that it is too long.
-            Checked(codes.postcode_district),
-            Length(max=limits.DISTRICT, message=too_long("Postcode district", limits.DISTRICT)),
-        ],
-    )
+    postcode_district = district_field("Home postcode district (optional)")
     # The encounter
     occurred_on = GovDateField(
         "Date of the encounter",
@@ -115,17 +89,7 @@ class EncounterForm(GovForm):
             Checked(codes.time_of_day),
         ],
     )
-    area = StringField(
-        "Where it happened: postcode district",
-        widget=GovTextInput(),
-        filters=[stripped],
-        validators=[
-            Optional(),
-            # The pattern's message first: it says what to enter, not only that it is too long.
-            Checked(codes.postcode_district),
-            Length(max=limits.DISTRICT, message=too_long("Postcode district", limits.DISTRICT)),
-        ],
-    )
+    area = district_field("Where it happened: postcode district")
     setting = RadioField(
         "Setting",
         widget=GovRadioInput(),

@@ -6,11 +6,14 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from wtforms import DateField
-from wtforms.validators import ValidationError
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+from wtforms import DateField, StringField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from divert.app.clock import today
+from divert.rules import codes, limits
 from divert.rules.codes import InvalidValue
+from divert.rules.limits import too_long
 
 
 class GovDateField(DateField):
@@ -73,3 +76,44 @@ class Checked:
 def stripped(value: str | None) -> str | None:
     """A filter: spaces round a typed value are never part of it, and a blank field stays blank."""
     return value.strip() if value else value
+
+
+# The person's fields as the encounter form and the person form both ask them.
+
+
+def name_field(label: str, required: str) -> StringField:
+    return StringField(
+        label,
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message=required),
+            Length(max=limits.NAME, message=too_long(label, limits.NAME)),
+        ],
+    )
+
+
+def pnc_id_field() -> StringField:
+    return StringField(
+        "PNC ID (if known)",
+        widget=GovTextInput(),
+        filters=[stripped],
+        validators=[
+            Optional(),
+            # The pattern's message first: it says what to enter, not only that it is too long.
+            Checked(codes.pnc_id),
+            Length(max=limits.PNC_ID, message=too_long("PNC ID", limits.PNC_ID)),
+        ],
+    )
+
+
+def district_field(label: str) -> StringField:
+    return StringField(
+        label,
+        widget=GovTextInput(),
+        filters=[stripped],
+        validators=[
+            Optional(),
+            Checked(codes.postcode_district),
+            Length(max=limits.DISTRICT, message=too_long("Postcode district", limits.DISTRICT)),
+        ],
+    )
