@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
     GovPasswordInput,
@@ -62,7 +61,7 @@ class UserForm(GovForm):
             raise ValidationError(problem)
 
 
-class RoleForm(FlaskForm):
+class RoleForm(GovForm):
     role = SelectField(
         "Role",
         widget=GovSelect(),
@@ -72,7 +71,7 @@ class RoleForm(FlaskForm):
     submit = SubmitField("Change role", widget=GovSubmitInput())
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(GovForm):
     """Setting a new password through a one-time link (the user is not signed in)."""
 
     new_password = PasswordField(
@@ -92,7 +91,7 @@ class ResetPasswordForm(FlaskForm):
             raise ValidationError("Enter the same new password twice")
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(GovForm):
     name = StringField(
         "Name",
         widget=GovTextInput(),
@@ -112,7 +111,7 @@ class OrganisationForm(FlaskForm):
     submit = SubmitField("Create organisation", widget=GovSubmitInput())
 
 
-class AssignmentForm(FlaskForm):
+class AssignmentForm(GovForm):
     programme = SelectField(
         "Programme", widget=GovSelect(), validators=[InputRequired(message="Select a programme")]
     )

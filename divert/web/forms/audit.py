@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSelect, GovSubmitInput, GovTextInput
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import Optional, ValidationError
 
+from divert.web.forms.base import GovForm
 from divert.web.forms.fields import GovDateField
 
 
-class AuditSearchForm(FlaskForm):
+class AuditSearchForm(GovForm):
     """The audit search: sent as a query string (GET), so a search is a link that can be shared."""
 
     class Meta:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import InputRequired, Length, ValidationError
@@ -31,7 +30,7 @@ class SignInForm(GovForm):
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(GovForm):
     current_password = PasswordField(
         "Current password",
         widget=GovPasswordInput(),

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
 from werkzeug.datastructures import MultiDict
 from wtforms import Field, SelectField, StringField, SubmitField
@@ -18,6 +17,7 @@ from wtforms.validators import ValidationError
 
 from divert.monitoring.page import PERIOD_LABELS, POINT_LABELS, Filters
 from divert.monitoring.points import ALL_GROUPS, BY_NAME, DIMENSIONS
+from divert.web.forms.base import GovForm
 
 DEFAULTS = {"period": "quarter", "dimension": "ethnicity_group", "point": "offered"}
 
@@ -48,7 +48,7 @@ def _known(message: str) -> Any:
     return check
 
 
-class MonitoringFilters(FlaskForm):
+class MonitoringFilters(GovForm):
     """Declared in the order errors are listed in the summary."""
 
     class Meta:

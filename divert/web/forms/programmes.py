@@ -15,16 +15,19 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from divert.web.forms.base import GovForm
 from divert.web.forms.fields import GovDateField, stripped
 
 
+# A pasted definition runs to thousands of characters, past GovForm's limit for any one field; YAML
+# with a NUL in it fails to parse and is reported by field like any other problem.
 class UploadVersionForm(FlaskForm):
     file = FileField("Definition file", widget=GovFileInput())
     text = TextAreaField("Or paste the definition", widget=GovTextArea())
     submit = SubmitField("Check and save as a draft", widget=GovSubmitInput())
 
 
-class PublishForm(FlaskForm):
+class PublishForm(GovForm):
     effective_from = GovDateField(
         "Date it takes effect",
         noun="the date it takes effect",
@@ -34,11 +37,11 @@ class PublishForm(FlaskForm):
     submit = SubmitField("Publish", widget=GovSubmitInput())
 
 
-class DiscardForm(FlaskForm):
+class DiscardForm(GovForm):
     """Only the CSRF token: the page draws its button beside the publish form's."""
 
 
-class LabelForm(FlaskForm):
+class LabelForm(GovForm):
     label = StringField(
         "Label",
         widget=GovTextInput(),
@@ -52,7 +55,7 @@ class LabelForm(FlaskForm):
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
-class OffenceForm(FlaskForm):
+class OffenceForm(GovForm):
     slug = StringField(
         "Slug",
         widget=GovTextInput(),

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from divert.web.forms.base import GovForm
 
-class SubjectAccessForm(FlaskForm):
+
+class SubjectAccessForm(GovForm):
     person = StringField(
         "Person record number",
         widget=GovTextInput(),
