@@ -15,6 +15,7 @@ from divert.models import Encounter, Programme, Referral
 from divert.models.programme import compiled
 from divert.pathways.matching import earlier_encounters
 from divert.rules import EncounterFacts, PriorEncounter
+from divert.rules.facts import facts_from_dict as facts_from_dict  # where replay reads them
 
 # A case whose state is in one of these stages was carried past the offer: the person was diverted.
 DIVERTED_STAGES = frozenset({"route", "engagement", "completion", "outcome"})
@@ -89,18 +90,3 @@ def _json_value(value: object) -> object:
     if isinstance(value, frozenset):
         return sorted(value)
     raise TypeError(f"cannot store {type(value).__name__} in a decision's facts")
-
-
-# Fields that are dates in EncounterFacts and PriorEncounter; everything else is stored as is.
-_DATES = frozenset({"occurred_on", "date_of_birth", "offence_date"})
-
-
-def _dates(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: date.fromisoformat(v) if k in _DATES and v else v for k, v in data.items()}
-
-
-def facts_from_dict(data: dict[str, Any]) -> EncounterFacts:
-    fields = _dates(data)
-    fields["vulnerabilities"] = frozenset(fields["vulnerabilities"])
-    fields["history"] = tuple(PriorEncounter(**_dates(prior)) for prior in fields["history"])
-    return EncounterFacts(**fields)
