@@ -75,7 +75,7 @@ def build(session: Session) -> Organisation:
             occurred_at=ON,
             offence_category=offence,
             drug_class=None if theft else "B",
-            personal_use=False if theft else True,
+            personal_use=not theft,
         )
         decide_for(session, None, encounter, programme)
     session.flush()

@@ -15,7 +15,7 @@ from divert.monitoring.query import Scope
 from divert.monitoring.simulation import SimulationResult
 from divert.rules.loader import parse_definition
 
-from .dataset import P, PERIOD, build
+from .dataset import PERIOD, P, build
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds" / "programmes"
 IN_FORCE = (SEEDS / "tvp-youth-drugs-v3.yaml").read_text(encoding="utf-8")
