@@ -25,6 +25,7 @@ from divert.models.programme import Programme, ProgrammeVersion
 from divert.models.reference import EthnicityCode, OffenceCategory, OutcomeCode
 from divert.models.referral import Referral, ReferralEvent, ReferralParty
 from divert.models.reset import PasswordReset
+from divert.models.simulation import Simulation
 from divert.models.user import ROLES, SignInAttempt, User
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "ReferralEvent",
     "ReferralParty",
     "SignInAttempt",
+    "Simulation",
     "Team",
     "User",
     "utcnow",
