@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import config as settings
 from divert.app.extensions import csrf, db, login_manager
+from divert.app.uploads import DivertRequest
 from divert.models import audit
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, env: str | None = None) -> Flask:
     app = Flask(__name__, static_folder="web/static", static_url_path="/assets")
+    app.request_class = DivertRequest
     app.config.update(settings.load(env))
     if overrides:
         app.config.update(overrides)

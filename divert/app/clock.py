@@ -25,3 +25,12 @@ def today() -> date:
 def at_uk_time(day: date, clock: time) -> datetime:
     """The UTC moment of a wall-clock time on a day in England and Wales, as a person typed it."""
     return datetime.combine(day, clock, tzinfo=LONDON).astimezone(UTC)
+
+
+def uk_moment_text(value: datetime | None) -> str:
+    """A timestamp as people in England and Wales read it ("3 March 2026 at 14:05"): pages and the
+    files made from them (the audit CSV) say a moment the same way."""
+    if value is None:
+        return "Not recorded"
+    local = value.astimezone(LONDON)
+    return f"{local.day} {local:%B %Y} at {local:%H:%M}"

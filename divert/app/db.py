@@ -7,10 +7,11 @@ half-written (see ``register_transaction``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Flask, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -62,7 +63,28 @@ def _fix_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock at the start, so two writers queue (busy_timeout) instead
         # of both reading and then one failing with "database is locked" when it tries to write.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A page that only reads (``reads_only``) begins DEFERRED instead: in WAL mode it reads
+        # beside a writer, so a job's progress page stays live while the worker holds the lock
+        # for a long import.
+        conn.exec_driver_sql("BEGIN" if _reading_only() else "BEGIN IMMEDIATE")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+READS_ONLY = "reads_only"
+
+
+def reads_only(view: F) -> F:
+    """Mark a view that never writes the database (no audit entry either: it shows no personal
+    data, like a job's progress). On SQLite its transaction does not wait for the write lock."""
+    setattr(view, READS_ONLY, True)
+    return view
+
+
+def _reading_only() -> bool:
+    if not has_request_context() or request.endpoint is None:
+        return False
+    view = current_app.view_functions.get(request.endpoint)
+    return bool(getattr(view, READS_ONLY, False))
 
 
 class Database:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, request, url_for
 from flask_login import current_user
 
-from divert.app.clock import LONDON
+from divert.app.clock import LONDON, uk_moment_text
 from divert.auth.policy import can, holds
 from divert.models import Referral
 from divert.models.programme import compiled
@@ -46,10 +46,7 @@ def uk_date(value: date | datetime | None) -> str:
 
 
 def uk_datetime(value: datetime | None) -> str:
-    if value is None:
-        return "Not recorded"
-    local = value.astimezone(LONDON)
-    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
+    return uk_moment_text(value)
 
 
 def state_name(case: Referral) -> str:
