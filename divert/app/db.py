@@ -7,7 +7,9 @@ half-written (see ``register_transaction``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -80,7 +82,24 @@ def reads_only(view: F) -> F:
     return view
 
 
+# Set by ``reading_only()`` for work outside a request that only reads (a simulation's replay).
+_READING: ContextVar[bool] = ContextVar("reading_only", default=False)
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Transactions begun inside the block only read: on SQLite they begin DEFERRED, so a long
+    read (a background replay) never holds the write lock that officers' recordings wait for."""
+    token = _READING.set(True)
+    try:
+        yield
+    finally:
+        _READING.reset(token)
+
+
 def _reading_only() -> bool:
+    if _READING.get():
+        return True
     if not has_request_context() or request.endpoint is None:
         return False
     view = current_app.view_functions.get(request.endpoint)

@@ -126,7 +126,9 @@ def run_simulation(simulation_id: int) -> str:
     simulation.status, simulation.started_at, simulation.message = "running", utcnow(), "Replaying decisions"
     session.commit()
     actor = session.get(User, simulation.started_by_id) if simulation.started_by_id else None
-    organisation = session.get(Organisation, simulation.organisation_id) if simulation.organisation_id else None
+    organisation = (
+        session.get(Organisation, simulation.organisation_id) if simulation.organisation_id else None
+    )
     draft = compiled(simulation.draft_version)
     reach: Reach | None = reach_of(session, organisation) if organisation is not None else None
     scope = Scope(
@@ -147,7 +149,12 @@ def run_simulation(simulation_id: int) -> str:
             latest = session.scalar(select(func.max(Decision.id)))
             baseline = version_in_force(session, simulation.draft_version.programme, today())
             result = simulate(
-                session, draft, scope, reference=simulation.reference, threshold=simulation.threshold, progress=progress
+                session,
+                draft,
+                scope,
+                reference=simulation.reference,
+                threshold=simulation.threshold,
+                progress=progress,
             )
             session.rollback()
     except Exception as failure:  # any failure is the run's, and said on its page; nothing else changed
@@ -155,7 +162,11 @@ def run_simulation(simulation_id: int) -> str:
         found = session.get(Simulation, simulation_id)
         if found is not None:
             found.status, found.finished_at = "failed", utcnow()
-            found.message = str(failure) if isinstance(failure, SimulationRefused) else "The simulation stopped unexpectedly"
+            found.message = (
+                str(failure)
+                if isinstance(failure, SimulationRefused)
+                else "The simulation stopped unexpectedly"
+            )
             session.commit()
         jobs.clear_progress(progress_key(simulation_id))
         if isinstance(failure, SimulationRefused):

@@ -18,6 +18,7 @@ from divert.app.extensions import db
 from divert.cli.api import register_token_command
 from divert.cli.importing import register_import_command
 from divert.cli.monitoring import register_monitoring_commands
+from divert.cli.simulate import register_simulate_command
 from divert.cli.sweep import register_sweep_command
 from divert.models import ROLES, EncounterJourney, Organisation, Programme, ProgrammeVersion
 from divert.monitoring import journeys
@@ -67,6 +68,7 @@ def _one_of(choices: tuple[str, ...], what: str) -> Callable[[click.Context, cli
 def register_commands(app: Flask) -> None:
     register_sweep_command(app)
     register_monitoring_commands(app)
+    register_simulate_command(app)
     register_token_command(app)
     register_import_command(app)
 

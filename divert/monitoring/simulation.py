@@ -32,7 +32,8 @@ from divert.models import Decision, ProgrammeVersion
 from divert.monitoring.points import DIMENSIONS
 from divert.monitoring.query import Scope, frame_by_encounter, label_group, programme_id, tune
 from divert.monitoring.stats import rate, relative_rate
-from divert.monitoring.suppression import DEFAULT_THRESHOLD, Margin, suppress
+from divert.monitoring.suppression import DEFAULT_THRESHOLD, Linked, Margin
+from divert.monitoring.suppression import protect as protect_linked
 from divert.rules.decision import Decision as RuleDecision
 from divert.rules.decision import decide
 from divert.rules.definition import ProgrammeDefinition
@@ -205,8 +206,13 @@ class SimulationResult:
     cannot_tell: int
     changed: int
     rows: tuple[ResultRow, ...]
+    # Rules that changed decisions, with how many (only counts that may be published).
     changed_by: tuple[tuple[str, int], ...]
     threshold: int
+    # The headline counts as they may be published (None: hidden, as they would reveal a cell).
+    shown_decisions: int | None = None
+    shown_cannot_tell: int | None = None
+    shown_changed: int | None = None
 
 
 def points_of(tally: Tally) -> list[str]:
@@ -288,7 +294,8 @@ def summarise(
             if group != ref and ref is not None:
                 low, high = change_interval(tally.joint[group], tally.joint[ref], point, rng)
         cell_hidden = hidden.get((group, point), frozenset())
-        if cell_hidden:
+        ref_hidden = hidden.get((ref, point), frozenset()) if ref else frozenset()
+        if cell_hidden or ref_hidden:
             # A rate or ratio would give a hidden count back: hide what is worked out from it.
             rri_now = rri_then = low = high = None
         rows.append(
@@ -310,15 +317,32 @@ def summarise(
             )
         )
     changed = sum(n for pairs in tally.joint.values() for (b, a), n in pairs.items() if b != a)
+    # The headline figures are sums of the "All" row's cells: shown only while those cells are,
+    # or they would give a hidden one back by subtraction.
+    all_hidden = set().union(*(hidden.get(("All", point), frozenset()) for point in points_of(tally)))
+    cannot = sum(tally.cannot_tell.values())
+    decisions: int | None = tally.decisions
+    cannot_shown: int | None = cannot
+    if "cannot_tell" in all_hidden:
+        decisions = cannot_shown = None
+    elif {"base_current", "base_draft"} & all_hidden:
+        decisions = None
+    changed_shown: int | None = changed
+    changed_by = tuple((rule, n) for rule, n in tally.changed_by.most_common() if not 0 < n < threshold)
+    if {"changed_in", "changed_out"} & all_hidden or 0 < changed < threshold:
+        changed_shown, changed_by = None, ()
     return SimulationResult(
         dimension,
         ref,
         tally.decisions,
-        sum(tally.cannot_tell.values()),
+        cannot,
         changed,
         tuple(rows),
-        tuple(tally.changed_by.most_common()),
+        changed_by,
         threshold,
+        decisions,
+        cannot_shown,
+        changed_shown,
     )
 
 
@@ -347,7 +371,8 @@ def change_interval(
 
         def total(test: Callable[[tuple[str, str]], bool]) -> np.ndarray:
             mask = np.array([test(k) for k in kinds], dtype=bool)
-            return drawn[:, mask].sum(axis=1).astype(float)
+            summed: np.ndarray = drawn[:, mask].sum(axis=1).astype(float)
+            return summed
 
         def reached(side: str) -> bool:
             return side != NOT_ELIGIBLE if point == "eligible" else side == point
@@ -380,48 +405,51 @@ def change_interval(
 def protect(
     counts: Mapping[tuple[str, str], Mapping[str, int]], groups: list[str], threshold: int
 ) -> dict[tuple[str, str], frozenset[str]]:
-    """Which counts of which (group, point) to hide, as published figures hide them.
+    """Which counts of which (group, point) to hide, as published figures hide them: the linked
+    protection of monitoring/suppression.py, so that no hidden count can be narrowed to fewer than
+    ``threshold`` possible values by any combination of what is shown.
 
-    Cells: every count of every row. Relations anyone can use: each count of the "All" row is the
-    sum of the groups'; within a row draft = current + changed_in - changed_out, written as two
-    sums over an unpublished "stayed" cell (reached under both); and a point's base is the
-    eligible count of the same side. Primary suppression hides counts from 1 to threshold - 1;
-    secondary suppression (monitoring/suppression.py) hides more until none can be worked out.
+    The relations anyone can use: each count of the "All" row is the sum of the groups'; within a
+    row, draft = current + changed_in - changed_out, written as two sums over an unpublished
+    "stayed" cell (reached under both); a route's base is the eligible count on the same side; the
+    eligible point's two bases are the same people; "cannot tell" repeats on every point; and a
+    count is at most its base, a change at most the count it changed.
     """
     Key = tuple[str, str, str]
     values: dict[Key, int] = {}
-    margins: list[Margin[Key]] = []
+    sums: list[Margin[Key]] = []
+    at_most: list[tuple[Key, Key]] = []
     points = sorted({p for _, p in counts})
     for (group, point), c in counts.items():
         for name in COUNTS:
             values[(group, point, name)] = c[name]
-        stayed = c["current_count"] - c["changed_out"]
-        values[(group, point, "stayed")] = stayed
-        margins.append(
-            Margin((group, point, "current_count"), ((group, point, "stayed"), (group, point, "changed_out")))
-        )
-        margins.append(
-            Margin((group, point, "draft_count"), ((group, point, "stayed"), (group, point, "changed_in")))
-        )
-        # Equal cells are linked too: a route's base is the eligible count on the same side; the
-        # eligible point's two bases are the same people; "cannot tell" repeats on every point.
-        for side in ("current", "draft"):
-            if point != "eligible" and (group, "eligible") in counts:
-                margins.append(
-                    Margin((group, point, f"base_{side}"), ((group, "eligible", f"{side}_count"),))
-                )
+        values[(group, point, "stayed")] = c["current_count"] - c["changed_out"]
+
+        def key(name: str, g: str = group, p: str = point) -> Key:
+            return (g, p, name)
+
+        sums.append(Margin(key("current_count"), (key("stayed"), key("changed_out"))))
+        sums.append(Margin(key("draft_count"), (key("stayed"), key("changed_in"))))
+        at_most += [
+            (key("current_count"), key("base_current")),
+            (key("draft_count"), key("base_draft")),
+            (key("changed_in"), key("draft_count")),
+            (key("changed_out"), key("current_count")),
+        ]
         if point == "eligible":
-            margins.append(Margin((group, point, "base_current"), ((group, point, "base_draft"),)))
+            sums.append(Margin(key("base_current"), (key("base_draft"),)))
         elif (group, "eligible") in counts:
-            margins.append(Margin((group, point, "cannot_tell"), ((group, "eligible", "cannot_tell"),)))
+            for side in ("current", "draft"):
+                sums.append(Margin(key(f"base_{side}"), (key(f"{side}_count", p="eligible"),)))
+            sums.append(Margin(key("cannot_tell"), (key("cannot_tell", p="eligible"),)))
     for point in points:
+        if ("All", point) not in counts:
+            continue
         for name in (*COUNTS, "stayed"):
             members = tuple((g, point, name) for g in groups if (g, point) in counts)
-            if ("All", point) in counts:
-                margins.append(Margin(("All", point, name), members))
-    hidden = set(suppress(values, margins, threshold))
-    # "stayed" is never published: hiding it costs nothing, and suppress() treated it as shown, so
-    # what it hid is, if anything, more than needed.
+            sums.append(Margin(("All", point, name), members))
+    hidden = protect_linked(values, Linked(sums=sums, at_most=at_most), threshold)
+    # "stayed" is never published, whether or not the protection chose to hide it.
     out: dict[tuple[str, str], set[str]] = defaultdict(set)
     for group, point, name in hidden:
         if name != "stayed":
@@ -432,3 +460,26 @@ def protect(
 def result_rows(result: SimulationResult) -> list[dict[str, Any]]:
     """The result as the CSV's rows: ``COLUMNS``, hidden values empty."""
     return [{column: row.value(column) for column in COLUMNS} for row in result.rows]
+
+
+def to_json(result: SimulationResult) -> dict[str, Any]:
+    """The result as stored on its simulation: only what may be published (hidden cells left out)."""
+    return {
+        "dimension": result.dimension,
+        "reference": result.reference,
+        "decisions": result.shown_decisions,
+        "cannot_tell": result.shown_cannot_tell,
+        "changed": result.shown_changed,
+        "threshold": result.threshold,
+        "changed_by": [list(pair) for pair in result.changed_by],
+        "rows": [
+            {
+                **{column: row.value(column) for column in COLUMNS},
+                "change_low": row.change_low,
+                "change_high": row.change_high,
+                "change_beyond_chance": row.change_beyond_chance,
+                "hidden": sorted(row.hidden),
+            }
+            for row in result.rows
+        ],
+    }

@@ -1,7 +1,7 @@
 """Policy simulations: the draft replayed, on which data, by whom, and its counts.
 
 Revision ID: 0024
-Revises: 0016
+Revises: 0022
 Create Date: 2026-12-01 13:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0016"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
