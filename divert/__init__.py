@@ -121,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     from divert.web.views.organisations import bp as organisations_bp
     from divert.web.views.people import bp as people_bp
     from divert.web.views.programmes_admin import bp as programmes_admin_bp
+    from divert.web.views.simulations import bp as simulations_bp
     from divert.web.views.subject_access import bp as subject_access_bp
     from divert.web.views.worklists import bp as worklists_bp
 
@@ -135,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
         decisions_bp,
         merges_bp,
         monitoring_bp,
+        simulations_bp,
         admin_bp,
         programmes_admin_bp,
         api_bp,

@@ -98,6 +98,12 @@ ABILITIES: dict[str, Ability] = {
             "view_unpublished_figures", {"supervisor", "admin"}, "any", "monitoring without suppression"
         ),
         _ability("manage_population", {"admin"}, "any", "load population baselines"),
+        _ability(
+            "run_simulation",
+            {"analyst", "admin"},
+            "organisation",
+            "replay a draft definition against the history and read what would change, in aggregate",
+        ),
         _ability("manage_users", {"admin"}, "organisation", "create and manage users"),
         _ability(
             "manage_organisations",

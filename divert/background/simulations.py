@@ -28,7 +28,11 @@ from divert.rules.definition import ProgrammeDefinition
 
 
 class SimulationRefused(ValueError):
-    """A simulation that cannot be run as asked, with the reason in words."""
+    """A simulation that cannot be run as asked, with the reason in words and the input it is about."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def simulate(
@@ -79,9 +83,9 @@ def queue_simulation(
 ) -> Simulation:
     """A stored simulation, run by the worker once the caller's transaction commits."""
     if dimension not in DIMENSIONS:
-        raise SimulationRefused(f"Choose a breakdown: one of {', '.join(DIMENSIONS)}")
+        raise SimulationRefused(f"Choose a breakdown: one of {', '.join(DIMENSIONS)}", "dimension")
     if date_from and date_to and date_from > date_to:
-        raise SimulationRefused("The start of the period must be on or before its end")
+        raise SimulationRefused("The start of the period must be on or before its end", "date_to")
     simulation = Simulation(
         draft_version_id=draft.id,
         organisation_id=actor.organisation_id if actor else None,

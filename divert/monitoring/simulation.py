@@ -323,9 +323,10 @@ def summarise(
     cannot = sum(tally.cannot_tell.values())
     decisions: int | None = tally.decisions
     cannot_shown: int | None = cannot
-    if "cannot_tell" in all_hidden:
+    eligible_hidden = hidden.get(("All", "eligible"), frozenset())
+    if "cannot_tell" in eligible_hidden:
         decisions = cannot_shown = None
-    elif {"base_current", "base_draft"} & all_hidden:
+    elif {"base_current", "base_draft"} & eligible_hidden:
         decisions = None
     changed_shown: int | None = changed
     changed_by = tuple((rule, n) for rule, n in tally.changed_by.most_common() if not 0 < n < threshold)
