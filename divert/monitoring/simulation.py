@@ -35,9 +35,10 @@ from divert.monitoring.stats import rate, relative_rate
 from divert.monitoring.suppression import DEFAULT_THRESHOLD, Linked, Margin
 from divert.monitoring.suppression import protect as protect_linked
 from divert.rules.decision import Decision as RuleDecision
-from divert.rules.decision import decide
+from divert.rules.decision import decide_values
 from divert.rules.definition import ProgrammeDefinition
 from divert.rules.facts import facts_from_dict, stored_fields
+from divert.rules.vocabulary import fact_values
 
 NOT_ELIGIBLE = "not_eligible"
 ELIGIBLE = "eligible"  # eligible, no route chosen
@@ -122,8 +123,8 @@ def replay(
         if not needed <= facts_json.keys():
             tally.cannot_tell[group] += 1
             continue
-        facts = facts_from_dict(facts_json)
-        before, after = decide(baseline, facts), decide(draft, facts)
+        values = fact_values(facts_from_dict(facts_json))
+        before, after = decide_values(baseline, values), decide_values(draft, values)
         pair = (outcome(before.eligible, before.route), outcome(after.eligible, after.route))
         tally.joint[group][pair] += 1
         if pair[0] != pair[1]:

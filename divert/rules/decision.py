@@ -51,7 +51,12 @@ class Decision:
 
 def decide(definition: ProgrammeDefinition, facts: EncounterFacts) -> Decision:
     """Evaluates every eligibility rule, so the officer sees all the reasons, not only the first failure."""
-    values = fact_values(facts)
+    return decide_values(definition, fact_values(facts))
+
+
+def decide_values(definition: ProgrammeDefinition, values: Mapping[str, FactValue]) -> Decision:
+    """``decide`` over facts already worked out (``fact_values``): a replay under two versions
+    works them out once."""
     reasons = [_eligibility_reason(rule, values) for rule in definition.eligibility]
     eligible = all(reason.passed for reason in reasons)
     route: str | None = None
