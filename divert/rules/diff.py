@@ -179,7 +179,12 @@ def _transition(transition: Transition) -> Described:
 
 
 def _deadline(deadline: Deadline) -> Described:
-    length = f"{deadline.days} days" if deadline.days is not None else f"{deadline.working_days} working days"
+    if deadline.duration is not None:
+        length = deadline.duration.text
+    elif deadline.days is not None:
+        length = f"{deadline.days} days"
+    else:
+        length = f"{deadline.working_days} working days"
     return {"Counts from": label(deadline.starts), "Length": length}
 
 
@@ -206,7 +211,7 @@ def _escalation(d: ProgrammeDefinition) -> Described | None:
 
 def _contract(old: ProgrammeDefinition, new: ProgrammeDefinition) -> list[ItemChange]:
     def length(d: ProgrammeDefinition) -> Described | None:
-        return None if d.contract is None else {"Length in months": str(d.contract.length_months)}
+        return None if d.contract is None else {"Length": d.contract.length.text}
 
     def group(g: ConditionGroup) -> Described:
         hours = "None" if g.hours_min is None else f"{g.hours_min} to {g.hours_max}"
@@ -215,6 +220,7 @@ def _contract(old: ProgrammeDefinition, new: ProgrammeDefinition) -> list[ItemCh
             "Conditions to choose": f"{g.min} to {g.max}",
             "Options": ", ".join(label(option) for option in g.options) or "None",
             "Hours": hours,
+            "Kind": label(g.kind),
         }
 
     changes = _single(length(old), length(new), "Contract")
