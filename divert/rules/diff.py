@@ -17,6 +17,7 @@ from divert.rules.definition import (
     EligibilityRule,
     NonEngagementCriterion,
     ProgrammeDefinition,
+    RoleDeclaration,
     Route,
     RoutingRule,
     State,
@@ -82,8 +83,21 @@ def compare_definitions(old: ProgrammeDefinition, new: ProgrammeDefinition) -> t
             "Drop-out reasons",
             _keyed(old.drop_out_reasons, new.drop_out_reasons, label, lambda r: {"Reason": label(r)}),
         ),
+        # Issue 14: the roles a definition declares, and its needs assessment.
+        ("Roles", _keyed(old.roles, new.roles, lambda r: r.id, _role)),
+        ("Needs assessment", _single(_needs(old), _needs(new), "Needs assessment")),
     ]
     return tuple(SectionChanges(title, tuple(items)) for title, items in sections if items)
+
+
+def _role(role: RoleDeclaration) -> Described:
+    return {"Label": role.label, "Held by": ", ".join(label(kind) for kind in role.organisation_kinds)}
+
+
+def _needs(d: ProgrammeDefinition) -> Described | None:
+    if d.needs_assessment is None:
+        return None
+    return {"Areas": ", ".join(label(area) for area in d.needs_assessment.areas) or "The usual areas"}
 
 
 def _keyed(

@@ -19,7 +19,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from divert.app.clock import today
-from divert.models import CaseContact, Contract, Decision, Organisation, Programme, Referral, User
+from divert.models import (
+    CaseContact,
+    Contract,
+    Decision,
+    Organisation,
+    Programme,
+    ProgrammeVersion,
+    Referral,
+    User,
+)
 from divert.pathways.cases import record_encounter
 from divert.pathways.errors import OperationError
 from divert.pathways.programmes import assign_operator, roles_for, sync_definitions
@@ -364,3 +373,30 @@ def test_the_providers_practitioner_cannot_see_another_providers_case(
     browser: PageClient = app.test_client()  # type: ignore[assignment]
     assert browser.sign_in(outsider.email, PASSWORD).status_code == 302
     assert browser.get(f"/cases/{case.id}").status_code == 404
+
+
+# --- Thames Valley adult, version 3: the drug service's own staff ---------------------------------------
+
+
+def test_the_drug_service_worker_takes_an_adult_case_on_and_completes_it(
+    app: Flask, db_session: Session
+) -> None:
+    scheme = Scheme(app, db_session, "tvp-adult-drugs", "drug_service", "drug_service_worker")
+    case = scheme.case()
+    # Version 3 takes effect in January 2027; the case is moved onto it to walk its steps now.
+    version = db_session.scalars(
+        select(ProgrammeVersion)
+        .join(Programme)
+        .where(Programme.code == "tvp-adult-drugs", ProgrammeVersion.version == 3)
+    ).one()
+    case.programme_version_id = version.id
+    db_session.flush()
+    db_session.refresh(case)
+    scheme.step("officer", case, "offered")
+    scheme.step("officer", case, "referred")
+    # The drug service is made party on referral, because its worker's role acts on the case there.
+    assert scheme.provider.id in {party.organisation_id for party in case.parties}
+    scheme.attend("worker", case, 5)
+    assert case.state == "engaged"
+    scheme.step("worker", case, "completed", "Attended the session")
+    assert (case.state, case.outcome_code) == ("completed", 8)

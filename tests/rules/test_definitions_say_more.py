@@ -44,8 +44,12 @@ def test_a_contract_in_months_still_reads_as_before() -> None:
 
 
 def test_a_deadline_may_be_weeks_or_months() -> None:
-    womens = definition_from_dict(_document("womens-diversion"))
-    due = womens.deadline("sessions_done")
+    document = _document("womens-diversion")
+    document["deadlines"] = [
+        *document["deadlines"],
+        {"id": "sessions_done", "label": "Sessions finished", "starts": "first_contact", "weeks": 12},
+    ]
+    due = definition_from_dict(document).deadline("sessions_done")
     assert due.duration == Duration(12, "weeks")
     assert deadline_due(due, date(2026, 12, 1)) == date(2027, 2, 23)
     monthly = Deadline("review", "Review", "referral", duration=Duration(1, "months"))
@@ -141,3 +145,15 @@ def test_a_declared_role_is_checked(role: dict[str, Any], field: str, message: s
     document = _document("womens-diversion")
     document["roles"] = [role]
     assert any(path == field and message in text for path, text in _problems(document)), _problems(document)
+
+
+def test_a_new_version_shows_the_roles_it_declares() -> None:
+    from divert.rules.diff import compare_definitions
+
+    v2 = load_definition(PROGRAMMES_DIR / "tvp-adult-drugs-v2.yaml")
+    v3 = load_definition(PROGRAMMES_DIR / "tvp-adult-drugs-v3.yaml")
+    sections = {section.title: section for section in compare_definitions(v2, v3)}
+    (added,) = sections["Roles"].items
+    assert added.kind == "added" and "Drug service worker" in str(added)
+    # The steps the new role may take show as changed steps.
+    assert "Drug service worker" in str(sections["Transitions (who may move a case)"])
