@@ -223,6 +223,11 @@ def test_womens_diversion_completed_by_the_keyworker_after_six_sessions(
     # The women's centre is party from the referral: its keyworker sees and takes the case on.
     page = scheme.page("worker", case)
     assert page.select_one("[data-testid=step-form]") is not None
+    # On the keyworker's home as a case for the team to take, and taken from its page.
+    home = parse(scheme.browser("worker").get("/home"))
+    assert case.reference in home.text
+    taken = scheme.post("worker", case, "form[action$='/take']")
+    assert taken.status_code == 302 and case.assigned_user_id == scheme.people["worker"].id
     waiting = scheme.page("officer", case).select_one("[data-testid=waiting-for]")
     assert waiting is not None and "Women's centre keyworker" in waiting.text
     scheme.attend("worker", case, 20)
@@ -299,6 +304,8 @@ def test_the_cautions_outcome_is_recorded_when_it_is_given_and_a_correction_take
     scheme = _caution(app, db_session)
     case = _given(scheme)
     assert (case.outcome_code, case.closed_at) == (3, None)
+    shown = scheme.page("worker", case).select_one("[data-testid=outcome]")
+    assert shown is not None and "Home Office outcome 3" in shown.text
     browser = scheme.browser("police supervisor")
     link = scheme.page("police supervisor", case).find("a", string="Correct the last step")
     assert link is not None
