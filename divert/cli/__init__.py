@@ -124,7 +124,11 @@ def register_commands(app: Flask) -> None:
     @click.option("--email", required=True)
     @click.option("--name", required=True)
     @click.option(
-        "--role", required=True, callback=_one_of(ROLES, "Role"), help=f"One of: {', '.join(ROLES)}."
+        "--role",
+        required=True,
+        # Checked when the user is made: a programme definition may declare roles for the
+        # organisation's kind beyond the built-in ones (issue 14).
+        help=f"One of: {', '.join(ROLES)}, or a role a programme definition declares.",
     )
     @click.option("--organisation", "organisation_code", required=True, help="Organisation code, e.g. tvp.")
     @click.option("--organisation-name", default=None, help="Creates the organisation if it does not exist.")

@@ -219,8 +219,10 @@ def _move(
     kind: str,
     occurred_at: datetime | None = None,
     data: dict[str, Any] | None = None,
+    corrects: ReferralEvent | None = None,
 ) -> ReferralEvent:
     target = compiled(referral.programme_version).state(to_state)
+    outcome_before = referral.outcome_code
     event = ReferralEvent(
         referral_id=referral.id,
         actor_id=actor.id if actor else None,
@@ -237,18 +239,40 @@ def _move(
     if milestone and getattr(referral, milestone) is None:
         setattr(referral, milestone, event.occurred_at)
         event.data = {**event.data, "milestone": milestone}
-    if target.terminal:
-        referral.closed_at = event.occurred_at
-        referral.outcome_code = target.outcome_code
-    else:
-        referral.closed_at = None
-        referral.outcome_code = None
+    referral.closed_at = event.occurred_at if target.terminal else None
+    referral.outcome_code = _outcome_after(target, outcome_before, corrects)
+    # Kept so a correction of this step gives the case back the outcome it had (issue 14): where the
+    # step changed it, or ended the case with one (see ``_outcome_after`` for steps without it).
+    if referral.outcome_code != outcome_before or (target.terminal and referral.outcome_code is not None):
+        event.data = {**event.data, "outcome_code_before": outcome_before}
     session.add(event)
     session.flush()
     audit.record(
         session, actor, "update", "referral", referral.id, detail=f"{kind}: {event.from_state} -> {to_state}"
     )
     return event
+
+
+def _outcome_after(target: State, before: int | None, corrects: ReferralEvent | None) -> int | None:
+    """The case's Home Office outcome once it enters ``target``.
+
+    Any state may record one (a conditional caution's outcome is known when it is given); a state
+    that records none keeps the one given earlier, unless it ends the case with none. A correction
+    gives back what the case had before the undone step.
+    """
+    if corrects is not None and "outcome_code_before" in corrects.data:
+        before_step: int | None = corrects.data["outcome_code_before"]
+        return before_step
+    if corrects is not None and corrects.to_state is not None:
+        undone = compiled(corrects.referral.programme_version).state(corrects.to_state)
+        if not undone.terminal:
+            return before  # the undone step changed no outcome
+        # Ended with no outcome, or a step from before outcomes were kept on the timeline, when
+        # only terminal states had one.
+        return target.outcome_code if target.terminal else None
+    if target.outcome_code is not None or target.terminal:
+        return target.outcome_code
+    return before
 
 
 def milestone_for(state: State) -> str | None:
@@ -442,5 +466,12 @@ def correct_last_step(
         # The mistaken step is the one that reached this decision point, so it was never reached.
         setattr(referral, undone, None)
     return _move(
-        session, actor, referral, last.from_state, reason, kind="correction", data={"corrects_event": last.id}
+        session,
+        actor,
+        referral,
+        last.from_state,
+        reason,
+        kind="correction",
+        data={"corrects_event": last.id},
+        corrects=last,
     )

@@ -240,6 +240,9 @@ def _engage(
 
 
 def need_areas(definition: ProgrammeDefinition) -> tuple[str, ...]:
+    # A programme that declares its needs assessment names the areas it assesses (issue 14).
+    if definition.needs_assessment is not None and definition.needs_assessment.areas:
+        return definition.needs_assessment.areas
     if definition.contract is not None:
         for group in definition.contract.conditions:
             if group.options:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from divert.auth.policy import roles_with
+from divert.auth.policy import role_clause
 from divert.auth.visibility import visible_referrals
 from divert.models import (
     CaseFlag,
@@ -158,7 +158,7 @@ def colleagues(session: Session, user: User) -> list[User]:
             .where(
                 User.organisation_id == user.organisation_id,
                 User.active.is_(True),
-                User.role.in_(roles_with("hold_caseload")),
+                role_clause("hold_caseload", User.role),
             )
             .order_by(User.name)
         )

@@ -11,7 +11,7 @@ types; the tuples are read from the types, so there is one spelling of each.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import time
 from typing import Literal, get_args
 
@@ -176,6 +176,13 @@ _LABELS: dict[str, str] = {
 }
 # Role labels are names ("Youth Justice Unit decision maker"), so they keep their capitals mid-sentence.
 _NAMES = frozenset(ROLE_LABELS)
+
+
+def learn_labels(labels: Mapping[str, str]) -> None:
+    """Labels a programme definition declares (its roles, issue 14), so ``label`` words them as the
+    definition does; a built-in label is never replaced."""
+    for code, text in labels.items():
+        _LABELS.setdefault(code, text)
 
 
 def label(code: str | None) -> str:

@@ -36,6 +36,57 @@ DEADLINE_STARTS = ("encounter", "referral", "custody_contact", "first_contact", 
 SIGNAL_KINDS = ("missed_sessions", "late_sessions", "no_first_contact", "contract_expired")
 HOME_OFFICE_OUTCOMES = range(0, 23)
 
+# --- Definitions that can say more (issue 14): roles, durations, condition kinds, needs. ---
+# The roles above are built in: the policy gives each its abilities by name. A definition may declare
+# more (a women's-centre keyworker, a drug-service worker); a declared role works cases of the
+# programmes that name it in their steps, and nothing else (see ``auth.policy``).
+BUILT_IN_ROLES = ROLES
+# A contract's length or a deadline, counted in these units ("12 weeks" stays 12 weeks).
+DURATION_UNITS = ("days", "weeks", "months")
+# What a contract condition is, whatever a programme calls it; an hours condition says its kind.
+CONDITION_KINDS = (
+    "do_not_reoffend",
+    "pathway",
+    "victim_restorative",
+    "reparation",
+    "victim_awareness",
+    "unpaid_work",
+    "voluntary_work",
+    "treatment",
+    "course",
+    "other",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleDeclaration:
+    """A role a programme uses that is not built in, and the organisation kinds whose staff hold it."""
+
+    id: str
+    label: str
+    organisation_kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    amount: int
+    unit: str
+
+    @property
+    def text(self) -> str:
+        unit = self.unit if self.amount != 1 else self.unit[:-1]
+        return f"{self.amount} {unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsAssessmentTerms:
+    """A programme that assesses needs says so, with the areas it assesses (none: the brief's areas)."""
+
+    areas: tuple[str, ...] = ()
+
+
+# --- end of issue 14's additions to the vocabulary. ---
+
 
 class DefinitionError(ValueError):
     """A definition file that cannot be used. ``problems`` holds (field path, what is wrong) pairs."""
@@ -106,6 +157,8 @@ class Deadline:
     starts: str
     days: int | None = None
     working_days: int | None = None
+    # Or a calendar length in weeks or months (issue 14).
+    duration: Duration | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +193,19 @@ class ConditionGroup:
     options: tuple[str, ...] = ()
     hours_min: int | None = None
     hours_max: int | None = None
+    # What the condition is (unpaid work, reparation...); defaults to the group's id when that is a kind.
+    kind: str = "other"
 
 
 @dataclass(frozen=True, slots=True)
 class Contract:
-    length_months: int
+    length: Duration
     conditions: tuple[ConditionGroup, ...]
+
+    @property
+    def length_months(self) -> int | None:
+        """The length in whole months, for a contract measured in months (older definitions)."""
+        return self.length.amount if self.length.unit == "months" else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +252,9 @@ class ProgrammeDefinition:
     sessions: Sessions | None = None
     drop_out_reasons: tuple[str, ...] = ()
     completion: CompletionRequirements | None = None
+    # Issue 14: the roles the programme declares, and whether (and on what) it assesses needs.
+    roles: tuple[RoleDeclaration, ...] = ()
+    needs_assessment: NeedsAssessmentTerms | None = None
     # The raw, validated document: what is stored, hashed and shown to administrators.
     document: Mapping[str, Any] | None = None
     source: str = "<memory>"
@@ -211,6 +274,9 @@ class ProgrammeDefinition:
             if deadline.id == deadline_id:
                 return deadline
         raise KeyError(deadline_id)
+
+    def declared_role(self, role_id: str) -> RoleDeclaration | None:
+        return next((role for role in self.roles if role.id == role_id), None)
 
     def route(self, route_id: str) -> Route:
         for route in self.routes:

@@ -17,6 +17,7 @@ from divert.rules.definition import (
     EligibilityRule,
     NonEngagementCriterion,
     ProgrammeDefinition,
+    RoleDeclaration,
     Route,
     RoutingRule,
     State,
@@ -82,8 +83,21 @@ def compare_definitions(old: ProgrammeDefinition, new: ProgrammeDefinition) -> t
             "Drop-out reasons",
             _keyed(old.drop_out_reasons, new.drop_out_reasons, label, lambda r: {"Reason": label(r)}),
         ),
+        # Issue 14: the roles a definition declares, and its needs assessment.
+        ("Roles", _keyed(old.roles, new.roles, lambda r: r.id, _role)),
+        ("Needs assessment", _single(_needs(old), _needs(new), "Needs assessment")),
     ]
     return tuple(SectionChanges(title, tuple(items)) for title, items in sections if items)
+
+
+def _role(role: RoleDeclaration) -> Described:
+    return {"Label": role.label, "Held by": ", ".join(label(kind) for kind in role.organisation_kinds)}
+
+
+def _needs(d: ProgrammeDefinition) -> Described | None:
+    if d.needs_assessment is None:
+        return None
+    return {"Areas": ", ".join(label(area) for area in d.needs_assessment.areas) or "The usual areas"}
 
 
 def _keyed(
@@ -179,7 +193,12 @@ def _transition(transition: Transition) -> Described:
 
 
 def _deadline(deadline: Deadline) -> Described:
-    length = f"{deadline.days} days" if deadline.days is not None else f"{deadline.working_days} working days"
+    if deadline.duration is not None:
+        length = deadline.duration.text
+    elif deadline.days is not None:
+        length = f"{deadline.days} days"
+    else:
+        length = f"{deadline.working_days} working days"
     return {"Counts from": label(deadline.starts), "Length": length}
 
 
@@ -206,7 +225,7 @@ def _escalation(d: ProgrammeDefinition) -> Described | None:
 
 def _contract(old: ProgrammeDefinition, new: ProgrammeDefinition) -> list[ItemChange]:
     def length(d: ProgrammeDefinition) -> Described | None:
-        return None if d.contract is None else {"Length in months": str(d.contract.length_months)}
+        return None if d.contract is None else {"Length": d.contract.length.text}
 
     def group(g: ConditionGroup) -> Described:
         hours = "None" if g.hours_min is None else f"{g.hours_min} to {g.hours_max}"
@@ -215,6 +234,7 @@ def _contract(old: ProgrammeDefinition, new: ProgrammeDefinition) -> list[ItemCh
             "Conditions to choose": f"{g.min} to {g.max}",
             "Options": ", ".join(label(option) for option in g.options) or "None",
             "Hours": hours,
+            "Kind": label(g.kind),
         }
 
     changes = _single(length(old), length(new), "Contract")

@@ -10,9 +10,12 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, TypeVar
 
+from divert.rules.codes import ORGANISATION_KINDS
 from divert.rules.definition import (
+    CONDITION_KINDS,
     CRIMINAL_CASE,
     DEADLINE_STARTS,
+    DURATION_UNITS,
     HOME_OFFICE_OUTCOMES,
     RESULTS,
     ROLES,
@@ -23,11 +26,14 @@ from divert.rules.definition import (
     Contract,
     Deadline,
     DefinitionError,
+    Duration,
     EligibilityRule,
     Escalation,
     EscalationOption,
+    NeedsAssessmentTerms,
     NonEngagementCriterion,
     ProgrammeDefinition,
+    RoleDeclaration,
     Route,
     RoutingRule,
     Sessions,
@@ -59,6 +65,9 @@ _TOP_LEVEL = {
     "sessions",
     "drop_out_reasons",
     "completion",
+    # Issue 14: definitions that can say more.
+    "roles",
+    "needs_assessment",
 }
 T = TypeVar("T")
 
@@ -164,9 +173,11 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
     description = top.text("description")
     criminal_case = top.one_of("criminal_case", CRIMINAL_CASE)
 
+    declared = _declared_roles(top, problems)
+    known = (*ROLES, *(role.id for role in declared))
     states = _states(top, problems)
     state_ids = {state.id for state in states}
-    transitions = _transitions(top, problems, state_ids)
+    transitions = _transitions(top, problems, state_ids, known)
     routes = _routes(top, problems, state_ids)
     eligibility = _eligibility(top, problems)
     routing = _routing(top, problems, {route.id for route in routes})
@@ -174,11 +185,12 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
     on_decision = _on_decision(top, problems, state_ids)
     deadlines = _deadlines(top, problems)
     non_engagement = _non_engagement(top, problems, {deadline.id for deadline in deadlines})
-    escalation = _escalation(top, problems, transitions)
+    escalation = _escalation(top, problems, transitions, known)
     contract = _contract(top, problems)
+    needs_assessment = _needs_assessment(top, problems)
     sessions = _sessions(top, problems)
     drop_out_reasons = _slug_list(top, problems, "drop_out_reasons")
-    completion = _completion(top, problems, sessions, contract)
+    completion = _completion(top, problems, sessions, contract, known)
     if states and len(state_ids) == len(states):
         for path, message in check_graph(states, transitions):
             problems.add(path, message)
@@ -205,6 +217,8 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
         sessions=sessions,
         drop_out_reasons=tuple(drop_out_reasons),
         completion=completion,
+        roles=tuple(declared),
+        needs_assessment=needs_assessment,
         document=dict(data),
         source=source,
     )
@@ -252,9 +266,9 @@ def _states(top: _Reader, problems: _Problems) -> list[State]:
                 r.at("outcome_code"),
                 "is required on a terminal state (use null if the programme records none)",
             )
-        elif not terminal and r.has("outcome_code"):
-            problems.add(r.at("outcome_code"), "is only allowed on a terminal state")
-        elif terminal and r.data["outcome_code"] is not None:
+        elif r.has("outcome_code") and r.data["outcome_code"] is not None:
+            # Any state may record an outcome (a conditional caution's is known when it is given);
+            # a terminal state must say, even if only that the programme records none.
             outcome = r.whole("outcome_code")
             if outcome is not None and outcome not in HOME_OFFICE_OUTCOMES:
                 problems.add(r.at("outcome_code"), f"{outcome} is not a Home Office outcome code (0-22)")
@@ -285,7 +299,9 @@ def _states(top: _Reader, problems: _Problems) -> list[State]:
     return states
 
 
-def _transitions(top: _Reader, problems: _Problems, state_ids: set[str]) -> list[Transition]:
+def _transitions(
+    top: _Reader, problems: _Problems, state_ids: set[str], known: tuple[str, ...]
+) -> list[Transition]:
     seen: set[tuple[str, str]] = set()
 
     def build(r: _Reader) -> Transition:
@@ -296,19 +312,21 @@ def _transitions(top: _Reader, problems: _Problems, state_ids: set[str]) -> list
         if (ends[0], ends[1]) in seen:
             problems.add(r.path, f"duplicate transition from '{ends[0]}' to '{ends[1]}'")
         seen.add((ends[0], ends[1]))
-        return Transition(ends[0], ends[1], tuple(_roles(r, "roles")), r.flag("reason_required"))
+        return Transition(ends[0], ends[1], tuple(_roles(r, "roles", known)), r.flag("reason_required"))
 
     return _each(top, problems, "transitions", {"from", "to", "roles", "reason_required"}, build)
 
 
-def _roles(r: _Reader, key: str) -> list[str]:
+def _roles(r: _Reader, key: str, known: tuple[str, ...] = ROLES) -> list[str]:
     roles: list[str] = []
     entries = r.items(key)
     if not entries and r.has(key):
         r.problems.add(r.at(key), "must name at least one role")
     for path, role in entries:
-        if role not in ROLES:
-            r.problems.add(path, f"unknown role {role!r} (roles are: {', '.join(ROLES)})")
+        if role not in known:
+            r.problems.add(
+                path, f"unknown role {role!r} (roles are: {', '.join(known)}, or one declared under roles)"
+            )
         else:
             roles.append(role)
     return roles
@@ -382,15 +400,22 @@ def _deadlines(top: _Reader, problems: _Problems) -> list[Deadline]:
     def build(r: _Reader) -> Deadline:
         days = r.whole("days", minimum=1, required=False)
         working_days = r.whole("working_days", minimum=1, required=False)
-        if (days is None) == (working_days is None) and r.has("days") == r.has("working_days"):
-            problems.add(r.path, "give exactly one of days or working_days")
+        weeks = r.whole("weeks", minimum=1, required=False)
+        months = r.whole("months", minimum=1, required=False)
+        given = [key for key in ("days", "working_days", "weeks", "months") if r.has(key)]
+        if len(given) != 1:
+            problems.add(r.path, "give exactly one of days, working_days, weeks or months")
+        duration = None
+        if weeks is not None:
+            duration = Duration(weeks, "weeks")
+        elif months is not None:
+            duration = Duration(months, "months")
         return Deadline(
-            r.slug("id"), r.text("label"), r.one_of("starts", DEADLINE_STARTS), days, working_days
+            r.slug("id"), r.text("label"), r.one_of("starts", DEADLINE_STARTS), days, working_days, duration
         )
 
-    deadlines = _each(
-        top, problems, "deadlines", {"id", "label", "starts", "days", "working_days"}, build, required=False
-    )
+    allowed = {"id", "label", "starts", "days", "working_days", "weeks", "months"}
+    deadlines = _each(top, problems, "deadlines", allowed, build, required=False)
     _unique_ids(problems, _ids(top, "deadlines"))
     return deadlines
 
@@ -413,12 +438,14 @@ def _non_engagement(
     return criteria
 
 
-def _escalation(top: _Reader, problems: _Problems, transitions: list[Transition]) -> Escalation | None:
+def _escalation(
+    top: _Reader, problems: _Problems, transitions: list[Transition], known: tuple[str, ...]
+) -> Escalation | None:
     if not top.has("escalation"):
         return None
     r = _Reader(top.data["escalation"], "escalation", problems, {"from", "decided_by", "options"})
     source = r.text("from")
-    deciders = _roles(r, "decided_by")
+    deciders = _roles(r, "decided_by", known)
     allowed = {(t.from_state, t.to_state): t.roles for t in transitions}
 
     def build(option: _Reader) -> EscalationOption:
@@ -442,7 +469,7 @@ def _escalation(top: _Reader, problems: _Problems, transitions: list[Transition]
 def _contract(top: _Reader, problems: _Problems) -> Contract | None:
     if not top.has("contract"):
         return None
-    r = _Reader(top.data["contract"], "contract", problems, {"length_months", "conditions"})
+    r = _Reader(top.data["contract"], "contract", problems, {"length_months", "length", "conditions"})
 
     def build(g: _Reader) -> ConditionGroup:
         low, high = g.whole("min"), g.whole("max", minimum=1)
@@ -455,13 +482,65 @@ def _contract(top: _Reader, problems: _Problems) -> Contract | None:
             if hours_min is not None and hours_max is not None and hours_min > hours_max:
                 problems.add(h.path, f"min ({hours_min}) is more than max ({hours_max})")
         options = tuple(_slug_list(g, problems, "options"))
+        group_id = g.slug("id")
+        # Older definitions name the kind by the group's id (voluntary_work); newer ones say it.
+        kind = g.one_of("kind", CONDITION_KINDS, required=False) or (
+            group_id if group_id in CONDITION_KINDS else "other"
+        )
         return ConditionGroup(
-            g.slug("id"), g.text("label"), low or 0, high or 0, options, hours_min, hours_max
+            group_id, g.text("label"), low or 0, high or 0, options, hours_min, hours_max, kind
         )
 
-    groups = _each(r, problems, "conditions", {"id", "label", "min", "max", "options", "hours"}, build)
+    allowed = {"id", "label", "min", "max", "options", "hours", "kind"}
+    groups = _each(r, problems, "conditions", allowed, build)
     _unique_ids(problems, _ids(r, "conditions"))
-    return Contract(r.whole("length_months", minimum=1) or 0, tuple(groups))
+    if r.has("length") == r.has("length_months"):
+        problems.add(r.path, "give exactly one of length (days, weeks or months) or length_months")
+    if r.has("length"):
+        length = _duration(r, "length")
+    else:
+        length = Duration(r.whole("length_months", minimum=1, required=False) or 0, "months")
+    return Contract(length, tuple(groups))
+
+
+def _duration(parent: _Reader, key: str) -> Duration:
+    """A length written ``{weeks: 12}``: one unit, a whole number of them."""
+    r = _Reader(parent.data.get(key), parent.at(key), parent.problems, set(DURATION_UNITS))
+    given = [unit for unit in DURATION_UNITS if r.has(unit)]
+    if r.ok and len(given) != 1:
+        r.problems.add(r.path, f"give exactly one of {', '.join(DURATION_UNITS)}")
+    unit = given[0] if given else "days"
+    return Duration(r.whole(unit, minimum=1, required=False) or 0, unit)
+
+
+def _declared_roles(top: _Reader, problems: _Problems) -> list[RoleDeclaration]:
+    """Roles the programme uses beyond the built-in ones, each held by organisations of some kinds."""
+
+    def build(r: _Reader) -> RoleDeclaration:
+        role_id = r.slug("id")
+        if role_id in ROLES:
+            problems.add(r.at("id"), f"'{role_id}' is a built-in role: name it in steps without declaring it")
+        kinds = _slug_list(r, problems, "organisation_kinds")
+        if not kinds and r.ok:
+            problems.add(r.at("organisation_kinds"), "must name at least one kind of organisation")
+        for index, kind in enumerate(kinds):
+            if kind not in ORGANISATION_KINDS:
+                problems.add(
+                    f"{r.at('organisation_kinds')}[{index}]",
+                    f"unknown kind '{kind}' (allowed: {', '.join(ORGANISATION_KINDS)})",
+                )
+        return RoleDeclaration(role_id, r.text("label"), tuple(kinds))
+
+    declared = _each(top, problems, "roles", {"id", "label", "organisation_kinds"}, build, required=False)
+    _unique_ids(problems, _ids(top, "roles"))
+    return declared
+
+
+def _needs_assessment(top: _Reader, problems: _Problems) -> NeedsAssessmentTerms | None:
+    if not top.has("needs_assessment"):
+        return None
+    r = _Reader(top.data["needs_assessment"], "needs_assessment", problems, {"areas"})
+    return NeedsAssessmentTerms(tuple(_slug_list(r, problems, "areas")))
 
 
 def _sessions(top: _Reader, problems: _Problems) -> Sessions | None:
@@ -472,7 +551,11 @@ def _sessions(top: _Reader, problems: _Problems) -> Sessions | None:
 
 
 def _completion(
-    top: _Reader, problems: _Problems, sessions: Sessions | None, contract: Contract | None
+    top: _Reader,
+    problems: _Problems,
+    sessions: Sessions | None,
+    contract: Contract | None,
+    known: tuple[str, ...] = ROLES,
 ) -> CompletionRequirements | None:
     """What completion needs; each requirement must be one the programme can record evidence for."""
     if not top.has("completion"):
@@ -498,7 +581,7 @@ def _completion(
             if r.data.get(key):
                 problems.add(r.at(key), "needs a contract section: the programme has no contract")
     minimum_days = r.whole("minimum_days", minimum=1, required=False)
-    early_by = tuple(_roles(r, "early_by")) if r.has("early_by") else ()
+    early_by = tuple(_roles(r, "early_by", known)) if r.has("early_by") else ()
     if early_by and minimum_days is None and not until_end:
         problems.add(r.at("early_by"), "only applies with minimum_days or until_contract_end")
     return CompletionRequirements(attended, absences, conditions_met, minimum_days, until_end, early_by)
