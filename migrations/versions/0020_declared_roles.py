@@ -8,7 +8,7 @@ Downgrading restores the constraint; it fails while any user holds a declared ro
 older schema cannot say what such a user may do.
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0024
 Create Date: 2026-12-01 13:00:00.000000
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0020"
-down_revision = "0016"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
