@@ -82,7 +82,11 @@ def test_an_analyst_runs_an_uploaded_draft_and_downloads_the_annex(app: Flask, d
     white_row = next(r for r in point.iter_rows(min_row=3, values_only=True) if r[0] == "White")
     # Numbers as numbers; a suppressed count an empty cell, never a "[c]" string.
     stored = next(r for r in simulation.result["rows"] if r["group"] == "White" and r["point"] == "eligible")
-    for column, key in (("Base now", "base_current"), ("Taken out", "changed_out"), ("Brought in", "changed_in")):
+    for column, key in (
+        ("Base now", "base_current"),
+        ("Taken out", "changed_out"),
+        ("Brought in", "changed_in"),
+    ):
         assert white_row[header.index(column)] == stored[key]
     assert stored["changed_in"] == 0 and stored["changed_out"] is None
     csv_text = client.get(f"/monitoring/simulations/{simulation.id}/result.csv").get_data(as_text=True)
