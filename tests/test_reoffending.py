@@ -321,3 +321,22 @@ def test_a_file_holding_a_live_case_and_a_later_encounter_keeps_one_case_and_ref
     assert case.encounter.external_ref == "F-1"
     (flag,) = db_session.scalars(select(CaseFlag).where(CaseFlag.referral_id == case.id)).all()
     assert flag.kind == "reoffending_review" and "1 May 2024" in flag.detail
+
+
+def test_an_override_does_not_open_a_second_case_beside_the_live_one(
+    app: Any, db_session: Session, checkpoint: dict[str, Any], org: Any
+) -> None:
+    case = _live_contract(app, db_session, checkpoint)
+    _record(_client(app, checkpoint["officer"]), _theft("harassment"))
+    folded = db_session.scalars(
+        select(Decision)
+        .join(Encounter)
+        .where(Encounter.offence_category == "harassment", Decision.eligible.is_(True))
+    ).one()
+    supervisor = _client(app, create_user(db_session, "supervisor", org))
+    refused = supervisor.submit(
+        f"/decisions/{folded.id}/override", {"outcome": "route:navigator", "reason": "Wants a fresh start"}
+    )
+    assert refused.status_code == 400
+    assert f"case {case.reference} of this programme is still open" in parse(refused).text
+    assert _checkpoint_cases(db_session) == 1

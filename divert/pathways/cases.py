@@ -482,6 +482,23 @@ def override_decision(
     definition = compiled(decision.programme_version)
     if eligible and route not in {r.id for r in definition.routes}:
         raise OperationError(f"Select a route: one of {', '.join(r.id for r in definition.routes)}")
+    encounter = session.get(Encounter, decision.encounter_id)
+    assert encounter is not None
+    programme = decision.programme_version.programme
+    opened = session.scalar(select(Referral.id).where(Referral.decision_id == decision.id))
+    live = next(
+        (
+            r
+            for r in live_cases(session, encounter)
+            if r.programme_id == programme.id and r.accepted_at is not None
+        ),
+        None,
+    )
+    if eligible and opened is None and live is not None:
+        # An override may send a case another way, not open a second beside the live one.
+        raise OperationError(
+            f"The person's case {live.reference} of this programme is still open: work that case instead."
+        )
     current = session.scalar(
         select(Decision).where(Decision.overrides_id == decision.id).order_by(Decision.id.desc()).limit(1)
     )
@@ -509,9 +526,6 @@ def override_decision(
         session, actor, "update", "decision", decision.id, detail=f"overridden by decision {replacement.id}"
     )
     case = session.scalar(select(Referral).where(Referral.decision_id == decision.id))
-    encounter = session.get(Encounter, decision.encounter_id)
-    assert encounter is not None
-    programme = decision.programme_version.programme
     if case is None:
         if eligible:
             _open_case(session, actor, encounter, programme, replacement)
