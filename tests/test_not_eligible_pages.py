@@ -57,10 +57,10 @@ def test_a_supervisor_finds_the_not_eligible_encounters_and_overrides_one(
     link = home.find("a", string="Encounters found not eligible")
     assert link is not None
     page = parse(supervisor.get(link["href"]))
-    rows = page.select("[data-testid=not-eligible] tbody tr")
+    rows = page.select("[data-testid=not-eligible] > li")
     assert len(rows) == 1
-    cells = [td.get_text(" ", strip=True) for td in rows[0].select("td")]
-    assert "Supplyish" in cells[1] and "Supply is suspected" in cells[3]
+    assert "Supplyish" in rows[0].select_one("h2").text
+    assert "Supply is suspected" in rows[0].select_one("dl").text
     assert "Surreyman" not in page.text and "Eligibleson" not in page.text
     listed = db_session.scalars(
         select(AuditEntry).where(

@@ -59,3 +59,21 @@ def test_a_coach_takes_in_a_self_referral_without_an_offence_and_sets_a_goal(
         goals.get_by_role("button", name="Update Lambeth College electrical installation").click()
     expect(page.get_by_test_id("into-eet")).to_contain_text("Into education, training or employment on")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_a_supervisor_finds_a_not_eligible_encounter_and_opens_its_override(
+    new_context: NewContext, live_server: LiveServer, axe_source: str
+) -> None:
+    from .test_accessibility_pages import Audit
+
+    audit = Audit(axe_source)
+    page = open_signed_in(new_context, live_server.users["supervisor"], PHONE)
+    page.get_by_role("link", name="Encounters found not eligible").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Encounters found not eligible")
+    audit(page, "not-eligible encounters")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    rows = page.get_by_test_id("not-eligible").locator("> li")
+    expect(rows.first).to_be_visible()
+    rows.first.get_by_role("link", name="Override").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Override")
+    audit.verify()
