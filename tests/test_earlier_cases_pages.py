@@ -101,9 +101,12 @@ def _client(app: Any, user: Any) -> PageClient:
 
 
 def _rows(page: Any) -> list[list[str]]:
-    table = page.select_one("[data-testid=earlier-cases]")
-    assert table is not None, "no earlier cases shown"
-    return [[td.get_text(" ", strip=True) for td in tr.select("td")] for tr in table.select("tbody tr")]
+    shown = page.select_one("[data-testid=earlier-cases]")
+    assert shown is not None, "no earlier cases shown"
+    return [
+        [dd.get_text(" ", strip=True) for dd in case.select("dd")]
+        for case in shown.select("[data-testid=earlier-case]")
+    ]
 
 
 def test_the_yju_deciding_a_repeat_sees_the_earlier_cases_and_how_they_ended_not_their_notes(
