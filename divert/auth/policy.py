@@ -9,6 +9,8 @@ A scope says which records the ability reaches once the role allows it:
 - ``any``: no record, or every record the user can already see (visibility is ``auth.visibility``);
 - ``organisation``: records held by the user's own organisation (a user, a person, a token);
 - ``party``: a case the user's organisation is party to;
+- ``team``: a case the user's organisation is party to as one of the teams working it, not only
+  as the force that referred it (whose supervisor must not take a YOT's cases into the force);
 - ``case_state``: a case the user's organisation is party to, in a state the user's role works
   (the programme definition says which roles move a case on from each stage; supervisors always).
 
@@ -24,12 +26,13 @@ from typing import Any, Literal
 
 from sqlalchemy import or_
 
+from divert.auth.visibility import works_with_team
 from divert.models import Referral, User
 from divert.models.programme import compiled
 from divert.models.user import ROLES
 from divert.rules.pathway import case_roles
 
-Scope = Literal["any", "organisation", "party", "case_state"]
+Scope = Literal["any", "organisation", "party", "team", "case_state"]
 
 # Everyone who works with people; analysts see aggregates only, never a person.
 _CASEWORKING = frozenset(ROLES) - {"analyst"}
@@ -110,9 +113,15 @@ ABILITIES: dict[str, Ability] = {
             "any",
             "see the progress and outcome of the force's referrals",
         ),
+        _ability(
+            "see_case_history",
+            _CASEWORKERS,
+            "party",
+            "see how the person's earlier cases of the programme went (not their notes)",
+        ),
         _ability("take_case", _CASEWORKERS, "party", "pick up an unassigned case", declared=True),
         _ability("supervise_cases", {"supervisor"}, "party", "work any case of the team, in any state"),
-        _ability("reallocate", {"supervisor"}, "party", "give cases to another worker"),
+        _ability("reallocate", {"supervisor"}, "team", "give cases to another worker"),
         _ability("hold_caseload", _CASEWORKERS, "organisation", "be given cases", declared=True),
         _ability("override_decision", {"supervisor"}, "any", "set a rule decision aside with a reason"),
         _ability("correct_step", {"supervisor", "admin"}, "party", "undo a case's last step"),
@@ -220,9 +229,11 @@ def can(user: Any, name: str, target: object = None) -> bool:
             # or one whose administrators have all left); an organisation's own admins only theirs.
             return True
         return bool(getattr(target, "organisation_id", None) == user.organisation_id)
-    if scope in {"party", "case_state"} and isinstance(target, Referral):
+    if scope in {"party", "team", "case_state"} and isinstance(target, Referral):
         if not _party_to(user, target):
             return False
+        if scope == "team":
+            return works_with_team(user, target)
         if scope == "case_state":
             return user.role in case_roles(compiled(target.programme_version), target.state)
     return True

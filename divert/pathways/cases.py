@@ -6,8 +6,9 @@ writes an event on the case's timeline and an audit entry, and leaves the commit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from divert.app.clock import uk_date
 from divert.auth.policy import can, holds, roles_with
 from divert.models import (
+    CaseFlag,
     Decision,
     Encounter,
     Programme,
@@ -31,7 +33,15 @@ from divert.pathways.errors import OperationError, StaleEdit, check_text
 from divert.pathways.facts import encounter_facts, facts_from_dict, facts_to_dict
 from divert.pathways.programmes import programmes_run_by, receiving_organisation, version_in_force
 from divert.rules import Decision as RuleDecision
-from divert.rules import EncounterFacts, State, TransitionError, check_transition, decide, limits
+from divert.rules import (
+    EncounterFacts,
+    ProgrammeDefinition,
+    State,
+    TransitionError,
+    check_transition,
+    decide,
+    limits,
+)
 from divert.rules.codes import label
 from divert.rules.pathway import acting_roles
 
@@ -45,6 +55,8 @@ class Outcome:
     programme: Programme
     decision: Decision
     referral: Referral | None
+    # The person's case of this programme that was already live: no second one is opened beside it.
+    live_case: Referral | None = None
 
 
 def reference_for(programme_code: str, encounter_id: int) -> str:
@@ -64,30 +76,49 @@ def record_encounter(
     session.add(encounter)  # no-op when the caller already added it
     session.flush()
     audit.record(session, actor, "create", "encounter", encounter.id)
-    _note_rearrest(session, actor, encounter)
+    live = live_cases(session, encounter)
+    _note_rearrest(session, actor, encounter, live)
     programmes = programmes_run_by(session, encounter.organisation_id, uk_date(encounter.occurred_at))
     # The facts depend only on the encounter and earlier history, so every programme shares them.
     facts = encounter_facts(session, encounter) if programmes else None
     return [
-        decide_for(session, actor, encounter, programme, facts, opened_at=opened_at)
+        decide_for(session, actor, encounter, programme, facts, opened_at=opened_at, live=live)
         for programme in programmes
     ]
 
 
-def _note_rearrest(session: Session, actor: User | None, encounter: Encounter) -> None:
-    """A new encounter while the person's case is open is a re-arrest for that case: DIVERT reports
-    it as an outcome, and it never changes the case's state (the scheme runs beside the criminal case)."""
-    live = session.scalars(
-        select(Referral)
-        .join(Encounter, Encounter.id == Referral.encounter_id)
-        .where(
-            Referral.person_id == encounter.person_id,
-            Referral.closed_at.is_(None),
-            Referral.encounter_id != encounter.id,
-            Encounter.occurred_at <= encounter.occurred_at,
+def live_cases(session: Session, encounter: Encounter) -> list[Referral]:
+    """The person's open cases, other than any of this encounter's, oldest first."""
+    return list(
+        session.scalars(
+            select(Referral)
+            .join(Encounter, Encounter.id == Referral.encounter_id)
+            .where(
+                Referral.person_id == encounter.person_id,
+                Referral.closed_at.is_(None),
+                Referral.encounter_id != encounter.id,
+            )
+            .order_by(Encounter.occurred_at, Encounter.id)
         )
-    ).all()
+    )
+
+
+def _note_rearrest(
+    session: Session, actor: User | None, encounter: Encounter, live: Sequence[Referral]
+) -> None:
+    """A new encounter while the person's case is open is a re-arrest for that case: DIVERT reports
+    it as an outcome, and it never changes the case's state (the scheme runs beside the criminal case).
+
+    Once the person is on the programme (they accepted), it is also for the case's team to know at
+    once, not at the next review: a Checkpoint contract says "do not reoffend", and a caseworker
+    would want to talk to the person. So the case gets a reoffending review flag, resolved like any
+    other by a person's decision. An encounter from before the case began (recorded late) is neither.
+    """
     for referral in live:
+        if (referral.encounter.occurred_at, referral.encounter_id) > (encounter.occurred_at, encounter.id):
+            continue
+        if referral.accepted_at is not None:
+            raise_reoffending_flag(session, actor, referral, encounter)
         if referral.rearrested_at is None:
             referral.rearrested_at = encounter.occurred_at
         session.add(
@@ -102,6 +133,47 @@ def _note_rearrest(session: Session, actor: User | None, encounter: Encounter) -
     session.flush()
 
 
+def reoffending_detail(occurred_on: date, offence: str | None) -> str:
+    what = f"({label(offence).lower()}) " if offence else ""
+    return (
+        f"A new encounter {what}on {occurred_on.day} {occurred_on:%B %Y} was recorded for the person while "
+        "this case is open: review what it means for the case."
+    )
+
+
+def raise_reoffending_flag(
+    session: Session, actor: User | None, referral: Referral, encounter: Encounter
+) -> None:
+    """The reoffending review flag for ``encounter`` on ``referral``, once (its key is the encounter)."""
+    key = f"reoffending:{encounter.id}"
+    if session.scalar(select(CaseFlag.id).where(CaseFlag.referral_id == referral.id, CaseFlag.key == key)):
+        return
+    detail = reoffending_detail(uk_date(encounter.occurred_at), encounter.offence_category)
+    flag = CaseFlag(
+        referral_id=referral.id,
+        kind="reoffending_review",
+        key=key,
+        detail=detail,
+        due_on=uk_date(utcnow()),
+        # Unassigned flags land on the supervisors' list, as the sweep's do.
+        assigned_to_id=referral.assigned_user_id,
+    )
+    session.add(flag)
+    session.flush()
+    session.add(
+        ReferralEvent(
+            referral_id=referral.id,
+            actor_id=actor.id if actor else None,
+            kind="flag_raised",
+            reason=detail,
+            data={"flag_id": flag.id, "flag_kind": flag.kind, "encounter_id": encounter.id},
+        )
+    )
+    audit.record(
+        session, actor, "create", "case_flag", flag.id, detail=f"{flag.kind} on referral {referral.id}"
+    )
+
+
 def decide_for(
     session: Session,
     actor: User | None,
@@ -110,25 +182,52 @@ def decide_for(
     facts: EncounterFacts | None = None,
     *,
     opened_at: datetime | None = None,
+    live: Sequence[Referral] | None = None,
 ) -> Outcome:
+    """Decide ``encounter`` for ``programme`` and open a case if it is eligible, unless the person
+    is already on the programme: a live case of it they accepted (``live``: their open cases, if
+    the caller has them):
+    then the decision is kept, eligible, and says so, and the live case is the one worked (its team
+    has been asked to review it)."""
     version = version_in_force(session, programme, encounter.occurred_at.date())
     facts = facts or encounter_facts(session, encounter)
     result = decide(compiled(version), facts)
+    reasons = result.to_dict()["reasons"]
+    if live is None:
+        live = live_cases(session, encounter)
+    # A case still awaiting its offer is no place on the programme yet: the new encounter's case
+    # stands beside it, as one recorded after a case closed would.
+    current = (
+        next((r for r in live if r.programme_id == programme.id and r.accepted_at is not None), None)
+        if result.eligible
+        else None
+    )
+    if current is not None:
+        reasons.append(
+            {
+                "rule_id": "live_case",
+                "text": f"Already in {programme.name} (case {current.reference}, still open): no second "
+                "case is opened, and that case's team is asked to review it.",
+                "passed": True,
+            }
+        )
     decision = Decision(
         encounter_id=encounter.id,
         programme_version_id=version.id,
         eligible=result.eligible,
         route=result.route,
-        reasons=result.to_dict()["reasons"],
+        reasons=reasons,
         facts=facts_to_dict(facts),
         decided_by_id=actor.id if actor else None,
     )
     session.add(decision)
     session.flush()
     referral = (
-        _open_case(session, actor, encounter, programme, decision, opened_at) if result.eligible else None
+        _open_case(session, actor, encounter, programme, decision, opened_at)
+        if result.eligible and current is None
+        else None
     )
-    return Outcome(programme, decision, referral)
+    return Outcome(programme, decision, referral, current)
 
 
 def replay(decision: Decision) -> RuleDecision:
@@ -286,22 +385,40 @@ def milestone_for(state: State) -> str | None:
 
 def _add_acting_parties(session: Session, referral: Referral, state: str) -> None:
     """Make party to the case every organisation whose role must act on ``state``, so no one is
-    asked to act on a case they cannot see.
+    asked to act on a case they cannot see."""
+    definition = compiled(referral.programme_version)
+    on = uk_date(referral.encounter.occurred_at)
+    present = {p.organisation_id for p in referral.parties}
+    for receiver in acting_organisations(session, referral.programme, definition, state, referral.route, on):
+        if receiver not in present:
+            referral.parties.append(ReferralParty(organisation_id=receiver, role="receiving"))
+            present.add(receiver)
+
+
+def acting_organisations(
+    session: Session,
+    programme: Programme,
+    definition: ProgrammeDefinition,
+    state: str,
+    route: str | None,
+    on: date,
+) -> list[int]:
+    """The organisations, besides the recording force, whose roles act on ``state`` of a case.
 
     The definition names the roles that move a case on from each state; the programme's operators
     name the organisations: the recording force holds the roles that record encounters, and the
     route's receiving organisation holds the rest (a DIVERT coach offers at "eligible", before any
-    referral, so the coaches' organisation is party from the start).
+    referral, so the coaches' organisation is party from the start). The bulk import asks the same.
     """
-    definition = compiled(referral.programme_version)
     if not acting_roles(definition, state) - roles_with("record_encounter"):
-        return
-    routes: list[str | None] = [route.id for route in definition.routes if route.enters == state]
-    on = uk_date(referral.encounter.occurred_at)
-    for route in routes or [referral.route]:
-        receiver = receiving_organisation(session, referral.programme, route, on)
-        if receiver is not None and receiver not in {p.organisation_id for p in referral.parties}:
-            referral.parties.append(ReferralParty(organisation_id=receiver, role="receiving"))
+        return []
+    routes: list[str | None] = [r.id for r in definition.routes if r.enters == state]
+    found: list[int] = []
+    for route_id in routes or [route]:
+        receiver = receiving_organisation(session, programme, route_id, on)
+        if receiver is not None and receiver not in found:
+            found.append(receiver)
+    return found
 
 
 def take_in(session: Session, actor: User, referral: Referral, source: str) -> ReferralEvent:
@@ -389,6 +506,23 @@ def override_decision(
     definition = compiled(decision.programme_version)
     if eligible and route not in {r.id for r in definition.routes}:
         raise OperationError(f"Select a route: one of {', '.join(r.id for r in definition.routes)}")
+    encounter = session.get(Encounter, decision.encounter_id)
+    assert encounter is not None
+    programme = decision.programme_version.programme
+    opened = session.scalar(select(Referral.id).where(Referral.decision_id == decision.id))
+    live = next(
+        (
+            r
+            for r in live_cases(session, encounter)
+            if r.programme_id == programme.id and r.accepted_at is not None
+        ),
+        None,
+    )
+    if eligible and opened is None and live is not None:
+        # An override may send a case another way, not open a second beside the live one.
+        raise OperationError(
+            f"The person's case {live.reference} of this programme is still open: work that case instead."
+        )
     current = session.scalar(
         select(Decision).where(Decision.overrides_id == decision.id).order_by(Decision.id.desc()).limit(1)
     )
@@ -416,9 +550,6 @@ def override_decision(
         session, actor, "update", "decision", decision.id, detail=f"overridden by decision {replacement.id}"
     )
     case = session.scalar(select(Referral).where(Referral.decision_id == decision.id))
-    encounter = session.get(Encounter, decision.encounter_id)
-    assert encounter is not None
-    programme = decision.programme_version.programme
     if case is None:
         if eligible:
             _open_case(session, actor, encounter, programme, replacement)

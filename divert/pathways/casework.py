@@ -292,10 +292,11 @@ def record_needs_assessment(
         .order_by(NeedsAssessment.id.desc())
         .limit(1)
     )
-    if latest is not None and (latest.assessed_on, latest.needs, latest.summary) == (
+    if latest is not None and (latest.assessed_on, latest.needs, latest.summary, latest.visibility) == (
         assessed_on,
         cleaned,
         summary,
+        visibility,
     ):
         # The same form sent twice (a double click, a retry): one assessment, not two.
         return latest

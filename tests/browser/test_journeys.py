@@ -264,7 +264,7 @@ def test_4_missed_sessions_raise_a_flag_that_a_supervisor_decides_on(
     supervisor = open_signed_in(new_context, live_server.users["supervisor"])
     follow_navigation(supervisor, "Cases")
     supervisor.get_by_role("navigation", name="Worklists").get_by_role(
-        "link", name="Non-engagement flags"
+        "link", name="Flagged for review"
     ).click()
     row = supervisor.get_by_test_id("worklist").get_by_role("row").filter(has_text=reference)
     expect(row.locator(".govuk-tag--red")).to_have_text("Flag")
@@ -287,7 +287,7 @@ def test_4_missed_sessions_raise_a_flag_that_a_supervisor_decides_on(
 
     follow_navigation(supervisor, "Cases")
     supervisor.get_by_role("navigation", name="Worklists").get_by_role(
-        "link", name="Non-engagement flags"
+        "link", name="Flagged for review"
     ).click()
     expect(supervisor.get_by_role("link", name=reference, exact=True)).to_have_count(0)
 
