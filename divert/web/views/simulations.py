@@ -67,6 +67,9 @@ def _form(versions: list[ProgrammeVersion]) -> SimulationForm:
 def index() -> str | tuple[str, int] | Response:
     versions = _versions()
     form = _form(versions)
+    if request.method == "GET" and request.args.get("version"):
+        # Linked from a draft's page: that version chosen already.
+        form.version.data = request.args["version"]
     if request.method == "POST":
         if form.validate():
             chosen = next(v for v in versions if str(v.id) == form.version.data)
