@@ -60,7 +60,12 @@ def annex_context(simulation: Simulation) -> dict[str, Any]:
     draft = compiled(simulation.draft_version)
     baseline = compiled(simulation.baseline_version) if simulation.baseline_version else None
     route_names = {r.id: r.name for r in (*(baseline.routes if baseline else ()), *draft.routes)}
-    rule_text = {r.id: r.id for r in (*(baseline.eligibility if baseline else ()), *draft.eligibility)}
+    # A rule named with its condition under the draft (or the version in force, if the draft drops it).
+    rule_text: dict[str, str] = {}
+    for definition in (baseline, draft):
+        if definition is not None:
+            for rule in (*definition.eligibility, *definition.routing):
+                rule_text[rule.id] = f"{rule.id} ({rule.condition.text})"
     result = simulation.result or {}
     by_point: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in result.get("rows", []):
