@@ -64,8 +64,10 @@ def annex_context(simulation: Simulation) -> dict[str, Any]:
     rule_text: dict[str, str] = {}
     for definition in (baseline, draft):
         if definition is not None:
-            for rule in (*definition.eligibility, *definition.routing):
+            for rule in definition.eligibility:
                 rule_text[rule.id] = f"{rule.id} ({rule.condition.text})"
+            for route_rule in definition.routing:
+                rule_text[route_rule.id] = f"{route_rule.id} ({route_rule.condition.text})"
     result = simulation.result or {}
     by_point: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in result.get("rows", []):
