@@ -99,7 +99,9 @@ def _programme_rows(dialect: str, encounter_ids: BindParameter[Any] | None) -> S
         .join(pv, pv.id == d.programme_version_id)
         .join(e, e.id == d.encounter_id)
         .outerjoin(r, and_(r.encounter_id == d.encounter_id, r.programme_id == pv.programme_id))
-        .where(effective)
+        # Only the encounters the programme is for (its population) are in its funnel, however
+        # they were entered: the form decides under every programme the force runs.
+        .where(effective, d.in_population.is_(True))
         .group_by(*grouped)
     )
     return stmt if encounter_ids is None else stmt.where(d.encounter_id.in_(encounter_ids))

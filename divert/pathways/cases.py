@@ -122,6 +122,7 @@ def decide_for(
         reasons=result.to_dict()["reasons"],
         facts=facts_to_dict(facts),
         decided_by_id=actor.id if actor else None,
+        in_population=result.in_population,
     )
     session.add(decision)
     session.flush()
@@ -385,6 +386,7 @@ def override_decision(
         decided_by_id=actor.id,
         overrides_id=decision.id,
         override_reason=reason,
+        in_population=decision.in_population,
     )
     session.add(replacement)
     session.flush()

@@ -171,6 +171,33 @@ class CompletionRequirements:
     early_by: tuple[str, ...] = ()
 
 
+# --- population (issue 13): who a programme is for, the base of its monitoring funnel ---------------
+@dataclass(frozen=True, slots=True)
+class Population:
+    """Who the programme is for, before anyone's discretion: the encounters its funnel starts from.
+
+    Separate from eligibility, which holds the rules where a decision is made about someone the
+    programme is for (personal use, supply, admission). An encounter outside the population is still
+    decided, so the officer sees why the programme does not apply, but it is not in the programme's
+    monitoring base. A condition that needs a fact nobody recorded counts the encounter in: poor
+    recording must not make someone vanish from the base (they show as not eligible, with the reason).
+    That is judged condition by condition, so an unrecorded area does not let an adult into a youth
+    scheme's base.
+    """
+
+    conditions: tuple[Condition, ...]
+    description: str
+
+    def includes(self, values: Mapping[str, Any]) -> bool:
+        return all(
+            any(values.get(name) is None for name in condition.facts) or condition.evaluate(values)
+            for condition in self.conditions
+        )
+
+
+# --- end population ---------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
 class ProgrammeDefinition:
     code: str
@@ -192,6 +219,8 @@ class ProgrammeDefinition:
     sessions: Sessions | None = None
     drop_out_reasons: tuple[str, ...] = ()
     completion: CompletionRequirements | None = None
+    # None: a version written before populations existed; everyone decided under it is in its base.
+    population: Population | None = None
     # The raw, validated document: what is stored, hashed and shown to administrators.
     document: Mapping[str, Any] | None = None
     source: str = "<memory>"

@@ -27,6 +27,7 @@ from divert.rules.definition import (
     Escalation,
     EscalationOption,
     NonEngagementCriterion,
+    Population,
     ProgrammeDefinition,
     Route,
     RoutingRule,
@@ -59,6 +60,8 @@ _TOP_LEVEL = {
     "sessions",
     "drop_out_reasons",
     "completion",
+    # issue 13: who the programme is for (monitoring's base)
+    "population",
 }
 T = TypeVar("T")
 
@@ -179,6 +182,7 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
     sessions = _sessions(top, problems)
     drop_out_reasons = _slug_list(top, problems, "drop_out_reasons")
     completion = _completion(top, problems, sessions, contract)
+    population = _population(top, problems)
     if states and len(state_ids) == len(states):
         for path, message in check_graph(states, transitions):
             problems.add(path, message)
@@ -205,6 +209,7 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
         sessions=sessions,
         drop_out_reasons=tuple(drop_out_reasons),
         completion=completion,
+        population=population,
         document=dict(data),
         source=source,
     )
@@ -502,6 +507,33 @@ def _completion(
     if early_by and minimum_days is None and not until_end:
         problems.add(r.at("early_by"), "only applies with minimum_days or until_contract_end")
     return CompletionRequirements(attended, absences, conditions_met, minimum_days, until_end, early_by)
+
+
+# --- population (issue 13) ------------------------------------------------------------------------
+def _population(top: _Reader, problems: _Problems) -> Population | None:
+    """Who the programme is for: conditions (all must hold) over the eligibility facts, and a sentence."""
+    if not top.has("population"):
+        return None
+    r = _Reader(top.data["population"], "population", problems, {"all", "description"})
+    description = r.text("description")
+    conditions = []
+    entries = r.items("all")
+    if r.has("all") and not entries:
+        problems.add(r.at("all"), "must list at least one condition")
+    for path, text in entries:
+        if not isinstance(text, str) or not text.strip():
+            problems.add(path, "must be a condition written as text")
+            continue
+        try:
+            conditions.append(compile_condition(text))
+        except ConditionError as error:
+            problems.add(path, f"condition {error}")
+    if len(conditions) != len(entries) or not conditions:
+        return None
+    return Population(tuple(conditions), description)
+
+
+# --- end population -------------------------------------------------------------------------------
 
 
 def _slug_list(r: _Reader, problems: _Problems, key: str) -> list[str]:

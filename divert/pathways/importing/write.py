@@ -217,6 +217,7 @@ class Writer:
             "decided_by_id": self.actor_id,
             "overrides_id": None,
             "override_reason": "",
+            "in_population": decided.rules.in_population,
         }
 
     def _decisions(self, chunk: Sequence[Decided], encounter_ids: list[int]) -> list[int]:
