@@ -8,6 +8,7 @@ from typing import Any
 from flask_login import current_user
 from sqlalchemy import select
 
+from divert.app.clock import uk_date
 from divert.api import bp
 from divert.api.errors import FieldProblem, Invalid
 from divert.api.schemas import (
@@ -69,7 +70,7 @@ def check_encounter(person: PersonIn, encounter: EncounterIn) -> None:
         )
     if encounter.drug_class and not drugs:
         problems.append(FieldProblem("encounter.drug_class", "Only give a drug class for a drug offence"))
-    if encounter.occurred_at.astimezone(LONDON).date() < person.date_of_birth:
+    if uk_date(encounter.occurred_at) < person.date_of_birth:
         problems.append(
             FieldProblem("encounter.occurred_at", "The encounter must be after the date of birth")
         )
@@ -83,7 +84,7 @@ def encounter_details(encounter: EncounterIn, person: PersonIn) -> dict[str, Any
     facts = set(encounter.facts)
     return {
         "occurred_at": encounter.occurred_at.astimezone(UTC),
-        "offence_date": encounter.occurred_at.astimezone(LONDON).date(),
+        "offence_date": uk_date(encounter.occurred_at),
         "area": encounter.area or person.postcode_district,
         "setting": encounter.setting,
         "offence_category": encounter.offence_category,

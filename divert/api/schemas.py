@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from divert.app.clock import uk_date
 from divert.app.clock import today
 from divert.rules import codes, limits
 
@@ -37,7 +38,7 @@ def _plausible_date(value: date) -> date:
 
 
 def _plausible_time(value: datetime) -> datetime:
-    if value.date() < EARLIEST:
+    if uk_date(value) < EARLIEST:
         raise ValueError(f"Enter a time after {EARLIEST.isoformat()}")
     if value > datetime.now(UTC):
         raise ValueError("The time must be now or in the past")

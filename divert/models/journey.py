@@ -20,7 +20,7 @@ from divert.models.base import Base
 
 class _JourneyColumns:
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    # The encounter's UTC date as YYYYMMDD: the cohort it counts in, and the day ages are taken at.
+    # The encounter's UK date (clock.uk_date) as YYYYMMDD: the cohort it counts in, and the day ages are taken at.
     encounter_day: Mapped[int]
     area: Mapped[str | None] = mapped_column(String(8))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))

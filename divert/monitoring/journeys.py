@@ -49,9 +49,15 @@ def ymd(column: Any) -> ColumnElement[int]:
     return part("year") * 10000 + part("month") * 100 + part("day")
 
 
-def utc_day(dialect: str, column: Any) -> ColumnElement[int]:
-    """A timestamp's UTC date as a YYYYMMDD integer (PostgreSQL would use the session's time zone)."""
-    return ymd(func.timezone("UTC", column) if dialect == "postgresql" else column)
+def uk_day(dialect: str, column: Any) -> ColumnElement[int]:
+    """A UTC timestamp's UK date (``clock.uk_date``) as a YYYYMMDD integer, worked out in the database.
+
+    PostgreSQL converts with the zone database; SQLite has none, so it calls the Python function
+    divert/app/db.py registers on every connection.
+    """
+    if dialect == "postgresql":
+        return ymd(func.timezone("Europe/London", column))
+    return cast(func.uk_day(column), Integer)
 
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -89,7 +95,7 @@ def _programme_rows(dialect: str, encounter_ids: BindParameter[Any] | None) -> S
             d.encounter_id,
             pv.programme_id,
             e.person_id,
-            utc_day(dialect, e.occurred_at),
+            uk_day(dialect, e.occurred_at),
             e.area,
             e.organisation_id,
             # MAX: one row even if an encounter was ever decided twice for a programme.

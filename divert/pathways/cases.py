@@ -111,7 +111,7 @@ def decide_for(
     *,
     opened_at: datetime | None = None,
 ) -> Outcome:
-    version = version_in_force(session, programme, encounter.occurred_at.date())
+    version = version_in_force(session, programme, uk_date(encounter.occurred_at))
     facts = facts or encounter_facts(session, encounter)
     result = decide(compiled(version), facts)
     decision = Decision(

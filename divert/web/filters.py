@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, request, url_for
 from flask_login import current_user
 
+from divert.app import clock
 from divert.app.clock import LONDON
 from divert.auth.policy import can, holds
 from divert.models import Referral
@@ -41,7 +42,7 @@ def uk_date(value: date | datetime | None) -> str:
     if value is None:
         return "Not recorded"
     if isinstance(value, datetime):
-        value = value.astimezone(LONDON).date()
+        value = clock.uk_date(value)
     return f"{value.day} {value:%B %Y}"
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from divert.app.clock import uk_date
 from divert.app.clock import LONDON
 from divert.models.programme import ProgrammeVersion
 from divert.pathways.importing.columns import Problem
@@ -178,7 +179,7 @@ class _RowChecker:
             return None
         # Without an offset the time is as a person in England and Wales would read it.
         parsed = parsed.replace(tzinfo=LONDON) if parsed.tzinfo is None else parsed
-        if parsed.date() > self.today:
+        if uk_date(parsed) > self.today:
             self.problem(column, f"The {NOUNS[column]} must be today or in the past")
             return None
         return parsed.astimezone(UTC)
@@ -213,12 +214,12 @@ class _RowChecker:
             return None
         if occurred_at is None:
             return None
-        version = info.in_force(occurred_at.date())
+        version = info.in_force(uk_date(occurred_at))
         if version is None:
             first = min(v.effective_from for v in info.versions) if info.versions else None
             since = f"; it starts on {first.isoformat()}" if first else ""
             self.problem(
-                "programme", f"{info.programme.name} was not in force on {occurred_at.date()}{since}"
+                "programme", f"{info.programme.name} was not in force on {uk_date(occurred_at)}{since}"
             )
         return version
 
@@ -232,7 +233,7 @@ class _RowChecker:
         forenames = self.text("forenames", 100, required=True)
         surname = self.text("surname", 100, required=True)
         dob = self.day("date_of_birth", "2009-05-01")
-        if dob and occurred_at and dob >= occurred_at.date():
+        if dob and occurred_at and dob >= uk_date(occurred_at):
             self.problem("date_of_birth", "The date of birth must be before the encounter")
         setting = self.choice("setting", SETTINGS, None)
         offence = self.choice("offence", self.reference.offences, None)
@@ -261,7 +262,7 @@ class _RowChecker:
             "closed_on": self.day("closed_on", "2024-06-01"),
         }
         if occurred_at is not None:
-            self.check_journey(occurred_at.astimezone(LONDON).date(), fields)
+            self.check_journey(uk_date(occurred_at), fields)
         if self.problems or occurred_at is None or version is None or setting is None or offence is None:
             return None
         return Row(
