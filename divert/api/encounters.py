@@ -8,7 +8,6 @@ from typing import Any
 from flask_login import current_user
 from sqlalchemy import select
 
-from divert.app.clock import uk_date
 from divert.api import bp
 from divert.api.errors import FieldProblem, Invalid
 from divert.api.schemas import (
@@ -21,7 +20,7 @@ from divert.api.schemas import (
     RecordEncounter,
 )
 from divert.api.spec import operation
-from divert.app.clock import LONDON
+from divert.app.clock import uk_date
 from divert.app.extensions import db
 from divert.models import Decision, EthnicityCode, OffenceCategory, Programme
 from divert.pathways.cases import Outcome

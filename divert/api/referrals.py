@@ -158,6 +158,7 @@ def take_referral_step(referral_id: int, body: StepIn) -> ReferralOut:
             body.reason,
             exit_reason=body.exit_reason,
             seen_version=body.version,
+            reason_code=body.reason_code,
         )
         # Flushed here so that a step committed meanwhile (the version column) is answered as
         # the conflict it is, with what changed, rather than at the request's commit.

@@ -11,8 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from divert.app.clock import uk_date
-from divert.app.clock import today
+from divert.app.clock import today, uk_date
 from divert.rules import codes, limits
 
 EARLIEST = date(1900, 1, 1)
@@ -214,6 +213,12 @@ class StepIn(Body):
     reason: Reason = ""
     version: Version = Field(description="The referral's version the client last read")
     exit_reason: Code | None = None
+    # Issue 13: into a not-offered or declined state, the programme's reason code (its definition's
+    # reason_codes, or "other"); ``reason`` is then optional and stays on the case.
+    reason_code: Code | None = Field(
+        default=None,
+        description="For a not-offered or declined step: one of the programme's reason codes, or 'other'",
+    )
 
 
 class ContactIn(Body):

@@ -33,6 +33,8 @@ class Decision(IdMixin, Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     overrides_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), index=True)
     override_reason: Mapped[str] = mapped_column(Text, default="")
+    # An override's coded reason (the definition's reason_codes.override): what monitoring groups by.
+    override_reason_code: Mapped[str | None] = mapped_column(String(40))
     # Whether the encounter is one the programme is for (its definition's population): only these
     # are in the programme's monitoring base. An override keeps it: discretion changes who is
     # eligible, never who the programme is for.

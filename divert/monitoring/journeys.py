@@ -28,6 +28,7 @@ from sqlalchemy import (
     extract,
     func,
     insert,
+    or_,
     select,
 )
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction, aliased, sessionmaker
@@ -77,6 +78,7 @@ def _programme_rows(dialect: str, encounter_ids: BindParameter[Any] | None) -> S
     offered = and_(eligible, r.offered_at.is_not(None))
     accepted = and_(offered, r.accepted_at.is_not(None))
     engaged = and_(accepted, r.engaged_at.is_not(None))
+    decision_route = and_(accepted, r.decision_route_at.is_not(None))
     conditions: dict[str, ColumnElement[bool]] = {
         "eligible": eligible,
         "offered": offered,
@@ -84,7 +86,14 @@ def _programme_rows(dialect: str, encounter_ids: BindParameter[Any] | None) -> S
         "engaged": engaged,
         "completed": and_(engaged, r.completed_at.is_not(None)),
         "escalated": and_(accepted, r.escalated_at.is_not(None)),
-        "formal_outcome": r.outcome_code.in_(FORMAL_OUTCOME_CODES),
+        # Every ending the definition counts as a formal outcome (a milestone on the case), and
+        # outcome codes 1-3 for cases written before the milestone existed (the bench's, say).
+        "formal_outcome": or_(r.formal_outcome_at.is_not(None), r.outcome_code.in_(FORMAL_OUTCOME_CODES)),
+        "decision_route": decision_route,
+        "diverted_again": and_(decision_route, r.diverted_again_at.is_not(None)),
+        "decision_formal": and_(
+            decision_route, r.diverted_again_at.is_(None), r.formal_outcome_at.is_not(None)
+        ),
     }
     # The effective decision is the one no later decision overrides; only the few overriding rows
     # are looked at (IS NOT NULL), so the anti-join hashes thousands of ids, not every decision.

@@ -33,6 +33,14 @@ from divert.pathways.programmes import programmes_run_by, receiving_organisation
 from divert.rules import Decision as RuleDecision
 from divert.rules import EncounterFacts, State, TransitionError, check_transition, decide, limits
 from divert.rules.codes import label
+from divert.rules.definition import (
+    OTHER_REASON,
+    REASON_KINDS,
+    ProgrammeDefinition,
+    decision_milestones,
+    reason_codes,
+    reason_kind,
+)
 from divert.rules.pathway import acting_roles
 
 # Who may set a rule decision aside. A force can widen this; the rules themselves never change.
@@ -196,18 +204,65 @@ def transition(
     occurred_at: datetime | None = None,
     kind: str = "transition",
     data: dict[str, Any] | None = None,
+    reason_code: str | None = None,
 ) -> ReferralEvent:
-    """Move a case to ``to_state`` if its programme allows it, for this role, with any reason it needs."""
+    """Move a case to ``to_state`` if its programme allows it, for this role, with any reason it needs.
+
+    Into a not-offered or declined state the reason is a code from the definition (``reason_code``),
+    with any words kept on the case only; words without a code are coded "other".
+    """
     if seen_version is not None and referral.version_id != seen_version:
         raise StaleEdit("case")
     definition = compiled(referral.programme_version)
     reason = (reason or "").strip()
     check_text("Reason", reason, limits.REASON)
+    kind_of_reason = reason_kind(definition, to_state)
+    code = coded_reason(definition, kind_of_reason, reason_code, reason)
     try:
-        check_transition(definition, referral.state, to_state, actor.role, reason or None)
+        given = reason or (code and kind_of_reason and reason_label(definition, kind_of_reason, code))
+        check_transition(definition, referral.state, to_state, actor.role, given or None)
     except TransitionError as error:
         raise OperationError(str(error)) from None
-    return _move(session, actor, referral, to_state, reason, kind=kind, occurred_at=occurred_at, data=data)
+    return _move(
+        session,
+        actor,
+        referral,
+        to_state,
+        reason,
+        kind=kind,
+        occurred_at=occurred_at,
+        data=data,
+        reason_code=code,
+    )
+
+
+# --- reason codes (issue 13) ---------------------------------------------------------------------
+def coded_reason(
+    definition: ProgrammeDefinition, kind: str | None, code: str | None, words: str
+) -> str | None:
+    """The reason code to store: the one chosen (which must be the definition's), "other" for words
+    without a code, None when neither was given or the step is not one whose reasons are reported."""
+    code = (code or "").strip() or None
+    if kind is None:
+        if code is not None:
+            raise OperationError("This step takes no reason code; say why in the reason instead.")
+        return None
+    choices = reason_codes(definition, kind)
+    if code is None:
+        return OTHER_REASON if words else None
+    if code not in {c.code for c in choices}:
+        raise OperationError("Select a reason: " + ", ".join(c.label for c in choices))
+    return code
+
+
+def reason_label(definition: ProgrammeDefinition, kind: str, code: str) -> str:
+    for choice in reason_codes(definition, kind) if kind in REASON_KINDS else ():
+        if choice.code == code:
+            return choice.label
+    return code
+
+
+# --- end reason codes ----------------------------------------------------------------------------
 
 
 def _move(
@@ -220,9 +275,12 @@ def _move(
     kind: str,
     occurred_at: datetime | None = None,
     data: dict[str, Any] | None = None,
+    reason_code: str | None = None,
 ) -> ReferralEvent:
-    target = compiled(referral.programme_version).state(to_state)
+    definition = compiled(referral.programme_version)
+    target = definition.state(to_state)
     event = ReferralEvent(
+        reason_code=reason_code,
         referral_id=referral.id,
         actor_id=actor.id if actor else None,
         kind=kind,
@@ -238,6 +296,17 @@ def _move(
     if milestone and getattr(referral, milestone) is None:
         setattr(referral, milestone, event.occurred_at)
         event.data = {**event.data, "milestone": milestone}
+    # The route to a decision maker, its decision, a formal outcome (issue 13): kept apart from
+    # "milestone" so a correction undoes each.
+    reached = [
+        m
+        for m in decision_milestones(definition, event.from_state or "", to_state)
+        if getattr(referral, m) is None
+    ]
+    for later in reached:
+        setattr(referral, later, event.occurred_at)
+    if reached:
+        event.data = {**event.data, "decision_milestones": reached}
     if target.terminal:
         referral.closed_at = event.occurred_at
         referral.outcome_code = target.outcome_code
@@ -311,10 +380,13 @@ def offer(
     reason: str = "",
     *,
     occurred_at: datetime | None = None,
+    reason_code: str | None = None,
 ) -> ReferralEvent:
-    """The officer's decision: offer diversion, or not (which needs a reason)."""
+    """The officer's decision: offer diversion, or not (which needs a reason, a code)."""
     state = _state_in_stage(referral, "offer", positive=offered)
-    return transition(session, actor, referral, state, reason, occurred_at=occurred_at)
+    return transition(
+        session, actor, referral, state, reason, occurred_at=occurred_at, reason_code=reason_code
+    )
 
 
 def respond(
@@ -326,6 +398,7 @@ def respond(
     exit_reason: str | None = None,
     *,
     occurred_at: datetime | None = None,
+    reason_code: str | None = None,
 ) -> ReferralEvent:
     """The person's answer. Accepting is the referral: the case enters its route's first state."""
     if accepted:
@@ -334,7 +407,9 @@ def respond(
         entry = compiled(referral.programme_version).route(referral.route).enters
         return transition(session, actor, referral, entry, reason, occurred_at=occurred_at)
     state = _state_in_stage(referral, "acceptance", positive=False)
-    event = transition(session, actor, referral, state, reason, occurred_at=occurred_at)
+    event = transition(
+        session, actor, referral, state, reason, occurred_at=occurred_at, reason_code=reason_code
+    )
     referral.exit_reason = exit_reason or "declined"
     session.flush()
     return event
@@ -355,15 +430,26 @@ def _state_in_stage(referral: Referral, stage: str, *, positive: bool) -> str:
 
 
 def override_decision(
-    session: Session, actor: User, decision: Decision, *, eligible: bool, route: str | None, reason: str
+    session: Session,
+    actor: User,
+    decision: Decision,
+    *,
+    eligible: bool,
+    route: str | None,
+    reason: str,
+    reason_code: str | None = None,
 ) -> Decision:
     """Set a rule decision aside with a reason; the original stays, and the case follows the new one."""
     if not holds(actor, "override_decision"):
         raise OperationError("Only a supervisor can override a decision.")
     reason = (reason or "").strip()
-    if not reason:
-        raise OperationError("Enter a reason for overriding the decision")
     definition = compiled(decision.programme_version)
+    code = coded_reason(definition, "override", reason_code, reason)
+    if code is None:
+        raise OperationError("Enter a reason for overriding the decision, or select one")
+    check_text("Reason", reason, limits.REASON)
+    # What the decision's reasons say (shown to officers): the words if any, else the code's label.
+    why = reason or reason_label(definition, "override", code)
     if eligible and route not in {r.id for r in definition.routes}:
         raise OperationError(f"Select a route: one of {', '.join(r.id for r in definition.routes)}")
     current = session.scalar(
@@ -380,12 +466,13 @@ def override_decision(
         route=route if eligible else None,
         reasons=[
             *decision.reasons,
-            {"rule_id": "override", "text": f"Overridden by {actor.name}: {reason}", "passed": eligible},
+            {"rule_id": "override", "text": f"Overridden by {actor.name}: {why}", "passed": eligible},
         ],
         facts=decision.facts,
         decided_by_id=actor.id,
         overrides_id=decision.id,
         override_reason=reason,
+        override_reason_code=code,
         in_population=decision.in_population,
     )
     session.add(replacement)
@@ -443,6 +530,8 @@ def correct_last_step(
     if undone:
         # The mistaken step is the one that reached this decision point, so it was never reached.
         setattr(referral, undone, None)
+    for later in last.data.get("decision_milestones", ()):
+        setattr(referral, later, None)
     return _move(
         session, actor, referral, last.from_state, reason, kind="correction", data={"corrects_event": last.id}
     )

@@ -14,6 +14,8 @@ from divert.rules.definition import (
     CRIMINAL_CASE,
     DEADLINE_STARTS,
     HOME_OFFICE_OUTCOMES,
+    OTHER_REASON,
+    REASON_KINDS,
     RESULTS,
     ROLES,
     SIGNAL_KINDS,
@@ -29,6 +31,7 @@ from divert.rules.definition import (
     NonEngagementCriterion,
     Population,
     ProgrammeDefinition,
+    ReasonCode,
     Route,
     RoutingRule,
     Sessions,
@@ -60,8 +63,9 @@ _TOP_LEVEL = {
     "sessions",
     "drop_out_reasons",
     "completion",
-    # issue 13: who the programme is for (monitoring's base)
+    # issue 13: who the programme is for (monitoring's base), and reason codes by decision point
     "population",
+    "reason_codes",
 }
 T = TypeVar("T")
 
@@ -183,6 +187,13 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
     drop_out_reasons = _slug_list(top, problems, "drop_out_reasons")
     completion = _completion(top, problems, sessions, contract)
     population = _population(top, problems)
+    reasons = _reason_codes(top, problems)
+    for index, choice in enumerate(reasons.get("drop_out", ())):
+        # A drop-out's exit reason is checked against drop_out_reasons when a case ends.
+        if choice.code not in drop_out_reasons:
+            problems.add(
+                f"reason_codes.drop_out[{index}].code", f"'{choice.code}' is not in drop_out_reasons"
+            )
     if states and len(state_ids) == len(states):
         for path, message in check_graph(states, transitions):
             problems.add(path, message)
@@ -210,6 +221,7 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
         drop_out_reasons=tuple(drop_out_reasons),
         completion=completion,
         population=population,
+        reasons=reasons,
         document=dict(data),
         source=source,
     )
@@ -266,6 +278,10 @@ def _states(top: _Reader, problems: _Problems) -> list[State]:
         result = r.one_of("result", RESULTS, required=False) or None
         if result and not terminal:
             problems.add(r.at("result"), "is only allowed on a terminal state")
+        # issue 13: a formal outcome is an ending, said in the definition rather than only by code
+        formal = r.get("formal_outcome", bool, required=False)
+        if formal is not None and not terminal:
+            problems.add(r.at("formal_outcome"), "is only allowed on a terminal state")
         return State(
             result=result,
             id=r.slug("id"),
@@ -274,13 +290,14 @@ def _states(top: _Reader, problems: _Problems) -> list[State]:
             terminal=terminal,
             outcome_code=outcome,
             initial=r.flag("initial"),
+            formal_outcome=formal,
         )
 
     states = _each(
         top,
         problems,
         "states",
-        {"id", "name", "stage", "terminal", "outcome_code", "initial", "result"},
+        {"id", "name", "stage", "terminal", "outcome_code", "initial", "result", "formal_outcome"},
         build,
     )
     _unique_ids(problems, _ids(top, "states"))
@@ -534,6 +551,37 @@ def _population(top: _Reader, problems: _Problems) -> Population | None:
 
 
 # --- end population -------------------------------------------------------------------------------
+
+
+# --- reason codes (issue 13) ---------------------------------------------------------------------
+def _reason_codes(top: _Reader, problems: _Problems) -> dict[str, tuple[ReasonCode, ...]]:
+    """Per kind of reason, the codes and labels a person chooses from ("other" is always added)."""
+    if not top.has("reason_codes"):
+        return {}
+    r = _Reader(top.data["reason_codes"], "reason_codes", problems, set(REASON_KINDS))
+    found: dict[str, tuple[ReasonCode, ...]] = {}
+    for kind in REASON_KINDS:
+        if not r.has(kind):
+            continue
+
+        def build(c: _Reader) -> ReasonCode:
+            code = c.slug("code")
+            if code == OTHER_REASON:
+                problems.add(c.at("code"), f"'{OTHER_REASON}' is always offered; do not list it")
+            return ReasonCode(code, c.text("label"))
+
+        found[kind] = tuple(_each(r, problems, kind, {"code", "label"}, build))
+        seen: set[str] = set()
+        for path, item in r.items(kind):
+            code = item.get("code") if isinstance(item, Mapping) else None
+            if isinstance(code, str) and code in seen:
+                problems.add(f"{path}.code", f"'{code}' is listed twice")
+            elif isinstance(code, str):
+                seen.add(code)
+    return found
+
+
+# --- end reason codes ------------------------------------------------------------------------------
 
 
 def _slug_list(r: _Reader, problems: _Problems, key: str) -> list[str]:

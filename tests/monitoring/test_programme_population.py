@@ -17,9 +17,9 @@ from divert.pathways.cases import record_encounter
 from divert.pathways.importing import import_file
 from divert.pathways.programmes import PROGRAMMES_DIR, assign_operator, sync_definitions
 from divert.rules import definition_from_dict, load_directory
+from divert.rules.decision import decide
 from divert.rules.definition import DefinitionError
 from divert.rules.facts import EncounterFacts
-from divert.rules.decision import decide
 
 from ..factories import create_encounter, create_person, create_user
 from ..importing.helpers import row, to_csv
@@ -119,10 +119,14 @@ def _definition(population: Any) -> dict[str, Any]:
 
 
 def test_a_population_condition_that_needs_an_unrecorded_fact_counts_the_encounter_in() -> None:
-    youth = definition_from_dict(_definition({"description": "Youth", "all": ["age < 18", "offended_in_area"]}))
+    youth = definition_from_dict(
+        _definition({"description": "Youth", "all": ["age < 18", "offended_in_area"]})
+    )
     facts = EncounterFacts(occurred_on=date(2027, 5, 10), offence_category="theft")
     assert decide(youth, facts).in_population  # no date of birth, no area: not dropped from the base
-    adult = EncounterFacts(occurred_on=date(2027, 5, 10), offence_category="theft", date_of_birth=date(1990, 1, 1))
+    adult = EncounterFacts(
+        occurred_on=date(2027, 5, 10), offence_category="theft", date_of_birth=date(1990, 1, 1)
+    )
     assert not decide(youth, adult).in_population  # the area unrecorded does not let an adult in
 
 

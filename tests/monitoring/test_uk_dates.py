@@ -100,7 +100,9 @@ def test_an_18th_birthday_at_twenty_past_midnight_in_summer_time_is_decided_as_1
     officer = create_user(db_session, "officer", force)
     person = create_person(db_session, force, date_of_birth=date(2008, 6, 15))
     # 00:20 BST on 15 June 2026 is 23:20 UTC on 14 June: the person is 18 in England and Wales.
-    encounter = create_encounter(db_session, person, force, occurred_at=datetime(2026, 6, 14, 23, 20, tzinfo=UTC))
+    encounter = create_encounter(
+        db_session, person, force, occurred_at=datetime(2026, 6, 14, 23, 20, tzinfo=UTC)
+    )
     record_encounter(db_session, officer, encounter)
     assert _decided(db_session) == {"tvp-youth-drugs": False, "tvp-adult-drugs": True}
     [band] = [r.group for r in count_points(db_session, Scope("age_band", "year", "tvp-adult-drugs"))]
@@ -111,8 +113,15 @@ def test_an_imported_18th_birthday_in_uk_time_is_decided_as_18(db_session: Sessi
     admin = create_user(db_session, "admin", force)
     # Written as UK time (no offset), and as the same moment in UTC.
     for ref, when in (("B-1", "2026-06-15T00:20"), ("B-2", "2026-06-14T23:20Z")):
-        rows = [row(encounter_ref=ref, occurred_at=when, programme="tvp-adult-drugs", date_of_birth="2008-06-15")]
+        rows = [
+            row(encounter_ref=ref, occurred_at=when, programme="tvp-adult-drugs", date_of_birth="2008-06-15")
+        ]
         import_file(
-            db_session, to_csv(rows), f"{ref}.csv", organisation_id=force.id, actor=admin, today=date(2026, 7, 1)
+            db_session,
+            to_csv(rows),
+            f"{ref}.csv",
+            organisation_id=force.id,
+            actor=admin,
+            today=date(2026, 7, 1),
         )
     assert db_session.scalars(select(Decision.eligible)).all() == [True, True]

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from divert.app.clock import uk_date
-from divert.app.clock import LONDON
 from divert.models import Decision, Encounter, Person, Programme, ProgrammeVersion, Referral
 from divert.models.person import normalise_name
 from divert.models.programme import compiled
