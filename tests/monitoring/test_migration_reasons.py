@@ -27,7 +27,7 @@ JUNE = datetime(2026, 6, 1, 14, 30, tzinfo=UTC)
 
 def _snapshot(connection: Connection) -> dict[str, list[tuple[Any, ...]]]:
     def rows(*columns: Any) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in connection.execute(select(*columns).order_by(*columns[:1]))]
+        return [tuple(r) for r in connection.execute(select(*columns).order_by(*columns))]
 
     return {
         "journeys": rows(*ProgrammeJourney.__table__.c),
