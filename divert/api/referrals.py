@@ -111,6 +111,7 @@ def referral_out(referral: Referral) -> ReferralOut:
                 to_state=e.to_state,
                 # The referring force sees that a note was written, not what it says.
                 reason="" if hidden_from(current_user, referral, e.kind, e.data) else e.reason,
+                reason_code=None if hidden_from(current_user, referral, e.kind, e.data) else e.reason_code,
                 data={} if hidden_from(current_user, referral, e.kind, e.data) else e.data or {},
             )
             for e in events

@@ -166,6 +166,8 @@ class EventOut(Out):
     from_state: str | None
     to_state: str | None
     reason: str
+    # The programme's reason code for a not-offered or declined step (issue 13); None otherwise.
+    reason_code: str | None = None
     data: dict[str, Any]
 
 

@@ -129,6 +129,7 @@ def test_the_api_step_takes_a_code(client: Any, db_session: Session, force: Any)
     response = client.post(f"/api/v1/referrals/{case.id}/steps", json=body, headers=headers)
     assert response.status_code == 200, response.json
     assert _reasons(db_session, "not_offered") == {"The victim's views": 1}
+    assert response.json["events"][-1]["reason_code"] == "victim_views"
     bad = {**body, "reason_code": "not_a_code", "version": response.json["version"]}
     assert client.post(f"/api/v1/referrals/{case.id}/steps", json=bad, headers=headers).status_code >= 400
 
