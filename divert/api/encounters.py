@@ -20,7 +20,7 @@ from divert.api.schemas import (
     RecordEncounter,
 )
 from divert.api.spec import operation
-from divert.app.clock import LONDON
+from divert.app.clock import uk_date
 from divert.app.extensions import db
 from divert.models import Decision, EthnicityCode, OffenceCategory, Programme
 from divert.pathways.cases import Outcome
@@ -69,7 +69,7 @@ def check_encounter(person: PersonIn, encounter: EncounterIn) -> None:
         )
     if encounter.drug_class and not drugs:
         problems.append(FieldProblem("encounter.drug_class", "Only give a drug class for a drug offence"))
-    if encounter.occurred_at.astimezone(LONDON).date() < person.date_of_birth:
+    if uk_date(encounter.occurred_at) < person.date_of_birth:
         problems.append(
             FieldProblem("encounter.occurred_at", "The encounter must be after the date of birth")
         )
@@ -83,7 +83,7 @@ def encounter_details(encounter: EncounterIn, person: PersonIn) -> dict[str, Any
     facts = set(encounter.facts)
     return {
         "occurred_at": encounter.occurred_at.astimezone(UTC),
-        "offence_date": encounter.occurred_at.astimezone(LONDON).date(),
+        "offence_date": uk_date(encounter.occurred_at),
         "area": encounter.area or person.postcode_district,
         "setting": encounter.setting,
         "offence_category": encounter.offence_category,

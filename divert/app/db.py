@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
+from divert.app.clock import uk_day_number
+
 # The ``g`` attribute where records to write after a rollback wait (see ``divert.auth.refusal``).
 KEPT = "kept_after_rollback"
 
@@ -60,6 +62,8 @@ def _fix_sqlite(engine: Engine) -> None:
         # is locked": long enough for the largest upload the import page takes (see web/views/imports).
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
+        # The UK date of a stored UTC timestamp, for monitoring's cohorts (clock.uk_day_number).
+        dbapi_connection.create_function("uk_day", 1, uk_day_number, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

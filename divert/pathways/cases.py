@@ -43,6 +43,13 @@ from divert.rules import (
     limits,
 )
 from divert.rules.codes import label
+from divert.rules.definition import (
+    OTHER_REASON,
+    REASON_KINDS,
+    decision_milestones,
+    reason_codes,
+    reason_kind,
+)
 from divert.rules.pathway import acting_roles
 
 # Who may set a rule decision aside. A force can widen this; the rules themselves never change.
@@ -189,7 +196,7 @@ def decide_for(
     the caller has them):
     then the decision is kept, eligible, and says so, and the live case is the one worked (its team
     has been asked to review it)."""
-    version = version_in_force(session, programme, encounter.occurred_at.date())
+    version = version_in_force(session, programme, uk_date(encounter.occurred_at))
     facts = facts or encounter_facts(session, encounter)
     result = decide(compiled(version), facts)
     reasons = result.to_dict()["reasons"]
@@ -219,6 +226,7 @@ def decide_for(
         reasons=reasons,
         facts=facts_to_dict(facts),
         decided_by_id=actor.id if actor else None,
+        in_population=result.in_population,
     )
     session.add(decision)
     session.flush()
@@ -294,18 +302,65 @@ def transition(
     occurred_at: datetime | None = None,
     kind: str = "transition",
     data: dict[str, Any] | None = None,
+    reason_code: str | None = None,
 ) -> ReferralEvent:
-    """Move a case to ``to_state`` if its programme allows it, for this role, with any reason it needs."""
+    """Move a case to ``to_state`` if its programme allows it, for this role, with any reason it needs.
+
+    Into a not-offered or declined state the reason is a code from the definition (``reason_code``),
+    with any words kept on the case only; words without a code are coded "other".
+    """
     if seen_version is not None and referral.version_id != seen_version:
         raise StaleEdit("case")
     definition = compiled(referral.programme_version)
     reason = (reason or "").strip()
     check_text("Reason", reason, limits.REASON)
+    kind_of_reason = reason_kind(definition, to_state)
+    code = coded_reason(definition, kind_of_reason, reason_code, reason)
     try:
-        check_transition(definition, referral.state, to_state, actor.role, reason or None)
+        given = reason or (code and kind_of_reason and reason_label(definition, kind_of_reason, code))
+        check_transition(definition, referral.state, to_state, actor.role, given or None)
     except TransitionError as error:
         raise OperationError(str(error)) from None
-    return _move(session, actor, referral, to_state, reason, kind=kind, occurred_at=occurred_at, data=data)
+    return _move(
+        session,
+        actor,
+        referral,
+        to_state,
+        reason,
+        kind=kind,
+        occurred_at=occurred_at,
+        data=data,
+        reason_code=code,
+    )
+
+
+# --- reason codes (issue 13) ---------------------------------------------------------------------
+def coded_reason(
+    definition: ProgrammeDefinition, kind: str | None, code: str | None, words: str
+) -> str | None:
+    """The reason code to store: the one chosen (which must be the definition's), "other" for words
+    without a code, None when neither was given or the step is not one whose reasons are reported."""
+    code = (code or "").strip() or None
+    if kind is None:
+        if code is not None:
+            raise OperationError("This step takes no reason code; say why in the reason instead.")
+        return None
+    choices = reason_codes(definition, kind)
+    if code is None:
+        return OTHER_REASON if words else None
+    if code not in {c.code for c in choices}:
+        raise OperationError("Select a reason: " + ", ".join(c.label for c in choices))
+    return code
+
+
+def reason_label(definition: ProgrammeDefinition, kind: str, code: str) -> str:
+    for choice in reason_codes(definition, kind) if kind in REASON_KINDS else ():
+        if choice.code == code:
+            return choice.label
+    return code
+
+
+# --- end reason codes ----------------------------------------------------------------------------
 
 
 def _move(
@@ -319,10 +374,13 @@ def _move(
     occurred_at: datetime | None = None,
     data: dict[str, Any] | None = None,
     corrects: ReferralEvent | None = None,
+    reason_code: str | None = None,
 ) -> ReferralEvent:
-    target = compiled(referral.programme_version).state(to_state)
+    definition = compiled(referral.programme_version)
+    target = definition.state(to_state)
     outcome_before = referral.outcome_code
     event = ReferralEvent(
+        reason_code=reason_code,
         referral_id=referral.id,
         actor_id=actor.id if actor else None,
         kind=kind,
@@ -338,6 +396,17 @@ def _move(
     if milestone and getattr(referral, milestone) is None:
         setattr(referral, milestone, event.occurred_at)
         event.data = {**event.data, "milestone": milestone}
+    # The route to a decision maker, its decision, a formal outcome (issue 13): kept apart from
+    # "milestone" so a correction undoes each.
+    reached = [
+        m
+        for m in decision_milestones(definition, event.from_state or "", to_state)
+        if getattr(referral, m) is None
+    ]
+    for later in reached:
+        setattr(referral, later, event.occurred_at)
+    if reached:
+        event.data = {**event.data, "decision_milestones": reached}
     referral.closed_at = event.occurred_at if target.terminal else None
     referral.outcome_code = _outcome_after(target, outcome_before, corrects)
     # Kept so a correction of this step gives the case back the outcome it had (issue 14): where the
@@ -451,10 +520,13 @@ def offer(
     reason: str = "",
     *,
     occurred_at: datetime | None = None,
+    reason_code: str | None = None,
 ) -> ReferralEvent:
-    """The officer's decision: offer diversion, or not (which needs a reason)."""
+    """The officer's decision: offer diversion, or not (which needs a reason, a code)."""
     state = _state_in_stage(referral, "offer", positive=offered)
-    return transition(session, actor, referral, state, reason, occurred_at=occurred_at)
+    return transition(
+        session, actor, referral, state, reason, occurred_at=occurred_at, reason_code=reason_code
+    )
 
 
 def respond(
@@ -466,6 +538,7 @@ def respond(
     exit_reason: str | None = None,
     *,
     occurred_at: datetime | None = None,
+    reason_code: str | None = None,
 ) -> ReferralEvent:
     """The person's answer. Accepting is the referral: the case enters its route's first state."""
     if accepted:
@@ -474,7 +547,9 @@ def respond(
         entry = compiled(referral.programme_version).route(referral.route).enters
         return transition(session, actor, referral, entry, reason, occurred_at=occurred_at)
     state = _state_in_stage(referral, "acceptance", positive=False)
-    event = transition(session, actor, referral, state, reason, occurred_at=occurred_at)
+    event = transition(
+        session, actor, referral, state, reason, occurred_at=occurred_at, reason_code=reason_code
+    )
     referral.exit_reason = exit_reason or "declined"
     session.flush()
     return event
@@ -495,15 +570,26 @@ def _state_in_stage(referral: Referral, stage: str, *, positive: bool) -> str:
 
 
 def override_decision(
-    session: Session, actor: User, decision: Decision, *, eligible: bool, route: str | None, reason: str
+    session: Session,
+    actor: User,
+    decision: Decision,
+    *,
+    eligible: bool,
+    route: str | None,
+    reason: str,
+    reason_code: str | None = None,
 ) -> Decision:
     """Set a rule decision aside with a reason; the original stays, and the case follows the new one."""
     if not holds(actor, "override_decision"):
         raise OperationError("Only a supervisor can override a decision.")
     reason = (reason or "").strip()
-    if not reason:
-        raise OperationError("Enter a reason for overriding the decision")
     definition = compiled(decision.programme_version)
+    code = coded_reason(definition, "override", reason_code, reason)
+    if code is None:
+        raise OperationError("Enter a reason for overriding the decision, or select one")
+    check_text("Reason", reason, limits.REASON)
+    # What the decision's reasons say (shown to officers): the words if any, else the code's label.
+    why = reason or reason_label(definition, "override", code)
     if eligible and route not in {r.id for r in definition.routes}:
         raise OperationError(f"Select a route: one of {', '.join(r.id for r in definition.routes)}")
     encounter = session.get(Encounter, decision.encounter_id)
@@ -537,12 +623,14 @@ def override_decision(
         route=route if eligible else None,
         reasons=[
             *decision.reasons,
-            {"rule_id": "override", "text": f"Overridden by {actor.name}: {reason}", "passed": eligible},
+            {"rule_id": "override", "text": f"Overridden by {actor.name}: {why}", "passed": eligible},
         ],
         facts=decision.facts,
         decided_by_id=actor.id,
         overrides_id=decision.id,
         override_reason=reason,
+        override_reason_code=code,
+        in_population=decision.in_population,
     )
     session.add(replacement)
     session.flush()
@@ -596,6 +684,8 @@ def correct_last_step(
     if undone:
         # The mistaken step is the one that reached this decision point, so it was never reached.
         setattr(referral, undone, None)
+    for later in last.data.get("decision_milestones", ()):
+        setattr(referral, later, None)
     return _move(
         session,
         actor,

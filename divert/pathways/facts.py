@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from divert.app.clock import uk_date
 from divert.models import Encounter, Programme, Referral
 from divert.models.programme import compiled
 from divert.pathways.matching import earlier_encounters
@@ -24,7 +25,7 @@ DIVERTED_STAGES = frozenset({"route", "engagement", "completion", "outcome"})
 def encounter_facts(session: Session, encounter: Encounter) -> EncounterFacts:
     history = earlier_encounters(session, encounter.person, encounter.occurred_at, before_id=encounter.id)
     return EncounterFacts(
-        occurred_on=encounter.occurred_at.date(),
+        occurred_on=uk_date(encounter.occurred_at),
         # No offence (a referral without an arrest) matches no rule's offence list.
         offence_category=encounter.offence_category or "",
         date_of_birth=encounter.person.date_of_birth,
@@ -62,13 +63,13 @@ def _prior(session: Session, encounters: list[Encounter]) -> tuple[PriorEncounte
     for encounter in encounters:
         linked = cases.get(encounter.id, [])
         if not linked:
-            prior.append(PriorEncounter(encounter.occurred_at.date(), encounter.offence_category or ""))
+            prior.append(PriorEncounter(uk_date(encounter.occurred_at), encounter.offence_category or ""))
             continue
         for referral, code in linked:
             stage = compiled(referral.programme_version).state(referral.state).stage
             prior.append(
                 PriorEncounter(
-                    occurred_on=encounter.occurred_at.date(),
+                    occurred_on=uk_date(encounter.occurred_at),
                     offence_category=encounter.offence_category or "",
                     programme=code,
                     diverted=stage in DIVERTED_STAGES,

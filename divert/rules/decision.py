@@ -26,6 +26,8 @@ class Decision:
     eligible: bool
     route: str | None
     reasons: tuple[Reason, ...]
+    # Whether the encounter is one the programme is for (its population): monitoring's base.
+    in_population: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -34,6 +36,7 @@ class Decision:
             "eligible": self.eligible,
             "route": self.route,
             "reasons": [{"rule_id": r.rule_id, "text": r.text, "passed": r.passed} for r in self.reasons],
+            "in_population": self.in_population,
         }
 
     @classmethod
@@ -46,6 +49,7 @@ class Decision:
             reasons=tuple(
                 Reason(str(r["rule_id"]), str(r["text"]), bool(r["passed"])) for r in data["reasons"]
             ),
+            in_population=bool(data.get("in_population", True)),
         )
 
 
@@ -66,7 +70,9 @@ def decide_values(definition: ProgrammeDefinition, values: Mapping[str, FactValu
                 route = rule.route
                 reasons.append(Reason(rule.id, render(rule.reason, values), True))
                 break
-    return Decision(definition.code, definition.version, eligible, route, tuple(reasons))
+    population = definition.population
+    in_population = population is None or population.includes(values)
+    return Decision(definition.code, definition.version, eligible, route, tuple(reasons), in_population)
 
 
 def _eligibility_reason(rule: EligibilityRule, values: Mapping[str, FactValue]) -> Reason:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -140,6 +140,10 @@ class State:
     outcome_code: int | None = None
     initial: bool = False
     result: str | None = None
+    # Issue 13: whether this ending is a formal outcome (a charge, a caution, prosecution, back to
+    # the officer for the original outcome). None: not said (versions written before the flag);
+    # ``is_formal_outcome`` then works it out.
+    formal_outcome: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +235,134 @@ class CompletionRequirements:
     early_by: tuple[str, ...] = ()
 
 
+# --- population (issue 13): who a programme is for, the base of its monitoring funnel ---------------
+@dataclass(frozen=True, slots=True)
+class Population:
+    """Who the programme is for, before anyone's discretion: the encounters its funnel starts from.
+
+    Separate from eligibility, which holds the rules where a decision is made about someone the
+    programme is for (personal use, supply, admission). An encounter outside the population is still
+    decided, so the officer sees why the programme does not apply, but it is not in the programme's
+    monitoring base. A condition that needs a fact nobody recorded counts the encounter in: poor
+    recording must not make someone vanish from the base (they show as not eligible, with the reason).
+    That is judged condition by condition, so an unrecorded area does not let an adult into a youth
+    scheme's base.
+    """
+
+    conditions: tuple[Condition, ...]
+    description: str
+
+    def includes(self, values: Mapping[str, Any]) -> bool:
+        return all(
+            any(values.get(name) is None for name in condition.facts) or condition.evaluate(values)
+            for condition in self.conditions
+        )
+
+
+# --- end population ---------------------------------------------------------------------------
+
+
+# --- reason codes (issue 13): why someone left the journey, as codes monitoring can group by ------
+# The decision points whose reasons are reported. A drop-out is a case ending without completion.
+REASON_KINDS = ("not_offered", "declined", "drop_out", "override")
+# Always allowed, whatever a version lists: a reason nobody foresaw. The words typed with it stay on
+# the case; monitoring counts it as "Other (free text)" and never shows them.
+OTHER_REASON = "other"
+OTHER_REASON_LABEL = "Other"
+# An import's override (the file disagreed with the rules): set by the system, never chosen.
+IMPORTED_OVERRIDE = "imported"
+IMPORTED_OVERRIDE_LABEL = "Recorded so in an imported file"
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonCode:
+    code: str
+    label: str
+
+
+def reason_codes(definition: ProgrammeDefinition, kind: str) -> tuple[ReasonCode, ...]:
+    """The codes a person chooses from for ``kind``, "other" last.
+
+    A version written before reason codes existed lists none; its drop-out reasons (slugs) are
+    still codes, labelled by the vocabulary (``codes.label``) where the caller has one.
+    """
+    if kind not in REASON_KINDS:
+        raise ValueError(f"Unknown kind of reason '{kind}'; choose one of {', '.join(REASON_KINDS)}")
+    listed = definition.reasons.get(kind, ())
+    if not listed and kind == "drop_out":
+        listed = tuple(ReasonCode(code, code) for code in definition.drop_out_reasons)
+    return (*(c for c in listed if c.code != OTHER_REASON), ReasonCode(OTHER_REASON, OTHER_REASON_LABEL))
+
+
+def reason_kind(definition: ProgrammeDefinition, to_state: str) -> str | None:
+    """Which kind of reason moving a case into ``to_state`` gives (None: not one monitoring reports)."""
+    state = definition.state(to_state)
+    if not state.terminal:
+        return None
+    if state.stage == "offer":
+        return "not_offered"
+    if state.stage == "acceptance":
+        return "declined"
+    return None
+
+
+# --- end reason codes ----------------------------------------------------------------------------
+
+
+# --- decision points after the offer (issue 13): the route, a decision maker's decision, formal ends ---
+# Home Office outcome codes that are a formal outcome: charged/summonsed, youth or adult caution.
+FORMAL_OUTCOME_CODES = (1, 2, 3)
+# Milestones on a case (Referral columns), each reached when a step first gets there.
+DECISION_ROUTE, DIVERTED_AGAIN, FORMAL_OUTCOME = "decision_route_at", "diverted_again_at", "formal_outcome_at"
+
+
+def decision_route_entries(definition: ProgrammeDefinition) -> frozenset[str]:
+    """The entry states of routes where someone decides again (the Youth Justice Unit's): a route
+    whose entry is not an ending and leads on to another route's entry (divert again) as well as
+    to endings. Worked out from the graph, so every version, old or new, answers the same way."""
+    entries = {route.enters for route in definition.routes}
+    found = set()
+    for route in definition.routes:
+        onward = {t.to_state for t in definition.transitions if t.from_state == route.enters}
+        if not definition.state(route.enters).terminal and onward & (entries - {route.enters}):
+            found.add(route.enters)
+    return frozenset(found)
+
+
+def is_formal_outcome(definition: ProgrammeDefinition, state: State) -> bool:
+    """Whether ending in ``state`` is a formal outcome: the state's ``formal_outcome`` flag where the
+    version gives one; otherwise an outcome code of 1-3, an escalation to the traditional pathway
+    (result: escalated), or an ending a decision maker chose on a decision route (version 1's
+    "formal outcome pursued by YJU", which recorded no code)."""
+    if not state.terminal:
+        return False
+    if state.formal_outcome is not None:
+        return state.formal_outcome
+    if state.outcome_code in FORMAL_OUTCOME_CODES or state.result == "escalated":
+        return True
+    decided_from = decision_route_entries(definition)
+    return state.stage == "route" and any(
+        t.from_state in decided_from and t.to_state == state.id for t in definition.transitions
+    )
+
+
+def decision_milestones(definition: ProgrammeDefinition, from_state: str, to_state: str) -> tuple[str, ...]:
+    """The milestones a step from ``from_state`` to ``to_state`` reaches (see the constants above)."""
+    entries = decision_route_entries(definition)
+    others = {route.enters for route in definition.routes} - entries
+    reached = []
+    if to_state in entries:
+        reached.append(DECISION_ROUTE)
+    if from_state in entries and to_state in others:
+        reached.append(DIVERTED_AGAIN)
+    if is_formal_outcome(definition, definition.state(to_state)):
+        reached.append(FORMAL_OUTCOME)
+    return tuple(reached)
+
+
+# --- end decision points ------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
 class ProgrammeDefinition:
     code: str
@@ -255,6 +387,10 @@ class ProgrammeDefinition:
     # Issue 14: the roles the programme declares, and whether (and on what) it assesses needs.
     roles: tuple[RoleDeclaration, ...] = ()
     needs_assessment: NeedsAssessmentTerms | None = None
+    # None: a version written before populations existed; everyone decided under it is in its base.
+    population: Population | None = None
+    # Reason codes by kind (REASON_KINDS); empty for a version written before they existed.
+    reasons: Mapping[str, tuple[ReasonCode, ...]] = field(default_factory=dict)
     # The raw, validated document: what is stored, hashed and shown to administrators.
     document: Mapping[str, Any] | None = None
     source: str = "<memory>"

@@ -17,6 +17,8 @@ from divert.rules.definition import (
     DEADLINE_STARTS,
     DURATION_UNITS,
     HOME_OFFICE_OUTCOMES,
+    OTHER_REASON,
+    REASON_KINDS,
     RESULTS,
     ROLES,
     SIGNAL_KINDS,
@@ -32,7 +34,9 @@ from divert.rules.definition import (
     EscalationOption,
     NeedsAssessmentTerms,
     NonEngagementCriterion,
+    Population,
     ProgrammeDefinition,
+    ReasonCode,
     RoleDeclaration,
     Route,
     RoutingRule,
@@ -68,6 +72,9 @@ _TOP_LEVEL = {
     # Issue 14: definitions that can say more.
     "roles",
     "needs_assessment",
+    # issue 13: who the programme is for (monitoring's base), and reason codes by decision point
+    "population",
+    "reason_codes",
 }
 T = TypeVar("T")
 
@@ -191,6 +198,14 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
     sessions = _sessions(top, problems)
     drop_out_reasons = _slug_list(top, problems, "drop_out_reasons")
     completion = _completion(top, problems, sessions, contract, known)
+    population = _population(top, problems)
+    reasons = _reason_codes(top, problems)
+    for index, choice in enumerate(reasons.get("drop_out", ())):
+        # A drop-out's exit reason is checked against drop_out_reasons when a case ends.
+        if choice.code not in drop_out_reasons:
+            problems.add(
+                f"reason_codes.drop_out[{index}].code", f"'{choice.code}' is not in drop_out_reasons"
+            )
     if states and len(state_ids) == len(states):
         for path, message in check_graph(states, transitions):
             problems.add(path, message)
@@ -219,6 +234,8 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
         completion=completion,
         roles=tuple(declared),
         needs_assessment=needs_assessment,
+        population=population,
+        reasons=reasons,
         document=dict(data),
         source=source,
     )
@@ -275,6 +292,10 @@ def _states(top: _Reader, problems: _Problems) -> list[State]:
         result = r.one_of("result", RESULTS, required=False) or None
         if result and not terminal:
             problems.add(r.at("result"), "is only allowed on a terminal state")
+        # issue 13: a formal outcome is an ending, said in the definition rather than only by code
+        formal = r.get("formal_outcome", bool, required=False)
+        if formal is not None and not terminal:
+            problems.add(r.at("formal_outcome"), "is only allowed on a terminal state")
         return State(
             result=result,
             id=r.slug("id"),
@@ -283,13 +304,14 @@ def _states(top: _Reader, problems: _Problems) -> list[State]:
             terminal=terminal,
             outcome_code=outcome,
             initial=r.flag("initial"),
+            formal_outcome=formal,
         )
 
     states = _each(
         top,
         problems,
         "states",
-        {"id", "name", "stage", "terminal", "outcome_code", "initial", "result"},
+        {"id", "name", "stage", "terminal", "outcome_code", "initial", "result", "formal_outcome"},
         build,
     )
     _unique_ids(problems, _ids(top, "states"))
@@ -585,6 +607,64 @@ def _completion(
     if early_by and minimum_days is None and not until_end:
         problems.add(r.at("early_by"), "only applies with minimum_days or until_contract_end")
     return CompletionRequirements(attended, absences, conditions_met, minimum_days, until_end, early_by)
+
+
+# --- population (issue 13) ------------------------------------------------------------------------
+def _population(top: _Reader, problems: _Problems) -> Population | None:
+    """Who the programme is for: conditions (all must hold) over the eligibility facts, and a sentence."""
+    if not top.has("population"):
+        return None
+    r = _Reader(top.data["population"], "population", problems, {"all", "description"})
+    description = r.text("description")
+    conditions = []
+    entries = r.items("all")
+    if r.has("all") and not entries:
+        problems.add(r.at("all"), "must list at least one condition")
+    for path, text in entries:
+        if not isinstance(text, str) or not text.strip():
+            problems.add(path, "must be a condition written as text")
+            continue
+        try:
+            conditions.append(compile_condition(text))
+        except ConditionError as error:
+            problems.add(path, f"condition {error}")
+    if len(conditions) != len(entries) or not conditions:
+        return None
+    return Population(tuple(conditions), description)
+
+
+# --- end population -------------------------------------------------------------------------------
+
+
+# --- reason codes (issue 13) ---------------------------------------------------------------------
+def _reason_codes(top: _Reader, problems: _Problems) -> dict[str, tuple[ReasonCode, ...]]:
+    """Per kind of reason, the codes and labels a person chooses from ("other" is always added)."""
+    if not top.has("reason_codes"):
+        return {}
+    r = _Reader(top.data["reason_codes"], "reason_codes", problems, set(REASON_KINDS))
+    found: dict[str, tuple[ReasonCode, ...]] = {}
+    for kind in REASON_KINDS:
+        if not r.has(kind):
+            continue
+
+        def build(c: _Reader) -> ReasonCode:
+            code = c.slug("code")
+            if code == OTHER_REASON:
+                problems.add(c.at("code"), f"'{OTHER_REASON}' is always offered; do not list it")
+            return ReasonCode(code, c.text("label"))
+
+        found[kind] = tuple(_each(r, problems, kind, {"code", "label"}, build))
+        seen: set[str] = set()
+        for path, item in r.items(kind):
+            code = item.get("code") if isinstance(item, Mapping) else None
+            if isinstance(code, str) and code in seen:
+                problems.add(f"{path}.code", f"'{code}' is listed twice")
+            elif isinstance(code, str):
+                seen.add(code)
+    return found
+
+
+# --- end reason codes ------------------------------------------------------------------------------
 
 
 def _slug_list(r: _Reader, problems: _Problems, key: str) -> list[str]:

@@ -24,7 +24,7 @@ from .test_replay import IN_FORCE
 
 
 def _draft_text() -> str:
-    return IN_FORCE.replace("version: 3", "version: 4", 1).replace("age < 18", "age < 17", 1)
+    return IN_FORCE.replace("version: 3", "version: 9", 1).replace("age < 18", "age < 17", 1)
 
 
 def _signed_in(app: Flask, user: Any) -> Any:

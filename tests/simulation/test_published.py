@@ -167,7 +167,7 @@ def test_the_command_writes_one_row_per_group_and_point(
     build(db_session)
     draft = tmp_path / "draft.yaml"
     draft.write_text(
-        IN_FORCE.replace("version: 3", "version: 4", 1).replace("age < 18", "age < 17", 1), encoding="utf-8"
+        IN_FORCE.replace("version: 3", "version: 9", 1).replace("age < 18", "age < 17", 1), encoding="utf-8"
     )
     out = tmp_path / "simulation.csv"
     args = ["simulate", "--programme", P, "--draft", str(draft), "--from", "2026-02-01", "--to", "2026-03-31"]
@@ -199,7 +199,7 @@ def test_the_command_refuses_mistakes_with_a_message(
     app: Flask, db_session: Session, tmp_path: Path, extra: list[str], message: str
 ) -> None:
     draft = tmp_path / "draft.yaml"
-    draft.write_text(IN_FORCE.replace("version: 3", "version: 4", 1), encoding="utf-8")
+    draft.write_text(IN_FORCE.replace("version: 3", "version: 9", 1), encoding="utf-8")
     args = ["simulate", "--programme", P, "--draft", str(draft), "--output", str(tmp_path / "x.csv"), *extra]
     result = app.test_cli_runner().invoke(args=args)
     assert result.exit_code != 0 and message in result.output and "Traceback" not in result.output

@@ -22,7 +22,7 @@ IN_FORCE = (SEEDS / "tvp-youth-drugs-v3.yaml").read_text(encoding="utf-8")
 
 
 def draft(*replacements: tuple[str, str]) -> Any:
-    text = IN_FORCE.replace("version: 3", "version: 4", 1)
+    text = IN_FORCE.replace("version: 3", "version: 9", 1)
     for old, new in replacements:
         assert old in text, old
         text = text.replace(old, new)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from divert.app.clock import uk_date
 from divert.models import Encounter, Person, Programme, ProgrammeVersion, Referral
 from divert.models.programme import compiled
 from divert.pathways.facts import DIVERTED_STAGES
@@ -90,12 +91,12 @@ def stored_history(session: Session, person_ids: set[int]) -> dict[int, list[Dat
         offence = recorded_offence or ""
         target = history[owner[person_id]]
         if not cases[encounter_id]:
-            target.append((occurred_at, encounter_id, PriorEncounter(occurred_at.date(), offence)))
+            target.append((occurred_at, encounter_id, PriorEncounter(uk_date(occurred_at), offence)))
         for code, state, version_id in cases[encounter_id]:
             version = session.get(ProgrammeVersion, version_id)
             assert version is not None
             stage = compiled(version).state(state).stage
-            prior = PriorEncounter(occurred_at.date(), offence, code, stage in DIVERTED_STAGES, state)
+            prior = PriorEncounter(uk_date(occurred_at), offence, code, stage in DIVERTED_STAGES, state)
             target.append((occurred_at, encounter_id, prior))
     return history
 
@@ -194,7 +195,7 @@ def _second_live_case(row: Row, same: LiveCase) -> Problem:
 
 def _decide(row: Row, person: PersonRef, history: tuple[PriorEncounter, ...]) -> Decided | Problem:
     facts = EncounterFacts(
-        occurred_on=row.occurred_at.date(),
+        occurred_on=uk_date(row.occurred_at),
         offence_category=row.offence,
         date_of_birth=row.date_of_birth,
         gender=row.gender,
@@ -250,8 +251,8 @@ def stored_facts(facts: EncounterFacts) -> dict[str, Any]:
 def _as_prior(decided: Decided) -> PriorEncounter:
     row = decided.row
     if decided.case is None:
-        return PriorEncounter(row.occurred_at.date(), row.offence)
+        return PriorEncounter(uk_date(row.occurred_at), row.offence)
     stage = compiled(row.version).state(decided.case.state).stage
     return PriorEncounter(
-        row.occurred_at.date(), row.offence, row.programme, stage in DIVERTED_STAGES, decided.case.state
+        uk_date(row.occurred_at), row.offence, row.programme, stage in DIVERTED_STAGES, decided.case.state
     )

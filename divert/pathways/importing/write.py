@@ -35,6 +35,13 @@ from divert.models.programme import compiled
 from divert.monitoring import journeys
 from divert.pathways.cases import acting_organisations, reference_for, reoffending_detail
 from divert.pathways.importing.history import Decided, live_case_named, stored_facts
+from divert.rules.definition import (
+    DECISION_ROUTE,
+    DIVERTED_AGAIN,
+    FORMAL_OUTCOME,
+    IMPORTED_OVERRIDE,
+    decision_milestones,
+)
 
 CHUNK_ROWS = 5000
 
@@ -236,6 +243,8 @@ class Writer:
             "decided_by_id": self.actor_id,
             "overrides_id": None,
             "override_reason": "",
+            "override_reason_code": None,
+            "in_population": decided.rules.in_population,
         }
 
     def _decisions(self, chunk: Sequence[Decided], encounter_ids: list[int]) -> list[int]:
@@ -250,7 +259,15 @@ class Writer:
         overrides = []
         for i in overridden:
             override = self._decision(chunk[i], encounter_ids[i], recorded=True)
-            overrides.append(override | {"overrides_id": ids[i], "override_reason": "Imported record"})
+            overrides.append(
+                override
+                | {
+                    "overrides_id": ids[i],
+                    "override_reason": "Imported record",
+                    # Not anyone's words: the file said so. Monitoring names it (breakdowns.py).
+                    "override_reason_code": IMPORTED_OVERRIDE,
+                }
+            )
         for i, override_id in zip(overridden, self._insert(Decision, overrides), strict=True):
             ids[i] = override_id
         self.written.decisions += len(first) + len(overrides)
@@ -282,6 +299,7 @@ class Writer:
                     "decision_id": decision_id,
                     "exit_reason": case.exit_reason,
                     **{m: case.milestones.get(m) for m in _MILESTONES},
+                    **{m: None for m in _DECISION_MILESTONES} | _decision_milestones(decided),
                     **self._stamps(),
                 }
             )
@@ -406,11 +424,15 @@ class Writer:
                 "reason": " ".join(r.text for r in reasons if r.passed)
                 or "Recorded as eligible in the imported file",
                 "data": {"decision_id": decision_id, "route": decided.route, **origin},
+                "reason_code": None,
             }
         ]
         state = case.eligible_state
+        definition = compiled(row.version)
         for step in case.steps:
             data = origin | ({"milestone": step.milestone} if step.milestone else {})
+            if reached := list(decision_milestones(definition, state, step.to_state)):
+                data["decision_milestones"] = reached
             events.append(
                 common
                 | {
@@ -419,6 +441,7 @@ class Writer:
                     "from_state": state,
                     "to_state": step.to_state,
                     "reason": step.reason or f"Imported from {self.source}, row {row.number}",
+                    "reason_code": step.reason_code,
                     "data": data,
                 }
             )
@@ -427,6 +450,21 @@ class Writer:
 
 
 _MILESTONES = ("offered_at", "accepted_at", "engaged_at", "completed_at", "escalated_at")
+_DECISION_MILESTONES = (DECISION_ROUTE, DIVERTED_AGAIN, FORMAL_OUTCOME)
+
+
+def _decision_milestones(decided: Decided) -> dict[str, datetime]:
+    """When the file's steps first reached each of the case's decision milestones (as ``_move``)."""
+    case = decided.case
+    assert case is not None
+    definition = compiled(decided.row.version)
+    reached: dict[str, datetime] = {}
+    state = case.eligible_state
+    for step in case.steps:
+        for milestone in decision_milestones(definition, state, step.to_state):
+            reached.setdefault(milestone, step.at)
+        state = step.to_state
+    return reached
 
 
 def _table(model: Any) -> Table:

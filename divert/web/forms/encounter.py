@@ -19,6 +19,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from divert.app.clock import at_uk_time
 from divert.rules import codes, limits
 from divert.rules.codes import DRUG_OFFENCES
+from divert.rules.definition import ProgrammeDefinition, reason_codes
 from divert.rules.limits import too_long
 from divert.web.forms.base import GovForm, VersionField
 from divert.web.forms.fields import (
@@ -229,8 +230,16 @@ class OfferForm(GovForm):
         ],
         validators=[InputRequired(message="Select what happened")],
     )
+    # The programme's reason codes (set_reasons): what monitoring counts. The words below stay on
+    # the case; given without a code they are counted as "Other (free text)", never shown.
+    not_offered_code = SelectField(
+        "If not offered: why", widget=GovSelect(), validators=[Optional()], validate_choice=True
+    )
+    declined_code = SelectField(
+        "If declined: why", widget=GovSelect(), validators=[Optional()], validate_choice=True
+    )
     reason = StringField(
-        "Reason (needed if declined or not offered)",
+        "More about the reason (optional if you chose one above)",
         widget=GovTextInput(),
         validators=[
             Optional(),
@@ -240,12 +249,28 @@ class OfferForm(GovForm):
     version_id = VersionField()
     submit = SubmitField("Save", widget=GovSubmitInput())
 
+    def set_reasons(self, definition: ProgrammeDefinition) -> None:
+        for field, kind in ((self.not_offered_code, "not_offered"), (self.declined_code, "declined")):
+            field.choices = [("", "Select a reason")] + [
+                (c.code, c.label) for c in reason_codes(definition, kind)
+            ]
+
+    def reason_code(self) -> str | None:
+        """The code for the answer given: not offered, or declined."""
+        chosen = {"not_offered": self.not_offered_code.data, "declined": self.declined_code.data}
+        return chosen.get(self.response.data) or None
+
     def validate(self, extra_validators: Any = None) -> bool:
         valid: bool = super().validate(extra_validators)
-        if self.response.data in {"declined", "not_offered"} and not (self.reason.data or "").strip():
-            self.reason.errors = [
-                *self.reason.errors,
-                "Enter the reason diversion was declined or not offered",
+        if (
+            self.response.data in {"declined", "not_offered"}
+            and not self.reason_code()
+            and not (self.reason.data or "").strip()
+        ):
+            field = self.not_offered_code if self.response.data == "not_offered" else self.declined_code
+            field.errors = [
+                *field.errors,
+                "Enter the reason diversion was declined or not offered, or select one",
             ]
             valid = False
         return valid

@@ -48,9 +48,17 @@ def override(decision_id: int) -> str | Response | tuple[str, int]:
     definition = compiled(decision.programme_version)
     form = OverrideForm()
     form.set_routes([(route.id, route.name) for route in definition.routes])
+    form.set_reasons(definition)
     if form.validate_on_submit():
         try:
-            override_decision(db.session, current_user, decision, reason=form.reason.data, **form.decision())
+            override_decision(
+                db.session,
+                current_user,
+                decision,
+                reason=form.reason.data or "",
+                reason_code=form.reason_code.data or None,
+                **form.decision(),
+            )
         except OperationError as error:
             form.reason.errors = [str(error)]
         else:

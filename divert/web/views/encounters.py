@@ -126,6 +126,8 @@ def _render_decisions(encounter: Encounter, forms: dict[int, OfferForm]) -> str:
         form = forms.get(case.id) if case else None
         if case is not None and form is None:
             form = OfferForm(formdata=None, version_id=str(case.version_id))
+        if form is not None:
+            form.set_reasons(definition)
         rows.append(
             {
                 "decision": decision,
@@ -157,14 +159,19 @@ def record_offer(case_id: int) -> str | Response | tuple[str, int]:
     if case is None or case.encounter.organisation_id != current_user.organisation_id:
         not_found(db.session, Referral, case_id, "referral")
     form = OfferForm()
+    form.set_reasons(compiled(case.programme_version))
     if form.validate_on_submit():
         try:
             if case.version_id != form.version_id.version():
                 raise StaleEdit("case")
             answer = form.response.data
-            offer(db.session, current_user, case, answer != "not_offered", form.reason.data or "")
-            if answer != "not_offered":
-                respond(db.session, current_user, case, answer == "accepted", form.reason.data or "")
+            code = form.reason_code()
+            words = form.reason.data or ""
+            if answer == "not_offered":
+                offer(db.session, current_user, case, False, words, reason_code=code)
+            else:
+                offer(db.session, current_user, case, True, words)
+                respond(db.session, current_user, case, answer == "accepted", words, reason_code=code)
         except OperationError as error:
             db.session.rollback()
             form.response.errors = [str(error)]
