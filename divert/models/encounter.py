@@ -7,6 +7,7 @@ diversion as much as who was.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -53,6 +54,9 @@ class Encounter(IdMixin, TimestampMixin, VersionedMixin, Base):
     on_court_order: Mapped[bool] = mapped_column(Boolean, default=False)
     co_accused: Mapped[bool] = mapped_column(Boolean, default=False)
     vulnerabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Answers to the questions a programme declared for itself (victim consent, gravity score...), by
+    # fact name: the definition, not this table, says what each means, so a new one needs no migration.
+    declared_facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     notes: Mapped[str] = mapped_column(Text, default="")
     # A one-off key from the form, so a form submitted twice (a double tap, a retry on a bad
     # signal) records one encounter, not two.

@@ -42,6 +42,7 @@ def encounter_facts(session: Session, encounter: Encounter) -> EncounterFacts:
         co_accused=encounter.co_accused,
         vulnerabilities=frozenset(encounter.vulnerabilities or ()),
         history=_prior(session, history),
+        answers=tuple(sorted((encounter.declared_facts or {}).items())),
     )
 
 
@@ -103,4 +104,6 @@ def facts_from_dict(data: dict[str, Any]) -> EncounterFacts:
     fields = _dates(data)
     fields["vulnerabilities"] = frozenset(fields["vulnerabilities"])
     fields["history"] = tuple(PriorEncounter(**_dates(prior)) for prior in fields["history"])
+    # Facts stored before definitions could declare their own have no answers.
+    fields["answers"] = tuple((str(name), value) for name, value in fields.get("answers", ()))
     return EncounterFacts(**fields)

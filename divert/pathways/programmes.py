@@ -20,6 +20,7 @@ from divert.models.programme import DRAFT, PUBLISHED, compiled
 from divert.pathways.errors import OperationError
 from divert.rules import (
     DefinitionError,
+    ProgrammeDefinition,
     content_hash,
     definition_from_dict,
     definition_to_dict,
@@ -338,6 +339,18 @@ def _check_draft(version: ProgrammeVersion) -> None:
             f"Version {version.version} is published and cannot be changed: "
             "upload a new version to supersede it"
         )
+
+
+def definitions_in_force(session: Session, organisation_id: int, on: date) -> list[ProgrammeDefinition]:
+    """The rules each programme the organisation's officers record under had in force on ``on``: what
+    the officer's form asks about (``rules.questions``)."""
+    definitions = []
+    for programme in programmes_run_by(session, organisation_id, on):
+        try:
+            definitions.append(compiled(version_in_force(session, programme, on)))
+        except OperationError:
+            continue  # no version in force yet: the programme decides nothing on that day
+    return definitions
 
 
 OFFENCE_AGE_FACTS = frozenset({"offence_age_days", "offence_age_months"})

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from divert.rules.declared import DeclaredFact
 from divert.rules.expressions import Condition
 
 ROLES = (
@@ -192,6 +193,8 @@ class ProgrammeDefinition:
     sessions: Sessions | None = None
     drop_out_reasons: tuple[str, ...] = ()
     completion: CompletionRequirements | None = None
+    # Facts the definition declares for itself, with their questions (``declared.py``).
+    facts: tuple[DeclaredFact, ...] = ()
     # The raw, validated document: what is stored, hashed and shown to administrators.
     document: Mapping[str, Any] | None = None
     source: str = "<memory>"

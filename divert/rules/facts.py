@@ -46,3 +46,5 @@ class EncounterFacts:
     co_accused: bool = False
     vulnerabilities: frozenset[str] = field(default_factory=frozenset)
     history: tuple[PriorEncounter, ...] = ()
+    # The officer's answers to questions a programme declared for itself (``declared.py``), by fact name.
+    answers: tuple[tuple[str, int | str | bool], ...] = ()
