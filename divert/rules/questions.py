@@ -215,7 +215,8 @@ def answered_values(
     """
     on = answers.get("occurred_on")
     born = answers.get("date_of_birth")
-    offence_on = answers.get("offence_date") or on
+    # Blank means the day of the encounter when it is recorded, but here it is only not answered yet.
+    offence_on = answers.get("offence_date")
     values: dict[str, FactValue] = {}
     for name in (
         "gender",

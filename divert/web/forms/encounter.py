@@ -117,7 +117,7 @@ class EncounterForm(GovForm):
         validators=[InputRequired(message="Select the offence")],
     )
     drug_class = RadioField(
-        "Drug class (drug offences)",
+        "Drug class",
         widget=GovRadioInput(),
         choices=list(codes.DRUG_CLASS_LABELS.items()),
         validators=[Optional()],

@@ -70,7 +70,8 @@ def new() -> str | Response | tuple[str, int]:
         # The rules in force on the encounter's day decide it, so they choose its questions too.
         definitions = definitions_in_force(db.session, current_user.organisation_id, form.occurred_on.data)
     declared = [fact for definition in definitions for fact in definition.facts]
-    form.selection = select_questions(definitions, answered_values(form.answers(), declared))
+    values = answered_values(form.answers(), declared)
+    form.selection = select_questions(definitions, values)
     if form.validate_on_submit() and not form.revealed():
         recorded = record_from_form(
             db.session,
@@ -84,17 +85,31 @@ def new() -> str | Response | tuple[str, int]:
     status = 400 if form.errors else 200
     selection = form.selection
     form.asked.data = " ".join((*CORE_INPUTS, *selection.inputs))
+    # With JavaScript the page shows or hides questions as the offence changes (the server still decides
+    # on submit): what each offence would ask, worked out here, since only here are the rules.
+    by_offence = {"": selection}
+    for slug, _label in form.offence_category.choices[1:]:
+        by_offence[slug] = select_questions(definitions, {**values, "offence_category": slug})
+    questions = {q.input: q for choice in by_offence.values() for q in choice.questions}
     # Only the boxes the programmes in scope ask about are shown in the "does any of these apply" group.
     labels = {fact.name: fact.question for fact in declared}
-    form.facts.choices = [(flag, labels.get(flag) or codes.label(flag)) for flag in selection.flags]
-    names = {definition.code: definition.name for definition in definitions}
+    flags = dict.fromkeys(flag for choice in by_offence.values() for flag in choice.flags)
+    form.facts.choices = [(flag, labels.get(flag) or codes.label(flag)) for flag in flags]
+    current = form.offence_category.data or ""
     return (
         render_template(
             "encounters/new.html",
             form=form,
             person=person,
-            questions=selection.questions,
-            deciding=[names[code] for code in selection.programmes if code not in selection.ruled_out],
+            questions=list(questions.values()),
+            shown=set(selection.inputs),
+            today=today(),
+            by_offence={
+                slug: {"inputs": list(choice.inputs), "pending": choice.pending}
+                for slug, choice in by_offence.items()
+                if slug in ("", current)
+                or (choice.inputs, choice.pending) != (selection.inputs, selection.pending)
+            },
             more_to_ask=selection.pending,
         ),
         status,
