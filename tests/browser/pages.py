@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -163,7 +164,8 @@ def fill_date(page: Page, legend: str, day: date, *, within: Locator | None = No
     group = (within or page).get_by_role("group", name=legend, exact=True)
     if not group.is_visible():
         # Prefilled answers that are rarely changed sit in a closed details component (the encounter's date).
-        expand((within or page).locator("details").filter(has=group))
+        # (Role queries skip hidden elements, so the details is found by its legend's text.)
+        expand((within or page).locator("details", has=page.locator("legend", has_text=legend)))
     group.get_by_label("Day").fill(str(day.day))
     group.get_by_label("Month").fill(str(day.month))
     group.get_by_label("Year").fill(str(day.year))
@@ -236,8 +238,9 @@ def _shown(locator: Locator) -> bool:
 
 
 def submit_encounter(page: Page) -> None:
+    # "Continue" while an answer not given yet (the offence, before one is chosen) could reveal a question.
     with page.expect_navigation():
-        page.get_by_role("button", name="Record and check eligibility").click()
+        page.get_by_role("button", name=re.compile(r"^(Record and check eligibility|Continue)$")).click()
 
 
 def record_offer(page: Page, answer: str = "Offered diversion, and the person accepted") -> str:

@@ -177,10 +177,8 @@ class EncounterForm(GovForm):
                 field.errors = [*field.errors, _missing_message(question)]
         if any(self[q.input].errors for q in self.unanswered()):
             valid = False
-        drugs = self.offence_category.data in DRUG_OFFENCES
-        if self.drug_class.data and not drugs:
-            self.drug_class.errors = [*self.drug_class.errors, "Only give a drug class for a drug offence"]
-            valid = False
+        # An answer to a question the offence does not ask (a drug class left on a hidden question when the
+        # offence changed) is not an error: ``encounter_details`` stores questions not asked as not asked.
         return valid
 
     def validate_offence_on(self, field: GovDateField) -> None:
