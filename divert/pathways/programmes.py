@@ -351,19 +351,3 @@ def definitions_in_force(session: Session, organisation_id: int, on: date) -> li
         except OperationError:
             continue  # no version in force yet: the programme decides nothing on that day
     return definitions
-
-
-OFFENCE_AGE_FACTS = frozenset({"offence_age_days", "offence_age_months"})
-
-
-def uses_offence_date(session: Session, organisation_id: int) -> bool:
-    """Whether a programme this organisation records encounters under decides by the offence's age, so the
-    officer's form must ask for the offence date rather than assume the encounter's day."""
-    for programme in programmes_run_by(session, organisation_id, today()):
-        try:
-            definition = compiled(version_in_force(session, programme, today()))
-        except OperationError:
-            continue
-        if any(OFFENCE_AGE_FACTS.intersection(rule.condition.facts) for rule in definition.eligibility):
-            return True
-    return False
