@@ -91,3 +91,24 @@ def declared_values(declared: tuple[DeclaredFact, ...], facts: EncounterFacts) -
         else:
             values[fact.name] = answers.get(fact.name)
     return values
+
+
+def answer_problem(fact: DeclaredFact | None, value: object) -> str | None:
+    """What is wrong with ``value`` as an answer to ``fact`` (None: no programme in scope declares it),
+    for callers that send answers directly (the API); None when it will do."""
+    if fact is None:
+        return "no programme your organisation runs asks this"
+    if fact.kind == "counted":
+        return "is counted from the person's earlier encounters, not answered"
+    if fact.kind in ("yes_no", "flag"):
+        return None if isinstance(value, bool) else "must be true or false"
+    if fact.kind == "number":
+        if not isinstance(value, int) or isinstance(value, bool):
+            return "must be a whole number"
+        if (fact.minimum is not None and value < fact.minimum) or (
+            fact.maximum is not None and value > fact.maximum
+        ):
+            return f"must be from {fact.minimum} to {fact.maximum}"
+        return None
+    allowed = [choice for choice, _label in fact.choices]
+    return None if value in allowed else f"must be one of: {', '.join(allowed)}"
