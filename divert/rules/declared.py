@@ -19,6 +19,13 @@ from divert.rules.vocabulary import FactType, FactValue
 # these apply" group (unticked is no), a whole number, one of a list; or not asked at all but counted from
 # the person's earlier encounters.
 KINDS = ("yes_no", "flag", "number", "choice", "counted")
+KIND_LABELS = {
+    "yes_no": "Yes or no",
+    "flag": "A box to tick if it applies",
+    "number": "A whole number",
+    "choice": "One of a list",
+    "counted": "Counted from earlier encounters",
+}
 FACT_TYPES = {
     "yes_no": FactType.BOOLEAN,
     "flag": FactType.BOOLEAN,

@@ -291,3 +291,15 @@ def test_a_rule_naming_an_undeclared_fact_is_refused() -> None:
 def test_definitions_without_facts_are_unchanged() -> None:
     for definition in (YOUTH, ADULT, CHECKPOINT):
         assert definition.facts == ()
+
+
+def test_a_new_version_shows_its_declared_facts_changes() -> None:
+    from divert.rules.diff import compare_definitions
+
+    facts = [{**CAUTION_FACTS[0], "asked_when": "offence_category == 'theft'"}, *CAUTION_FACTS[2:]]
+    newer = definition_from_dict(caution_document(version=2, facts=facts, eligibility=CAUTION_RULES[:1]))
+    [section] = [s for s in compare_definitions(CAUTION, newer) if s.title == "Facts and questions"]
+    kinds = {item.item: item.kind for item in section.items}
+    assert kinds == {"victim_consents": "changed", "gravity_score": "removed"}
+    [changed] = [item for item in section.items if item.kind == "changed"]
+    assert [(c.field, c.after) for c in changed.changes] == [("Asked when", "offence_category == 'theft'")]
