@@ -252,3 +252,22 @@ def test_a_declared_number_out_of_range_is_refused(client: Any, signed_in: Any, 
     assert response.status_code == 400
     errors = [a.text.strip() for a in parse(response).select(".govuk-error-summary a")]
     assert errors == ["Enter a whole number from 1 to 5: Gravity score"]
+
+
+def test_an_administrator_reads_the_questions_a_version_declares(
+    client: Any, signed_in: Any, caution_force: Any, db_session: Session
+) -> None:
+    signed_in("admin")
+    version = (
+        db_session.scalars(select(Programme).where(Programme.code == "example-caution")).one().versions[0]
+    )
+    table = parse(client.get(f"/admin/programmes/versions/{version.id}")).select_one(
+        "[data-testid=declared-facts]"
+    )
+    rows = [[cell.text.strip() for cell in row.select("td")] for row in table.select("tbody tr")]
+    assert rows[0] == [
+        "victim_consents",
+        "Does the victim agree to a conditional caution? (Ask the victim, or the officer in the case)",
+        "offence_category in ['theft', 'criminal_damage', 'common_assault']",
+    ]
+    assert rows[2][1] == "Not asked: counted from earlier encounters"
