@@ -103,6 +103,7 @@ def test_a_youth_first_possession_takes_eight_answers_and_shows_the_youth_scheme
     form = page.select_one("main form")
     assert _questions(form) == ["personal_use", "supply_suspected"]
     assert form.select_one("button.govuk-button").text.strip() == "Record and check eligibility"
+    assert page.select_one("[data-testid=revealed]").text == "Your answers need this question too."
     assert db_session.scalar(select(func.count()).select_from(Encounter)) == 0
 
     done = _post(client, form, {"personal_use": "yes"})

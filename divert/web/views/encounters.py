@@ -84,6 +84,7 @@ def new() -> str | Response | tuple[str, int]:
         return redirect(url_for("encounters.show", encounter_id=recorded.encounter.id))
     status = 400 if form.errors else 200
     selection = form.selection
+    revealed = len(form.revealed()) if not form.errors else 0  # before the page asks them too
     form.asked.data = " ".join((*CORE_INPUTS, *selection.inputs))
     # With JavaScript the page shows or hides questions as the offence changes (the server still decides
     # on submit): what each offence would ask, worked out here, since only here are the rules.
@@ -111,6 +112,7 @@ def new() -> str | Response | tuple[str, int]:
                 or (choice.inputs, choice.pending) != (selection.inputs, selection.pending)
             },
             more_to_ask=selection.pending,
+            revealed=revealed,
         ),
         status,
     )
