@@ -38,7 +38,7 @@ class Decision:
             "version": self.version,
             "eligible": self.eligible,
             "route": self.route,
-            "reasons": [_reason_dict(r) for r in self.reasons],
+            "reasons": [reason_dict(r) for r in self.reasons],
         }
 
     @classmethod
@@ -58,7 +58,7 @@ class Decision:
 NOT_ASKED = "Not asked: another rule already rules this programme out."
 
 
-def _reason_dict(reason: Reason) -> dict[str, Any]:
+def reason_dict(reason: Reason) -> dict[str, Any]:
     stored: dict[str, Any] = {"rule_id": reason.rule_id, "text": reason.text, "passed": reason.passed}
     if not reason.asked:
         stored["asked"] = False  # only then, so decisions stored before it are unchanged
