@@ -82,6 +82,7 @@ from divert.rules import (  # noqa: E402
     decide,
     load_directory,
 )
+from divert.rules.decision import reason_dict  # noqa: E402
 from divert.seeding.demo import ODE_FOR_GROUP, VULNERABILITIES, load_settings  # noqa: E402
 from divert.seeding.reference import SEEDS, load_reference_data  # noqa: E402
 
@@ -860,7 +861,7 @@ class Generator:
         lists are shared, so nothing may change them.
         """
         if reasons not in self._reasons:
-            listed = [{"rule_id": r.rule_id, "text": r.text, "passed": r.passed} for r in reasons]
+            listed = [reason_dict(r) for r in reasons]
             self._reasons[reasons] = (listed, json.dumps(listed))
         return self._reasons[reasons]
 

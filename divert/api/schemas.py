@@ -92,6 +92,10 @@ class ProgrammeList(Out):
 # --- Encounters -------------------------------------------------------------------------------
 
 
+# A fact a programme definition declares for itself (``rules/declared.py``).
+FactName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+
+
 class PersonIn(Body):
     given_name: Name
     family_name: Name
@@ -116,6 +120,11 @@ class EncounterIn(Body):
     facts: list[codes.Fact] = Field(default_factory=list, max_length=len(codes.FACTS))
     vulnerabilities: list[codes.Vulnerability] = Field(
         default_factory=list, max_length=len(codes.VULNERABILITIES)
+    )
+    answers: dict[FactName, bool | int | Annotated[str, Field(max_length=limits.CODE)]] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="Answers to the questions the programmes your organisation runs declare, by fact name",
     )
 
 

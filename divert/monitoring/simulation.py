@@ -83,10 +83,25 @@ def outcome(eligible: bool, route: str | None) -> str:
 
 
 def needed_fields(definition: ProgrammeDefinition) -> frozenset[str]:
-    """The stored fields a version's rules read (every fact of every condition it can evaluate)."""
+    """The stored fields a version's rules read (every fact of every condition it can evaluate).
+
+    A fact the definition declares for itself is an officer's answer (``answers:NAME``, held only
+    when it was asked and answered) or a count over the earlier encounters (``history``)."""
     facts = {name for rule in definition.eligibility for name in rule.condition.facts}
     facts |= {name for rule in definition.routing for name in rule.condition.facts}
-    return frozenset(f for fact in facts for f in stored_fields(fact)) | {"occurred_on"}
+    declared = {fact.name: fact for fact in definition.facts}
+    fields: set[str] = {"occurred_on"}
+    for name in facts:
+        if name in declared:
+            fields.add("history" if declared[name].kind == "counted" else f"answers:{name}")
+        else:
+            fields.update(stored_fields(name))
+    return frozenset(fields)
+
+
+def held_fields(facts_json: Mapping[str, Any]) -> set[str]:
+    """The fields a stored decision's facts hold, answers named one by one."""
+    return set(facts_json) | {f"answers:{name}" for name, _ in facts_json.get("answers", ())}
 
 
 @dataclass
@@ -120,11 +135,12 @@ def replay(
         tally.decisions += 1
         if progress is not None and tally.decisions % every == 0:
             progress(tally.decisions)
-        if not needed <= facts_json.keys():
+        if not needed <= facts_json.keys() and not needed <= held_fields(facts_json):
             tally.cannot_tell[group] += 1
             continue
-        values = fact_values(facts_from_dict(facts_json))
-        before, after = decide_values(baseline, values), decide_values(draft, values)
+        facts = facts_from_dict(facts_json)
+        values = fact_values(facts)
+        before, after = decide_values(baseline, values, facts), decide_values(draft, values, facts)
         pair = (outcome(before.eligible, before.route), outcome(after.eligible, after.route))
         tally.joint[group][pair] += 1
         if pair[0] != pair[1]:

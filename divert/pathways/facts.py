@@ -44,6 +44,7 @@ def encounter_facts(session: Session, encounter: Encounter) -> EncounterFacts:
         co_accused=encounter.co_accused,
         vulnerabilities=frozenset(encounter.vulnerabilities or ()),
         history=_prior(session, history),
+        answers=tuple(sorted((encounter.declared_facts or {}).items())),
     )
 
 
@@ -82,6 +83,8 @@ def _prior(session: Session, encounters: list[Encounter]) -> tuple[PriorEncounte
 def facts_to_dict(facts: EncounterFacts) -> dict[str, Any]:
     """The facts as stored beside a decision (JSON), so it can be replayed."""
     stored: dict[str, Any] = json.loads(json.dumps(asdict(facts), default=_json_value))
+    if not stored["answers"]:
+        del stored["answers"]  # no declared questions answered: stored as before definitions declared any
     return stored
 
 

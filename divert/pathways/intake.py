@@ -123,7 +123,9 @@ def record_intake(
             )
         if outcome.referral is None:
             # Raising here undoes the savepoint: nothing is kept, and the coach is told why.
-            reasons = " ".join(r["text"] for r in outcome.decision.reasons if not r["passed"])
+            reasons = " ".join(
+                r["text"] for r in outcome.decision.reasons if not r["passed"] and r.get("asked", True)
+            )
             raise OperationError(reasons or f"The person cannot take part in {programme.name}.")
     referral = outcome.referral
     take_in(session, actor, referral, source)

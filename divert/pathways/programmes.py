@@ -21,6 +21,7 @@ from divert.pathways.errors import OperationError
 from divert.rules import (
     ROLES,
     DefinitionError,
+    ProgrammeDefinition,
     content_hash,
     definition_from_dict,
     definition_to_dict,
@@ -343,20 +344,16 @@ def _check_draft(version: ProgrammeVersion) -> None:
         )
 
 
-OFFENCE_AGE_FACTS = frozenset({"offence_age_days", "offence_age_months"})
-
-
-def uses_offence_date(session: Session, organisation_id: int) -> bool:
-    """Whether a programme this organisation records encounters under decides by the offence's age, so the
-    officer's form must ask for the offence date rather than assume the encounter's day."""
-    for programme in programmes_run_by(session, organisation_id, today()):
+def definitions_in_force(session: Session, organisation_id: int, on: date) -> list[ProgrammeDefinition]:
+    """The rules each programme the organisation's officers record under had in force on ``on``: what
+    the officer's form asks about (``rules.questions``)."""
+    definitions = []
+    for programme in programmes_run_by(session, organisation_id, on):
         try:
-            definition = compiled(version_in_force(session, programme, today()))
+            definitions.append(compiled(version_in_force(session, programme, on)))
         except OperationError:
-            continue
-        if any(OFFENCE_AGE_FACTS.intersection(rule.condition.facts) for rule in definition.eligibility):
-            return True
-    return False
+            continue  # no version in force yet: the programme decides nothing on that day
+    return definitions
 
 
 # --- Roles as data (issue 14) ---

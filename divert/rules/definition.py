@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from divert.rules.declared import DeclaredFact
 from divert.rules.expressions import Condition
 
 ROLES = (
@@ -391,6 +392,8 @@ class ProgrammeDefinition:
     population: Population | None = None
     # Reason codes by kind (REASON_KINDS); empty for a version written before they existed.
     reasons: Mapping[str, tuple[ReasonCode, ...]] = field(default_factory=dict)
+    # Facts the definition declares for itself, with their questions (``declared.py``).
+    facts: tuple[DeclaredFact, ...] = ()
     # The raw, validated document: what is stored, hashed and shown to administrators.
     document: Mapping[str, Any] | None = None
     source: str = "<memory>"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from divert.rules.codes import label
+from divert.rules.declared import KIND_LABELS, DeclaredFact
 from divert.rules.definition import (
     ConditionGroup,
     Deadline,
@@ -57,6 +58,7 @@ def compare_definitions(old: ProgrammeDefinition, new: ProgrammeDefinition) -> t
     The version number and effective date are not compared: they always differ."""
     sections = [
         ("Programme", _single(_programme(old), _programme(new), "Programme details")),
+        ("Facts and questions", _keyed(old.facts, new.facts, lambda f: f.name, _declared_fact)),
         ("Eligibility rules", _keyed(old.eligibility, new.eligibility, lambda r: r.id, _eligibility)),
         ("Routes", _keyed(old.routes, new.routes, lambda r: r.id, lambda r: _route(r, new, old))),
         ("Routing rules", _keyed(old.routing, new.routing, lambda r: r.id, _routing)),
@@ -255,3 +257,34 @@ def _sessions(d: ProgrammeDefinition) -> Described | None:
         "Label": d.sessions.label,
         "Times recorded": _yes(d.sessions.record_times),
     }
+
+
+# ---- Declared facts (issue 14) ----------------------------------------------------------------------------
+
+
+def _declared_fact(fact: DeclaredFact) -> Described:
+    described = {
+        "Type": KIND_LABELS[fact.kind],
+        "Question": fact.question or "None (not asked)",
+        "Hint": fact.hint or "None",
+        "Asked when": fact.asked_when.text if fact.asked_when else "Whenever a rule needs it",
+        "Sentence when not recorded": _optional(fact.unknown),
+    }
+    if fact.choices:
+        described["Choices"] = ", ".join(f"{value} ({text})" for value, text in fact.choices)
+    if fact.minimum is not None or fact.maximum is not None:
+        described["Range"] = f"{_optional(fact.minimum)} to {_optional(fact.maximum)}"
+    if fact.counted is not None:
+        count = fact.counted
+        described["Counts earlier encounters"] = "; ".join(
+            part
+            for part in (
+                f"in the last {count.within_days} days" if count.within_days else "at any time",
+                f"offences {', '.join(count.offences)}" if count.offences else "",
+                f"programmes {', '.join(count.programmes)}" if count.programmes else "",
+                f"ending {', '.join(count.outcomes)}" if count.outcomes else "",
+                "diverted only" if count.diverted_only else "",
+            )
+            if part
+        )
+    return described

@@ -47,6 +47,8 @@ class EncounterFacts:
     co_accused: bool = False
     vulnerabilities: frozenset[str] = field(default_factory=frozenset)
     history: tuple[PriorEncounter, ...] = ()
+    # The officer's answers to questions a programme declared for itself (``declared.py``), by fact name.
+    answers: tuple[tuple[str, int | str | bool], ...] = ()
 
 
 # Fields that are dates in EncounterFacts and PriorEncounter; everything else is stored as is.
@@ -62,6 +64,8 @@ def facts_from_dict(data: dict[str, Any]) -> EncounterFacts:
     fields = _dates(data)
     fields["vulnerabilities"] = frozenset(fields.get("vulnerabilities", ()))
     fields["history"] = tuple(PriorEncounter(**_dates(prior)) for prior in fields.get("history", ()))
+    # Facts stored before definitions could declare their own have no answers.
+    fields["answers"] = tuple((str(name), value) for name, value in fields.get("answers", ()))
     return EncounterFacts(**fields)
 
 

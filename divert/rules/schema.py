@@ -11,6 +11,8 @@ from datetime import date
 from typing import Any, TypeVar
 
 from divert.rules.codes import ORGANISATION_KINDS
+from divert.rules.declared import FACT_TYPES, DeclaredFact, HistoryCount
+from divert.rules.declared import KINDS as FACT_KINDS
 from divert.rules.definition import (
     CONDITION_KINDS,
     CRIMINAL_CASE,
@@ -47,6 +49,7 @@ from divert.rules.definition import (
 from divert.rules.expressions import Condition, ConditionError, compile_condition
 from divert.rules.graph import check_graph
 from divert.rules.sentences import placeholder_problem
+from divert.rules.vocabulary import FACTS, FactType
 
 SLUG = re.compile(r"^[a-z0-9]+([_-][a-z0-9]+)*$")
 _TOP_LEVEL = {
@@ -72,6 +75,7 @@ _TOP_LEVEL = {
     # Issue 14: definitions that can say more.
     "roles",
     "needs_assessment",
+    "facts",
     # issue 13: who the programme is for (monitoring's base), and reason codes by decision point
     "population",
     "reason_codes",
@@ -82,6 +86,9 @@ T = TypeVar("T")
 class _Problems:
     def __init__(self) -> None:
         self.items: list[tuple[str, str]] = []
+        # The document's own declared facts (see the block at the end), which its conditions and
+        # sentences may name as well as the built-in catalogue's.
+        self.declared: dict[str, FactType] = {}
 
     def add(self, path: str, message: str) -> None:
         self.items.append((path, message))
@@ -126,7 +133,7 @@ class _Reader:
             return ""
         if not value.strip():
             self.problems.add(self.at(key), "must not be empty")
-        elif placeholders and (problem := placeholder_problem(value)):
+        elif placeholders and (problem := placeholder_problem(value, self.problems.declared)):
             self.problems.add(self.at(key), problem)
         return value
 
@@ -157,7 +164,7 @@ class _Reader:
         if not value:
             return None
         try:
-            return compile_condition(value)
+            return compile_condition(value, self.problems.declared)
         except ConditionError as error:
             self.problems.add(self.at(key), f"condition {error}")
             return None
@@ -179,7 +186,7 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
     effective_from = _date(top, "effective_from")
     description = top.text("description")
     criminal_case = top.one_of("criminal_case", CRIMINAL_CASE)
-
+    declared_facts = _declared_facts(top, problems)  # first: the rules below may name them
     declared = _declared_roles(top, problems)
     known = (*ROLES, *(role.id for role in declared))
     states = _states(top, problems)
@@ -236,6 +243,7 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
         needs_assessment=needs_assessment,
         population=population,
         reasons=reasons,
+        facts=tuple(declared_facts),
         document=dict(data),
         source=source,
     )
@@ -712,4 +720,104 @@ def _kind(value: object) -> str:
 def _describe(kind: type) -> str:
     return {int: "a whole number", str: "text", list: "a list", bool: "true or false", dict: "a mapping"}.get(
         kind, kind.__name__
+    )
+
+
+# ---- Declared facts (issue 14): the facts and questions a definition adds to the built-in catalogue -------
+
+_FACT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_DECLARED_FIELDS = {
+    "name",
+    "type",
+    "question",
+    "hint",
+    "asked_when",
+    "unknown",
+    "choices",
+    "min",
+    "max",
+    "counted",
+    "optional",
+}
+
+
+def _declared_facts(top: _Reader, problems: _Problems) -> list[DeclaredFact]:
+    entries = [(path, item) for path, item in top.items("facts", required=False) if isinstance(item, Mapping)]
+    # Every name is known before any condition is compiled, so one fact's asked_when may name another.
+    for path, item in entries:
+        name = item.get("name")
+        if not isinstance(name, str) or not _FACT_NAME.match(name):
+            continue
+        if name in FACTS:
+            problems.add(f"{path}.name", f"'{name}' is a built-in fact: declare only new ones")
+        elif name in problems.declared:
+            problems.add(f"{path}.name", f"'{name}' is declared twice")
+        elif (kind := item.get("type")) in FACT_KINDS:
+            problems.declared[name] = FACT_TYPES[kind]
+
+    def build(r: _Reader) -> DeclaredFact | None:
+        name = r.text("name")
+        if name and not _FACT_NAME.match(name):
+            problems.add(
+                r.at("name"), f"'{name}' must be lower-case letters, digits or '_', starting with a letter"
+            )
+        kind = r.one_of("type", FACT_KINDS)
+        counted = _counted(r) if kind == "counted" else None
+        if kind == "counted" and counted is None and not r.has("counted"):
+            problems.add(r.at("counted"), "is required for a counted fact")
+        elif kind != "counted" and r.has("counted"):
+            problems.add(r.at("counted"), "is only allowed on a counted fact")
+        question = r.text("question", required=kind != "counted")
+        asked_when = r.condition("asked_when") if r.has("asked_when") else None
+        if asked_when is not None and name in asked_when.facts:
+            problems.add(r.at("asked_when"), "cannot depend on the fact's own answer")
+        choices = _choices(r) if kind == "choice" else ()
+        if kind != "choice" and r.has("choices"):
+            problems.add(r.at("choices"), "is only allowed on a choice fact")
+        low = r.whole("min", required=False)
+        high = r.whole("max", required=False)
+        if low is not None and high is not None and low > high:
+            problems.add(r.path, f"min ({low}) is more than max ({high})")
+        unknown = r.text("unknown", required=False, placeholders=True) or None
+        if not name or not kind:
+            return None
+        return DeclaredFact(
+            name=name,
+            kind=kind,
+            question=question,
+            hint=r.text("hint", required=False),
+            asked_when=asked_when,
+            unknown=unknown,
+            choices=choices,
+            minimum=low,
+            maximum=high,
+            counted=counted,
+            optional=r.flag("optional"),
+        )
+
+    return _each(top, problems, "facts", _DECLARED_FIELDS, build, required=False)
+
+
+def _choices(r: _Reader) -> tuple[tuple[str, str], ...]:
+    chosen: list[tuple[str, str]] = []
+    for path, item in r.items("choices"):
+        c = _Reader(item, path, r.problems, {"value", "label"})
+        if c.ok:
+            chosen.append((c.slug("value"), c.text("label")))
+    if r.has("choices") and not chosen:
+        r.problems.add(r.at("choices"), "must list at least one choice")
+    return tuple(chosen)
+
+
+def _counted(r: _Reader) -> HistoryCount | None:
+    if not r.has("counted"):
+        return None
+    allowed = {"within_days", "offences", "programmes", "outcomes", "diverted_only"}
+    c = _Reader(r.data["counted"], r.at("counted"), r.problems, allowed)
+    return HistoryCount(
+        within_days=c.whole("within_days", minimum=1, required=False),
+        offences=tuple(_slug_list(c, r.problems, "offences")),
+        programmes=tuple(_slug_list(c, r.problems, "programmes")),
+        outcomes=tuple(_slug_list(c, r.problems, "outcomes")),
+        diverted_only=c.flag("diverted_only"),
     )
