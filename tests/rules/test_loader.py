@@ -314,4 +314,7 @@ def test_every_shipped_file_loads() -> None:
         "checkpoint",
         "checkpoint-plus",
         "avon-somerset-dep",
+        # The two example schemes written as files only (issue 14).
+        "womens-diversion",
+        "conditional-caution",
     }
