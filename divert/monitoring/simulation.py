@@ -140,7 +140,8 @@ def replay(
             continue
         facts = facts_from_dict(facts_json)
         values = fact_values(facts)
-        before, after = decide_values(baseline, values, facts), decide_values(draft, values, facts)
+        before = decide_values(baseline, values, facts, explain=False)
+        after = decide_values(draft, values, facts, explain=False)
         pair = (outcome(before.eligible, before.route), outcome(after.eligible, after.route))
         tally.joint[group][pair] += 1
         if pair[0] != pair[1]:

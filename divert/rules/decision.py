@@ -82,12 +82,19 @@ def decide(definition: ProgrammeDefinition, facts: EncounterFacts) -> Decision:
 
 
 def decide_values(
-    definition: ProgrammeDefinition, catalogue: Mapping[str, FactValue], facts: EncounterFacts
+    definition: ProgrammeDefinition,
+    catalogue: Mapping[str, FactValue],
+    facts: EncounterFacts,
+    *,
+    explain: bool = True,
 ) -> Decision:
     """``decide`` with the catalogue facts already worked out (``fact_values``): a replay under two
-    versions works them out once; each version adds the answers to the facts it declares."""
+    versions works them out once; each version adds the answers to the facts it declares.
+
+    ``explain=False`` leaves each reason's sentence empty (the same rules, passed or failed alike):
+    a replay of a million decisions counts outcomes and reads no sentence."""
     values = {**catalogue, **declared_values(definition.facts, facts)}
-    reasons = [_eligibility_reason(definition, rule, values) for rule in definition.eligibility]
+    reasons = [_eligibility_reason(definition, rule, values, explain) for rule in definition.eligibility]
     unrecorded = {
         rule.id
         for rule in definition.eligibility
@@ -104,7 +111,7 @@ def decide_values(
         for rule in definition.routing:
             if _missing(rule.condition.facts, values) is None and rule.condition.evaluate(values):
                 route = rule.route
-                reasons.append(Reason(rule.id, render(rule.reason, values), True))
+                reasons.append(Reason(rule.id, render(rule.reason, values) if explain else "", True))
                 break
     population = definition.population
     in_population = population is None or population.includes(values)
@@ -112,15 +119,20 @@ def decide_values(
 
 
 def _eligibility_reason(
-    definition: ProgrammeDefinition, rule: EligibilityRule, values: Mapping[str, FactValue]
+    definition: ProgrammeDefinition,
+    rule: EligibilityRule,
+    values: Mapping[str, FactValue],
+    explain: bool = True,
 ) -> Reason:
     missing = _missing(rule.condition.facts, values)
     if missing is not None:
         # A rule cannot pass on a fact nobody recorded; saying which one tells the officer what to ask.
-        return Reason(rule.id, rule.unknown or _unknown_sentence(definition, missing), False)
+        return Reason(
+            rule.id, (rule.unknown or _unknown_sentence(definition, missing)) if explain else "", False
+        )
     if rule.condition.evaluate(values):
-        return Reason(rule.id, render(rule.passed, values), True)
-    return Reason(rule.id, render(rule.failed, values), False)
+        return Reason(rule.id, render(rule.passed, values) if explain else "", True)
+    return Reason(rule.id, render(rule.failed, values) if explain else "", False)
 
 
 def _missing(needed: tuple[str, ...], values: Mapping[str, FactValue]) -> str | None:
