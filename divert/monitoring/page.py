@@ -15,6 +15,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from divert.models import PopulationBaseline
+from divert.monitoring.adjusted import Adjusted, for_report
 from divert.monitoring.breakdowns import KINDS, ReasonCount, ReasonRow, count_all_reasons, reason_rows
 from divert.monitoring.charts import Bar, LinePoint, bar_chart, line_chart
 from divert.monitoring.points import ALL_GROUPS, BY_NAME, DIMENSIONS
@@ -110,6 +111,8 @@ class MonitoringPage:
     population: list[ShareComparison] | None
     population_note: str
     notes: list[str] = field(default_factory=list)
+    # (point, group) → the odds ratio adjusted for case mix beside the RRI (adjusted.py)
+    adjusted: dict[tuple[str, str], Adjusted] = field(default_factory=dict)
 
     def rows(self, point: str) -> list[ReportRow]:
         return [r for r in self.whole.rows if r.point == point] if self.whole else []
@@ -154,7 +157,7 @@ def build_page(session: Session, filters: Filters, reach: Reach, threshold: int)
     reasons = [_reasons(scope, kind, found[kind], groups, filters, threshold) for kind in KINDS]
     baseline = active_baseline(session)
     population, note = _population(session, baseline, filters.dimension, whole_counts, groups)
-    return MonitoringPage(
+    page = MonitoringPage(
         filters,
         reach,
         threshold,
@@ -168,6 +171,8 @@ def build_page(session: Session, filters: Filters, reach: Reach, threshold: int)
         note,
         whole.notes if whole else raw.notes,
     )
+    page.adjusted = for_report(session, scope, whole, groups, filters.published)
+    return page
 
 
 def _counts(rows: Sequence[ReportRow]) -> list[GroupCounts]:
