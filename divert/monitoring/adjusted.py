@@ -464,3 +464,29 @@ def _published(adjusted: Adjusted, row: ReportRow | None) -> Adjusted:
         "Suppressed to protect small numbers",
         suppressed=True,
     )
+
+
+CSV_COLUMNS = (
+    "adjusted_odds_ratio",
+    "adjusted_ci_low",
+    "adjusted_ci_high",
+    "adjusted_significant",
+    "adjusted_suppressed",
+    "adjusted_reading",
+    "adjusted_note",
+)
+
+
+def csv_cells(adjusted: Adjusted | None) -> list[object]:
+    """The values of ``CSV_COLUMNS`` for one row (all empty where nothing was adjusted)."""
+    if adjusted is None:
+        return [None] * len(CSV_COLUMNS)
+    return [
+        adjusted.odds_ratio,
+        adjusted.ci_low,
+        adjusted.ci_high,
+        adjusted.significant,
+        adjusted.suppressed,
+        adjusted.reading or None,
+        adjusted.note or None,
+    ]

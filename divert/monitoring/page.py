@@ -238,21 +238,25 @@ def page_charts(page: MonitoringPage) -> dict[str, Markup]:
         "funnel": bar_chart(
             "chart-funnel",
             "Encounters reaching each decision point",
-            [Bar(POINT_LABELS[r.point], r.count) for r in page.funnel],
+            [Bar(POINT_LABELS[r.point], r.count, r.suppressed) for r in page.funnel],
             axis="Number of encounters",
             percent=False,
         ),
         "groups": bar_chart(
             "chart-groups",
             f"{POINT_LABELS[point]}: rate by group",
-            [Bar(r.group, r.rate) for r in page.rows(point) if r.group != ALL_GROUPS],
+            [Bar(r.group, r.rate, r.suppressed) for r in page.rows(point) if r.group != ALL_GROUPS],
             axis=f"Rate ({POINT_LABELS[point].lower()} over {BY_NAME[point].base})",
             percent=True,
         ),
         "trends": line_chart(
             "chart-trends",
             f"{POINT_LABELS[point]}: rate by group over time",
-            [LinePoint(r.group, r.period, r.rate) for r in page.trends if r.group != ALL_GROUPS],
+            [
+                LinePoint(r.group, r.period, r.rate, r.suppressed)
+                for r in page.trends
+                if r.group != ALL_GROUPS
+            ],
             axis="Rate",
         ),
     }
@@ -261,7 +265,9 @@ def page_charts(page: MonitoringPage) -> dict[str, Markup]:
             "chart-population",
             "Share of encounters minus share of population",
             [
-                Bar(r.group, None if page.population_hidden(r) else r.difference_pp)
+                Bar(
+                    r.group, None if page.population_hidden(r) else r.difference_pp, page.population_hidden(r)
+                )
                 for r in page.population
                 if r.population_share is not None or r.encounter_share is not None
             ],
