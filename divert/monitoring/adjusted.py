@@ -48,6 +48,8 @@ from divert.monitoring.stats import z_value
 MIN_BASE = 20  # encounters at the base point, in the group and in the reference group
 MIN_EACH = 5  # who reached the point, and who did not, in the group and in the reference group
 MAX_SE = 5.0  # a log-odds standard error above this means the data cannot pin the ratio down
+# For the method page, which states the rule with the numbers the code uses.
+RULE = {"min_base": MIN_BASE, "min_each": MIN_EACH, "max_se": MAX_SE}
 NO_OFFENCE = "No offence recorded"
 COVARIATES = ("offence", "age", "prior", "area")
 COVARIATE_WORDS = {"offence": "offence", "age": "age", "prior": "history", "area": "area"}

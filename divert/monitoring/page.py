@@ -230,6 +230,11 @@ def _population(
     return compare_shares(encounters, population, compared), ""
 
 
+def _rate_hidden(row: ReportRow) -> bool:
+    """The rate is missing because its count or base is suppressed (not because nobody reached the base)."""
+    return row.count is None or (row.base_point is not None and row.base_count is None)
+
+
 def page_charts(page: MonitoringPage) -> dict[str, Markup]:
     if page.whole is None:
         return {}
@@ -238,14 +243,14 @@ def page_charts(page: MonitoringPage) -> dict[str, Markup]:
         "funnel": bar_chart(
             "chart-funnel",
             "Encounters reaching each decision point",
-            [Bar(POINT_LABELS[r.point], r.count, r.suppressed) for r in page.funnel],
+            [Bar(POINT_LABELS[r.point], r.count, r.count is None) for r in page.funnel],
             axis="Number of encounters",
             percent=False,
         ),
         "groups": bar_chart(
             "chart-groups",
             f"{POINT_LABELS[point]}: rate by group",
-            [Bar(r.group, r.rate, r.suppressed) for r in page.rows(point) if r.group != ALL_GROUPS],
+            [Bar(r.group, r.rate, _rate_hidden(r)) for r in page.rows(point) if r.group != ALL_GROUPS],
             axis=f"Rate ({POINT_LABELS[point].lower()} over {BY_NAME[point].base})",
             percent=True,
         ),
@@ -253,7 +258,7 @@ def page_charts(page: MonitoringPage) -> dict[str, Markup]:
             "chart-trends",
             f"{POINT_LABELS[point]}: rate by group over time",
             [
-                LinePoint(r.group, r.period, r.rate, r.suppressed)
+                LinePoint(r.group, r.period, r.rate, _rate_hidden(r))
                 for r in page.trends
                 if r.group != ALL_GROUPS
             ],

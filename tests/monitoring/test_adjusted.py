@@ -31,12 +31,14 @@ OFFENCES = ("drug_possession", "theft", "public_order")
 AREAS = ("OX1", "OX2", "RG1")
 
 
-def _load(session: Session, people: int = 170, seed: int = 13) -> Organisation:
+def load(
+    session: Session, people: int = 170, seed: int = 13, org: Organisation | None = None
+) -> Organisation:
     """Encounters whose chance of being offered diversion depends on group and on case mix: Black
     people are met more for theft and more often before, which carries part of their gap."""
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not a secret
     sync_definitions(session)
-    org = create_organisation(session)
+    org = org or create_organisation(session)
     programme = session.scalars(select(Programme).where(Programme.code == dataset.P)).one()
     assign_operator(session, programme, org.id, "police")
     version = dataset._version(session, dataset.P)
@@ -109,7 +111,7 @@ def _independent(frame: pd.DataFrame, point: str, base: str) -> Any:
 def test_adjusted_odds_ratio_equals_an_independent_logit_on_the_encounters(
     db_session: Session, point: str, base: str
 ) -> None:
-    org = _load(db_session)
+    org = load(db_session)
     page = build_page(db_session, Filters(programme=dataset.P, published=False), reach_of(db_session, org), 5)
     frame = _individual_records(db_session, org)
     assert len(frame) > 250  # every encounter came back
@@ -138,7 +140,7 @@ def test_adjusted_odds_ratio_equals_an_independent_logit_on_the_encounters(
 
 
 def test_published_figures_suppress_it_where_the_rri_is(db_session: Session) -> None:
-    org = _load(db_session)
+    org = load(db_session)
     for _ in range(3):  # three people of mixed ethnicity: every count of theirs is below 5
         person = create_person(db_session, self_defined_ethnicity="M1")
         encounter = create_encounter(

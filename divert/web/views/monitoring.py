@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from divert.app.extensions import db
 from divert.auth import holds, requires
 from divert.models import PopulationBaseline, User, audit
+from divert.monitoring import adjusted
 from divert.monitoring.export import write_csv
 from divert.monitoring.page import POINT_LABELS, MonitoringPage, build_page, page_charts
 from divert.monitoring.points import DIMENSIONS, POINTS
@@ -144,6 +145,7 @@ def method() -> str:
     return render_template(
         "monitoring/method.html",
         threshold=_threshold(),
+        adjusted_rule=adjusted.RULE,
         points=POINTS,
         point_labels=POINT_LABELS,
         dimensions=DIMENSIONS,
