@@ -30,6 +30,7 @@ comparison, and the CSV command, do not pay for it.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -113,11 +114,20 @@ def count_cells(session: Session, scope: Scope) -> list[Cell]:
         e.c.id.label("encounter_id"), e.c.offence_category.label("offence"), earlier.label("prior")
     ).subquery("history")
     j, where = query._journey_table(session, scope)
-    stmt, _, group = query._in_scope(scope, select().select_from(j).where(*where), j)
-    person = aliased(Person, name="adj_person")
-    stmt = stmt.join(history, history.c.encounter_id == j.c.encounter_id).join(
-        person, person.id == j.c.person_id
+    # Joined to people once, for the group and the age both (query.py's _in_scope joins its own).
+    person = aliased(Person, name="p")
+    stmt = (
+        select()
+        .select_from(j)
+        .where(*where)
+        .join(person, person.id == j.c.person_id)
+        .join(history, history.c.encounter_id == j.c.encounter_id)
     )
+    stmt, group = query._grouped(scope, stmt, person, j.c.encounter_day, j.c.area)
+    if scope.date_from is not None:
+        stmt = stmt.where(j.c.encounter_day >= query._day_number(scope.date_from))
+    if scope.date_to is not None:
+        stmt = stmt.where(j.c.encounter_day <= query._day_number(scope.date_to))
     age = query._age_years(j.c.encounter_day, person.date_of_birth)
     prior = case((history.c.prior >= 2, 2), else_=history.c.prior)
     stmt = stmt.add_columns(
@@ -137,11 +147,25 @@ def count_cells(session: Session, scope: Scope) -> list[Cell]:
             row.offence or NO_OFFENCE,
             age_band(None if row.age is None else int(row.age)),
             PRIOR_LEVELS[int(row.prior)],
-            row.area or NOT_KNOWN,
+            postcode_area(row.area),
         )
+        counts = cells[key]
         for name in names:
-            cells[key][name] += int(getattr(row, name) or 0)
+            counts[name] += int(getattr(row, name) or 0)
     return [Cell(*key, counts) for key, counts in sorted(cells.items())]
+
+
+_AREA = re.compile(r"[A-Z]{1,2}")
+
+
+def postcode_area(district: str | None) -> str:
+    """The postcode area of a district ("OX" for OX4): a force has a handful, the country about 120.
+
+    Districts are too many and too small to adjust for (thousands of coefficients, most of them
+    fitted to a few encounters); the area still carries where someone was met.
+    """
+    found = _AREA.match(district or "")
+    return found.group(0) if found else NOT_KNOWN
 
 
 def covariates_for(dimension: str) -> tuple[str, ...]:
@@ -158,13 +182,18 @@ def adjust(
     confidence: float = 0.95,
 ) -> dict[tuple[str, str], Adjusted]:
     """(point, group) → the adjusted odds ratio of every compared group, at every point with a base."""
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
     compared = [g for g in groups if g not in dimension.not_comparable and g != ALL_GROUPS]
     result: dict[tuple[str, str], Adjusted] = {}
-    for point in POINTS:
-        if point.base is None:
-            continue
-        found = fit_point(cells, point.name, dimension, reference, compared, confidence)
-        result.update({(point.name, a.group): a for a in found})
+    # One BLAS thread: these matrices are small, and OpenBLAS's threads fighting the web server's
+    # for the cores made the fits 50 times slower on a busy two-core machine (docs/benchmarks.md).
+    with threadpool_limits(limits=1, user_api="blas"):
+        for point in POINTS:
+            if point.base is None:
+                continue
+            found = fit_point(cells, point.name, dimension, reference, compared, confidence)
+            result.update({(point.name, a.group): a for a in found})
     return result
 
 
@@ -284,15 +313,28 @@ def design(rows: Sequence[_Row], reference: str, groups: Sequence[str], width: i
     """
     import numpy as np
 
-    columns: list[list[float]] = [[1.0] * len(rows)]
-    columns += [[1.0 if r.group == g else 0.0 for r in rows] for g in groups]
+    levels_of: list[list[str]] = []
     for index in range(width):
         sizes: dict[str, int] = defaultdict(int)
         for r in rows:
             sizes[r.levels[index]] += r.successes + r.failures
-        levels = sorted(sizes, key=lambda level: (-sizes[level], level))
-        columns += [[1.0 if r.levels[index] == level else 0.0 for r in rows] for level in levels[1:]]
-    exog = np.array(columns).T
+        levels_of.append(sorted(sizes, key=lambda level: (-sizes[level], level))[1:])
+    column: dict[tuple[object, str], int] = {("group", g): 1 + i for i, g in enumerate(groups)}
+    start = 1 + len(groups)
+    for index, levels in enumerate(levels_of):
+        for level in levels:
+            column[index, level] = start
+            start += 1
+    exog = np.zeros((len(rows), start))
+    exog[:, 0] = 1.0
+    for n, r in enumerate(rows):
+        at = column.get(("group", r.group))
+        if at is not None:
+            exog[n, at] = 1.0
+        for index, level in enumerate(r.levels):
+            at = column.get((index, level))
+            if at is not None:
+                exog[n, at] = 1.0
     endog = np.array([[r.successes, r.failures] for r in rows], dtype=float)
     return exog, endog
 
@@ -304,7 +346,10 @@ def fit(
     import warnings
 
     import numpy as np
-    import statsmodels.api as sm  # type: ignore[import-untyped]  # lazily: it brings pandas
+
+    # Lazily, and only the GLM: statsmodels.api would load its formulas and every model too.
+    from statsmodels.genmod.families import Binomial  # type: ignore[import-untyped]
+    from statsmodels.genmod.generalized_linear_model import GLM  # type: ignore[import-untyped]
 
     exog, endog = design(rows, reference, groups, width)
     exog = _independent_columns(exog, len(groups))
@@ -313,7 +358,7 @@ def fit(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            result = sm.GLM(endog, exog, family=sm.families.Binomial()).fit()
+            result = GLM(endog, exog, family=Binomial()).fit(wls_method="qr")
         except (ValueError, np.linalg.LinAlgError):
             return None
     if not getattr(result, "converged", True):
@@ -330,20 +375,23 @@ def fit(
 def _independent_columns(exog: Any, groups: int) -> Any:
     """Drop covariate columns that repeat what earlier columns say (an area met only with one
     offence, say), so the fit is identified; None when a group column is not identified, because
-    that group cannot be told apart from its case mix (met only for an offence nobody else is)."""
+    that group cannot be told apart from its case mix (met only for an offence nobody else is).
+
+    One QR decomposition with the columns in the order intercept, covariates, groups: a column
+    whose diagonal entry of R is (near) zero is a combination of the columns before it.
+    """
     import numpy as np
 
-    if np.linalg.matrix_rank(exog) == exog.shape[1]:
+    order = [0, *range(1 + groups, exog.shape[1]), *range(1, 1 + groups)]
+    r = np.linalg.qr(exog[:, order], mode="r")
+    diagonal = np.abs(np.diag(r))
+    tolerance = diagonal.max() * max(exog.shape) * np.finfo(float).eps * 1e3
+    dependent = {order[i] for i in np.flatnonzero(diagonal <= tolerance)}
+    if not dependent:
         return exog
-    group_columns = list(range(1, 1 + groups))
-    chosen: list[int] = []
-    for index in [0, *range(1 + groups, exog.shape[1]), *group_columns]:
-        trial = [*chosen, index]
-        if np.linalg.matrix_rank(exog[:, trial]) == len(trial):
-            chosen = trial
-        elif index in group_columns:
-            return None
-    return exog[:, sorted(chosen)]
+    if dependent & set(range(1, 1 + groups)):
+        return None
+    return exog[:, [i for i in range(exog.shape[1]) if i not in dependent]]
 
 
 def _crude_odds_ratio(rows: Sequence[_Row], group: str, reference: str) -> float | None:
