@@ -5,7 +5,7 @@ more previous encounters, can show a gap that the eligibility rules explain rath
 discretion. For each decision point this fits, over the encounters that reached its base,
 
     logit P(reached the point) = intercept + group + offence category + age band
-                                 + previous encounters (0, 1, 2 or more) + area
+                                 + previous encounters (0, 1, 2 or more) + postcode area
 
 (leaving out the covariate the report is broken down by, so "by age band" adjusts for the rest) and
 reports exp(group coefficient), the odds of the group against the reference group's with case mix
