@@ -30,7 +30,6 @@ comparison, and the CSV command, do not pay for it.
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,8 +40,17 @@ from sqlalchemy.orm import Session, aliased
 
 from divert.models import Encounter, Person
 from divert.monitoring import query
-from divert.monitoring.points import ALL_GROUPS, BY_NAME, DIMENSIONS, NOT_KNOWN, POINTS, Dimension
-from divert.monitoring.query import JOURNEY_POINTS, Scope, age_band
+from divert.monitoring.points import (
+    AGE_BAND_FLOORS,
+    ALL_GROUPS,
+    BY_NAME,
+    DIMENSIONS,
+    NOT_KNOWN,
+    POINTS,
+    UNDER_10,
+    Dimension,
+)
+from divert.monitoring.query import JOURNEY_POINTS, Scope
 from divert.monitoring.report import Report, ReportRow
 from divert.monitoring.stats import z_value
 
@@ -52,6 +60,9 @@ MAX_SE = 5.0  # a log-odds standard error above this means the data cannot pin t
 # For the method page, which states the rule with the numbers the code uses.
 RULE = {"min_base": MIN_BASE, "min_each": MIN_EACH, "max_se": MAX_SE}
 NO_OFFENCE = "No offence recorded"
+# Area is adjusted for as the postcode area ("OX" for OX4): a force has a handful, the country about
+# 120. Districts are too many and too small (thousands of coefficients, most fitted to a few
+# encounters); the area still carries where someone was met.
 COVARIATES = ("offence", "age", "prior", "area")
 COVARIATE_WORDS = {"offence": "offence", "age": "age", "prior": "history", "area": "area"}
 PRIOR_LEVELS = ("0", "1", "2 or more")
@@ -128,44 +139,46 @@ def count_cells(session: Session, scope: Scope) -> list[Cell]:
         stmt = stmt.where(j.c.encounter_day >= query._day_number(scope.date_from))
     if scope.date_to is not None:
         stmt = stmt.where(j.c.encounter_day <= query._day_number(scope.date_to))
+    # Banded in the database, so it returns one row per cell (tens of thousands at national scale)
+    # rather than one per age in years and district (about a million, each then folded in Python).
     age = query._age_years(j.c.encounter_day, person.date_of_birth)
+    band = case(
+        (age.is_(None), NOT_KNOWN),
+        (age < 0, NOT_KNOWN),
+        *((age >= floor, name) for floor, name in AGE_BAND_FLOORS),
+        else_=UNDER_10,
+    )
     prior = case((history.c.prior >= 2, 2), else_=history.c.prior)
+    # The postcode area: the district's one or two leading letters ("OX4" → "OX", "E1" → "E").
+    second = func.substr(j.c.area, 2, 1)
+    area = case(
+        (j.c.area.is_(None), NOT_KNOWN),
+        (second.between("A", "Z"), func.substr(j.c.area, 1, 2)),
+        else_=func.substr(j.c.area, 1, 1),
+    )
     stmt = stmt.add_columns(
         group.label("grp"),
         history.c.offence.label("offence"),
-        age.label("age"),
+        band.label("age"),
         prior.label("prior"),
-        j.c.area.label("area"),
+        area.label("area"),
         func.count().label("encountered"),
         *(func.sum(j.c[n]).label(n) for n in JOURNEY_POINTS),
-    ).group_by(group, history.c.offence, age, prior, j.c.area)
+    ).group_by(group, history.c.offence, band, prior, area)
     names = ("encountered", *JOURNEY_POINTS)
     cells: dict[tuple[str, str, str, str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(names, 0))
     for row in session.execute(stmt):
         key = (
             query.label_group(scope.dimension, row.grp),
             row.offence or NO_OFFENCE,
-            age_band(None if row.age is None else int(row.age)),
+            str(row.age),
             PRIOR_LEVELS[int(row.prior)],
-            postcode_area(row.area),
+            str(row.area),
         )
         counts = cells[key]
         for name in names:
             counts[name] += int(getattr(row, name) or 0)
     return [Cell(*key, counts) for key, counts in sorted(cells.items())]
-
-
-_AREA = re.compile(r"[A-Z]{1,2}")
-
-
-def postcode_area(district: str | None) -> str:
-    """The postcode area of a district ("OX" for OX4): a force has a handful, the country about 120.
-
-    Districts are too many and too small to adjust for (thousands of coefficients, most of them
-    fitted to a few encounters); the area still carries where someone was met.
-    """
-    found = _AREA.match(district or "")
-    return found.group(0) if found else NOT_KNOWN
 
 
 def covariates_for(dimension: str) -> tuple[str, ...]:
