@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session, aliased
 
 from divert.models import Encounter, Person
 from divert.monitoring import query
+from divert.monitoring.journeys import ymd
 from divert.monitoring.points import (
     AGE_BAND_FLOORS,
     ALL_GROUPS,
@@ -140,31 +141,45 @@ def count_cells(session: Session, scope: Scope) -> list[Cell]:
     if scope.date_to is not None:
         stmt = stmt.where(j.c.encounter_day <= query._day_number(scope.date_to))
     # Banded in the database, so it returns one row per cell (tens of thousands at national scale)
-    # rather than one per age in years and district (about a million, each then folded in Python).
-    age = query._age_years(j.c.encounter_day, person.date_of_birth)
-    band = case(
-        (age.is_(None), NOT_KNOWN),
-        (age < 0, NOT_KNOWN),
-        *((age >= floor, name) for floor, name in AGE_BAND_FLOORS),
-        else_=UNDER_10,
-    )
-    prior = case((history.c.prior >= 2, 2), else_=history.c.prior)
+    # rather than one per age and district (about a million, each then folded in Python). The
+    # row-level values are worked out once, in a subquery kept apart by OFFSET 0 (otherwise the
+    # database repeats the date arithmetic in every branch of the age band's CASE).
+    # Whole years from birth to the encounter: floor(days / 10000) over YYYYMMDD integers, so the
+    # band's "aged N or more" is "days >= N * 10000" (query.py _age_years).
+    days = j.c.encounter_day - ymd(person.date_of_birth)
     # The postcode area: the district's one or two leading letters ("OX4" → "OX", "E1" → "E").
-    second = func.substr(j.c.area, 2, 1)
     area = case(
         (j.c.area.is_(None), NOT_KNOWN),
-        (second.between("A", "Z"), func.substr(j.c.area, 1, 2)),
+        (func.substr(j.c.area, 2, 1).between("A", "Z"), func.substr(j.c.area, 1, 2)),
         else_=func.substr(j.c.area, 1, 1),
     )
-    stmt = stmt.add_columns(
-        group.label("grp"),
-        history.c.offence.label("offence"),
+    rows = (
+        stmt.add_columns(
+            group.label("grp"),
+            history.c.offence.label("offence"),
+            days.label("days"),
+            case((history.c.prior >= 2, 2), else_=history.c.prior).label("prior"),
+            area.label("area"),
+            *(j.c[n].label(n) for n in JOURNEY_POINTS),
+        )
+        .offset(0)
+        .subquery("cells")
+    )
+    band = case(
+        (rows.c.days.is_(None), NOT_KNOWN),
+        (rows.c.days < 0, NOT_KNOWN),
+        *((rows.c.days >= floor * 10000, name) for floor, name in AGE_BAND_FLOORS),
+        else_=UNDER_10,
+    )
+    stmt = select(
+        rows.c.grp,
+        rows.c.offence,
         band.label("age"),
-        prior.label("prior"),
-        area.label("area"),
+        rows.c.prior,
+        rows.c.area,
         func.count().label("encountered"),
-        *(func.sum(j.c[n]).label(n) for n in JOURNEY_POINTS),
-    ).group_by(group, history.c.offence, band, prior, area)
+        *(func.sum(rows.c[n]).label(n) for n in JOURNEY_POINTS),
+    ).group_by(rows.c.grp, rows.c.offence, band, rows.c.prior, rows.c.area)
     names = ("encountered", *JOURNEY_POINTS)
     cells: dict[tuple[str, str, str, str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(names, 0))
     for row in session.execute(stmt):
