@@ -33,6 +33,7 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -229,7 +230,7 @@ def _missing(point: str, group: str, note: str) -> Adjusted:
     return Adjusted(point, group, None, None, None, None, None, "", note)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     group: str
     levels: tuple[str, ...]
@@ -253,15 +254,12 @@ def fit_point(
             _missing(point, g, "Not computed: there is no reference group to compare with") for g in others
         ]
     covariates = covariates_for(dimension.name)
+    levels = attrgetter(*covariates)  # three or four names, so always a tuple
+    wanted = set(compared)
     rows = [
-        _Row(
-            c.group,
-            tuple(getattr(c, name) for name in covariates),
-            c.counts[point],
-            c.counts[base] - c.counts[point],
-        )
+        _Row(c.group, levels(c), c.counts[point], c.counts[base] - c.counts[point])
         for c in cells
-        if c.group in compared and c.counts[base] > 0
+        if c.group in wanted and c.counts[base] > 0
     ]
     small = {g for g in compared if _too_small(rows, g)}
     if reference in small:
