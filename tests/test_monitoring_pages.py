@@ -11,14 +11,16 @@ from bs4 import BeautifulSoup
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
 from divert import session_factory
 from divert.app import migrate
 from divert.app.extensions import db
 from divert.models import AuditEntry, PopulationBaseline, PopulationBaselineRow
+from divert.monitoring.adjusted import CSV_COLUMNS
 from divert.monitoring.export import write_csv
 from divert.monitoring.query import Scope
-from divert.monitoring.report import Options, build_report
+from divert.monitoring.report import COLUMNS, Options, build_report
 from divert.pathways.programmes import sync_definitions
 from divert.seeding.reference import load_reference_data
 
@@ -156,17 +158,23 @@ def test_csv_and_xlsx_hold_exactly_the_page_rows_and_are_audited(
     out = io.StringIO()
     write_csv(build_report(db_session, Scope("ethnicity_group", "quarter", dataset.P, None, None)).rows, out)
     q1 = [r for r in dataset.csv_rows(out.getvalue()) if r["period"] == "2026-Q1"]
-    assert [{**r, "period": ""} for r in whole] == [{**r, "period": ""} for r in q1]
+    assert list(whole[0])[: len(COLUMNS)] == list(COLUMNS) and set(list(whole[0])[len(COLUMNS) :]) == set(
+        CSV_COLUMNS
+    )
+    same = [{k: r[k] for k in COLUMNS if k != "period"} for r in whole]
+    assert same == [{k: r[k] for k in COLUMNS if k != "period"} for r in q1]
 
     response = client.get("/monitoring/export.xlsx", query_string=query)
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames[:2] == ["Groups", "Trends"]
+    assert book.sheetnames[:3] == ["Contents", "Groups", "Trends"]
     sheet = list(book["Groups"].iter_rows(values_only=True))
-    assert list(sheet[0][:16]) == list(rows[0].keys())
     assert len(sheet) - 1 == len(whole)
+    headers = list(sheet[0])
     for xrow, crow in zip(sheet[1:], whole, strict=True):
-        assert ["" if v is None else str(v) for v in xrow[:7]] == list(crow.values())[:7]
+        found = dict(zip(headers, xrow, strict=True))
+        assert found["Count"] == (int(crow["count"]) if crow["count"] else None)
+        assert found["Rate"] == (pytest.approx(float(crow["rate"]), abs=1e-6) if crow["rate"] else None)
     assert len(list(book["Trends"].iter_rows())) - 1 == len(trends)
     assert _audits(db_session, "export") == before + 2
 
@@ -207,7 +215,7 @@ def test_bad_filters_are_explained(client: Any, signed_in: Any) -> None:
     )
     assert response.status_code == 400
     summary = parse(response).select(".govuk-error-summary__list a")
-    assert [a["href"] for a in summary] == ["#from", "#reference"]
+    assert [a["href"] for a in summary] == ["#from-day", "#reference"]
     download = client.get("/monitoring/export.csv", query_string={"from": "nonsense"})
     assert download.status_code == 302
 
@@ -228,22 +236,44 @@ def test_the_filters_are_a_get_form_that_keeps_what_was_asked(
         "dimension": "ethnicity_group",
         "period": "year",
         "point": "offered",
+        "reference": "",
     }
-    inputs = {i["name"]: i for i in form.find_all("input")}
-    assert (inputs["from"]["type"], inputs["from"]["value"]) == ("date", "2026-01-01")
-    assert inputs["to"]["value"] == "2026-03-31" and inputs["published"].has_attr("checked")
+    # The reference group is chosen from the groups in the figures (compared ones only).
+    references = [o["value"] for o in form.find("select", attrs={"name": "reference"}).find_all("option")]
+    assert references == ["", "White", "Mixed", "Asian", "Black", "Other"]
+    # GOV.UK date inputs: day, month and year boxes, filled from the link's ISO date.
+    boxes = {i["id"]: i["value"] for i in form.find_all("input", attrs={"name": ["from", "to"]})}
+    assert boxes == {
+        "from-day": "1",
+        "from-month": "1",
+        "from-year": "2026",
+        "to-day": "31",
+        "to-month": "3",
+        "to-year": "2026",
+    }
+    assert all(i["type"] == "text" for i in form.find_all("input", attrs={"name": "from"}))
+    assert form.find("input", attrs={"name": "published"}).has_attr("checked")
     # Submitting the form asks for the same page: the download links carry the same names.
     csv_link = page.find("a", string="CSV")["href"]
     assert "from=2026-01-01" in csv_link and "period=year" in csv_link and "published=yes" in csv_link
 
     wrong = parse(client.get("/monitoring", query_string={"from": "2026-13-01", "programme": "nope"}))
     assert (
-        wrong.find(id="from-error")
-        .get_text(" ", strip=True)
-        .endswith("The start date must be a real date, like 2026-01-31")
+        wrong.find(id="from-error").get_text(" ", strip=True).endswith("The start date must be a real date")
     )
     assert "Select a programme from the list" in wrong.find(id="programme-error").get_text()
-    assert wrong.find("input", attrs={"name": "from"})["value"] == "2026-13-01", "what was typed is kept"
+    kept = [wrong.find(id=f"from-{box}")["value"] for box in ("day", "month", "year")]
+    assert kept == ["01", "13", "2026"], "what was typed is kept"
+    # The boxes themselves, as the form sends them.
+    boxes = parse(
+        client.get("/monitoring", query_string=MultiDict([("from", "1"), ("from", ""), ("from", "2026")]))
+    )
+    assert (
+        boxes.find(id="from-error").get_text(" ", strip=True).endswith("The start date must include a month")
+    )
+    sent = client.get("/monitoring", query_string=MultiDict([("from", "1"), ("from", "2"), ("from", "2026")]))
+    assert sent.status_code == 200
+    assert "from=2026-02-01" in parse(sent).find("a", string="CSV")["href"]
 
 
 def test_every_dimension_renders(client: Any, signed_in: Any, db_session: Session, org: Any) -> None:

@@ -4,8 +4,10 @@ No JavaScript runs in the browser and nothing is fetched from a CDN: the SVG is 
 Vega writes presentation attributes (``fill``, ``stroke``), never ``style=``, so the content security
 policy (``style-src 'self'``) holds. Each chart is ``role="img"`` named by its ``<title>`` and
 described by its ``<desc>``; the table beside it is the accessible alternative and carries every
-figure, including those a chart cannot draw (suppressed or not computable values are left out of the
-chart, not drawn as 0).
+figure. A value a chart cannot draw is never drawn as 0 nor silently dropped: a suppressed bar is a
+marked gap ("[c] suppressed", as in the tables), a bar with no rate says "no rate", and a line
+breaks at a suppressed period with a "[c]" marker there naming the group, so a reader sees that the
+group is there and hidden.
 """
 
 from __future__ import annotations
@@ -19,14 +21,24 @@ import vl_convert
 from markupsafe import Markup, escape
 
 BLUE = "#1d70b8"  # GOV.UK blue
+GAP = "#505a5f"  # GOV.UK secondary text
 FONT = "arial, sans-serif"
 WIDTH = 480
+
+
+SUPPRESSED = "[c] suppressed"
+NO_VALUE = "no rate"
 
 
 @dataclass(frozen=True, slots=True)
 class Bar:
     label: str
-    value: float | None  # None: not drawn (suppressed or not computable); the table says why
+    value: float | None  # None: a marked gap (suppressed or not computable); the table says why
+    suppressed: bool = False
+
+    @property
+    def gap(self) -> str:
+        return SUPPRESSED if self.suppressed else NO_VALUE
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +46,7 @@ class LinePoint:
     series: str
     period: str
     value: float | None
+    suppressed: bool = False
 
 
 def _config() -> dict[str, Any]:
@@ -47,60 +60,113 @@ def _config() -> dict[str, Any]:
 
 
 def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], *, axis: str, percent: bool) -> Markup:
-    """Horizontal bars, one per label, in the order given."""
-    values = [{"label": b.label, "value": b.value} for b in bars if b.value is not None]
+    """Horizontal bars, one per label, in the order given; a missing value is a labelled gap."""
+    values = [{"label": b.label, "value": b.value, "gap": b.gap} for b in bars]
+    y = {"field": "label", "type": "nominal", "sort": [b.label for b in bars], "title": None}
+    x = {
+        "field": "value",
+        "type": "quantitative",
+        "title": axis,
+        "axis": {"format": ".0%" if percent else "~s"},
+        **({"scale": {"domain": [0, 1]}} if percent else {}),
+    }
     spec = {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "width": WIDTH,
         "height": {"step": 22},
         "data": {"values": values},
-        "mark": {"type": "bar", "color": BLUE},
-        "encoding": {
-            "y": {"field": "label", "type": "nominal", "sort": [b.label for b in bars], "title": None},
-            "x": {
-                "field": "value",
-                "type": "quantitative",
-                "title": axis,
-                "axis": {"format": ".0%" if percent else "~s"},
-                **({"scale": {"domain": [0, 1]}} if percent else {}),
+        "encoding": {"y": y},
+        "layer": [
+            {
+                "transform": [{"filter": "datum.value != null"}],
+                "mark": {"type": "bar", "color": BLUE},
+                "encoding": {"x": x},
             },
-        },
+            {
+                # The gap is marked where the bar would start, in the tables' words.
+                "transform": [{"filter": "datum.value == null"}],
+                "mark": {"type": "text", "align": "left", "dx": 3, "color": GAP},
+                "encoding": {"x": {"datum": 0, "type": "quantitative"}, "text": {"field": "gap"}},
+            },
+        ],
         "config": _config(),
     }
-    described = ", ".join(f"{b.label}: {_words(b.value, percent)}" for b in bars)
+    described = ", ".join(f"{b.label}: {_words(b, percent)}" for b in bars)
     return _render(chart_id, title, f"{axis}. {described}.", spec)
 
 
 def line_chart(chart_id: str, title: str, points: Sequence[LinePoint], *, axis: str) -> Markup:
-    """A rate per series over periods (a line per group), periods in the order given."""
+    """A rate per series over periods (a line per group), periods in the order given.
+
+    A missing value breaks its line (never joined across, never drawn as 0); a suppressed one is
+    marked "White [c]" (its group, in its colour) at the foot of its period.
+    """
     periods = list(dict.fromkeys(p.period for p in points))
     series = list(dict.fromkeys(p.series for p in points))
+    colour = {"field": "s", "type": "nominal", "sort": series, "title": "Group"}
+    x = {"field": "p", "type": "ordinal", "sort": periods, "title": "Period"}
     spec = {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "width": WIDTH,
         "height": 240,
         "data": {
-            "values": [{"s": p.series, "p": p.period, "v": p.value} for p in points if p.value is not None]
+            "values": [
+                {
+                    "s": p.series,
+                    "p": p.period,
+                    "v": p.value,
+                    "c": p.suppressed,
+                    "n": series.index(p.series),
+                    "t": f"{p.series} [c]",
+                }
+                for p in points
+            ]
         },
-        "mark": {"type": "line", "point": True},
+        # Shared by both layers, so the markers take their group's colour and one legend is drawn.
         "encoding": {
-            "x": {"field": "p", "type": "ordinal", "sort": periods, "title": "Period"},
-            "y": {"field": "v", "type": "quantitative", "title": axis, "axis": {"format": ".0%"}},
-            "color": {"field": "s", "type": "nominal", "sort": series, "title": "Group"},
-            "shape": {"field": "s", "type": "nominal", "sort": series, "title": "Group"},
+            "x": x,
+            "color": colour,
+            # Vega-Lite merges a colour and a shape legend only in a single-layer chart; the markers'
+            # layer would split them, so the colour legend alone names the groups.
+            "shape": {"field": "s", "type": "nominal", "sort": series, "legend": None},
         },
+        "layer": [
+            {
+                "mark": {"type": "line", "point": True, "invalid": "break-paths-show-domains"},
+                "encoding": {
+                    "y": {"field": "v", "type": "quantitative", "title": axis, "axis": {"format": ".0%"}},
+                },
+            },
+            {
+                "transform": [{"filter": "datum.c"}],
+                "mark": {"type": "text", "baseline": "bottom", "fontSize": 11},
+                "encoding": {
+                    "y": {"datum": 0, "type": "quantitative"},
+                    # One above another when several groups are hidden in the same period.
+                    "yOffset": {
+                        "field": "n",
+                        "type": "quantitative",
+                        "scale": {"domain": [0, len(series)], "range": [0, -14 * len(series)]},
+                    },
+                    "text": {"field": "t"},
+                },
+            },
+        ],
         "config": _config(),
     }
+    hidden = sum(1 for p in points if p.suppressed)
     described = (
-        f"{axis} for {len(series)} groups over {len(periods)} periods; the table below gives each value."
+        f"{axis} for {len(series)} groups over {len(periods)} periods"
+        + (f"; {hidden} values suppressed, marked [c]" if hidden else "")
+        + "; the table below gives each value."
     )
     return _render(chart_id, title, described, spec)
 
 
-def _words(value: float | None, percent: bool) -> str:
-    if value is None:
-        return "not shown"
-    return f"{value:.1%}" if percent else f"{value:g}"
+def _words(bar: Bar, percent: bool) -> str:
+    if bar.value is None:
+        return bar.gap
+    return f"{bar.value:.1%}" if percent else f"{bar.value:g}"
 
 
 _ROOT = re.compile(r"<svg\b([^>]*)>")

@@ -2,19 +2,22 @@
 
 The first line is a comment (``# Scope: ...``) saying whose figures the file holds; then a header
 of exactly ``report.COLUMNS`` in that order. A missing figure (not computable, not compared,
-suppressed) is an empty cell, never 0 or infinity; true/false are spelled out.
+suppressed) is an empty cell, never 0 or infinity; true/false are spelled out. The page's download
+adds the odds ratio adjusted for case mix (``adjusted.CSV_COLUMNS``) after those columns, on the
+whole-range rows it is computed for.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from divert.models import Programme
+from divert.monitoring.adjusted import CSV_COLUMNS, Adjusted, csv_cells
 from divert.monitoring.query import Reach, Scope
 from divert.monitoring.report import COLUMNS, Options, ReportRow, build_report
 
@@ -35,13 +38,24 @@ def scope_line(reach: Reach | None) -> str:
     return "# Scope: " + " ".join(said.split())
 
 
-def write_csv(rows: Iterable[ReportRow], out: IO[str], reach: Reach | None = None) -> int:
+def write_csv(
+    rows: Iterable[ReportRow],
+    out: IO[str],
+    reach: Reach | None = None,
+    adjusted: tuple[str, Mapping[tuple[str, str], Adjusted]] | None = None,
+) -> int:
+    """``adjusted``: the period label of the rows the adjusted odds ratios belong to, and them."""
     out.write(scope_line(reach) + "\n")
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow([*COLUMNS, *(CSV_COLUMNS if adjusted is not None else ())])
     written = 0
     for row in rows:
-        writer.writerow([_cell(getattr(row, column)) for column in COLUMNS])
+        cells = [_cell(getattr(row, column)) for column in COLUMNS]
+        if adjusted is not None:
+            period, found = adjusted
+            mine = found.get((row.point, row.group)) if row.period == period else None
+            cells += [_cell(v) for v in csv_cells(mine)]
+        writer.writerow(cells)
         written += 1
     return written
 

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from divert.models import PopulationBaseline
+from divert.monitoring.adjusted import Adjusted, for_report
 from divert.monitoring.breakdowns import KINDS, ReasonCount, ReasonRow, count_all_reasons, reason_rows
 from divert.monitoring.charts import Bar, LinePoint, bar_chart, line_chart
 from divert.monitoring.points import ALL_GROUPS, BY_NAME, DIMENSIONS
@@ -114,6 +115,8 @@ class MonitoringPage:
     population: list[ShareComparison] | None
     population_note: str
     notes: list[str] = field(default_factory=list)
+    # (point, group) → the odds ratio adjusted for case mix beside the RRI (adjusted.py)
+    adjusted: dict[tuple[str, str], Adjusted] = field(default_factory=dict)
 
     def rows(self, point: str) -> list[ReportRow]:
         return [r for r in self.whole.rows if r.point == point] if self.whole else []
@@ -158,7 +161,7 @@ def build_page(session: Session, filters: Filters, reach: Reach, threshold: int)
     reasons = [_reasons(scope, kind, found[kind], groups, filters, threshold) for kind in KINDS]
     baseline = active_baseline(session)
     population, note = _population(session, baseline, filters.dimension, whole_counts, groups)
-    return MonitoringPage(
+    page = MonitoringPage(
         filters,
         reach,
         threshold,
@@ -172,6 +175,8 @@ def build_page(session: Session, filters: Filters, reach: Reach, threshold: int)
         note,
         whole.notes if whole else raw.notes,
     )
+    page.adjusted = for_report(session, scope, whole, groups, filters.published)
+    return page
 
 
 def _counts(rows: Sequence[ReportRow]) -> list[GroupCounts]:
@@ -229,6 +234,11 @@ def _population(
     return compare_shares(encounters, population, compared), ""
 
 
+def _rate_hidden(row: ReportRow) -> bool:
+    """The rate is missing because its count or base is suppressed (not because nobody reached the base)."""
+    return row.count is None or (row.base_point is not None and row.base_count is None)
+
+
 def page_charts(page: MonitoringPage) -> dict[str, Markup]:
     if page.whole is None:
         return {}
@@ -237,21 +247,25 @@ def page_charts(page: MonitoringPage) -> dict[str, Markup]:
         "funnel": bar_chart(
             "chart-funnel",
             "Encounters reaching each decision point",
-            [Bar(POINT_LABELS[r.point], r.count) for r in page.funnel],
+            [Bar(POINT_LABELS[r.point], r.count, r.count is None) for r in page.funnel],
             axis="Number of encounters",
             percent=False,
         ),
         "groups": bar_chart(
             "chart-groups",
             f"{POINT_LABELS[point]}: rate by group",
-            [Bar(r.group, r.rate) for r in page.rows(point) if r.group != ALL_GROUPS],
+            [Bar(r.group, r.rate, _rate_hidden(r)) for r in page.rows(point) if r.group != ALL_GROUPS],
             axis=f"Rate ({POINT_LABELS[point].lower()} over {BY_NAME[point].base})",
             percent=True,
         ),
         "trends": line_chart(
             "chart-trends",
             f"{POINT_LABELS[point]}: rate by group over time",
-            [LinePoint(r.group, r.period, r.rate) for r in page.trends if r.group != ALL_GROUPS],
+            [
+                LinePoint(r.group, r.period, r.rate, _rate_hidden(r))
+                for r in page.trends
+                if r.group != ALL_GROUPS
+            ],
             axis="Rate",
         ),
     }
@@ -260,7 +274,9 @@ def page_charts(page: MonitoringPage) -> dict[str, Markup]:
             "chart-population",
             "Share of encounters minus share of population",
             [
-                Bar(r.group, None if page.population_hidden(r) else r.difference_pp)
+                Bar(
+                    r.group, None if page.population_hidden(r) else r.difference_pp, page.population_hidden(r)
+                )
                 for r in page.population
                 if r.population_share is not None or r.encounter_share is not None
             ],

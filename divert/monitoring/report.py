@@ -97,7 +97,7 @@ def assemble(
 ) -> Report:
     """The report rows from counts already fetched (pure, so it is tested without a database)."""
     dimension = DIMENSIONS[scope.dimension]
-    reference = _reference(dimension, counts, options.reference)
+    reference = _reference(dimension, counts, options.reference, groups)
     by_period: dict[str, dict[str, Mapping[str, int]]] = defaultdict(dict)
     for c in counts:
         by_period[c.period][c.group] = c.counts
@@ -225,10 +225,22 @@ def _relative(
     return result, result.note
 
 
-def _reference(dimension: Dimension, counts: Sequence[GroupCounts], chosen: str | None) -> str | None:
+class UnknownReference(ValueError):
+    """The reference group asked for is not a group of the breakdown (``black`` for ``Black``)."""
+
+    def __init__(self, chosen: str, groups: Sequence[str]) -> None:
+        super().__init__(f"'{chosen}' is not a group in these figures; choose one of: {', '.join(groups)}.")
+        self.groups = list(groups)
+
+
+def _reference(
+    dimension: Dimension, counts: Sequence[GroupCounts], chosen: str | None, groups: Sequence[str]
+) -> str | None:
     if chosen is not None:
         if chosen in dimension.not_comparable or chosen == ALL_GROUPS:
             raise ValueError(f"'{chosen}' cannot be the reference group: it is not compared.")
+        if chosen not in groups:
+            raise UnknownReference(chosen, [g for g in groups if g not in dimension.not_comparable])
         return chosen
     if dimension.default_reference is not None:
         return dimension.default_reference

@@ -10,34 +10,44 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSelect, GovSubmitInput
 from werkzeug.datastructures import MultiDict
 from wtforms import Field, SelectField, StringField, SubmitField
 from wtforms.validators import ValidationError
 
 from divert.monitoring.page import PERIOD_LABELS, POINT_LABELS, Filters
 from divert.monitoring.points import ALL_GROUPS, BY_NAME, DIMENSIONS
+from divert.rules.codes import label
 from divert.web.forms.base import GovForm
+from divert.web.forms.fields import GovDateField
 
 DEFAULTS = {"period": "quarter", "dimension": "ethnicity_group", "point": "offered"}
 
 
-class _IsoDate(StringField):
-    """A date typed as YYYY-MM-DD (what a browser's date input sends); empty means no limit."""
+class _FilterDate(GovDateField):
+    """A GOV.UK date input (day, month and year boxes); empty means no limit.
 
-    def __init__(self, label: str, *, noun: str, **kwargs: Any) -> None:
-        super().__init__(label, widget=GovTextInput(), **kwargs)
-        self.noun = noun
-        self.day: date | None = None
+    The exports' links and bookmarks say ``from=2026-01-31``, one ISO value, and are read too: the
+    boxes then show that date. Its id is the day box's, where the error summary must link.
+    """
 
-    def pre_validate(self, form: Any) -> None:
-        raw = (self.data or "").strip()
-        self.day = None
-        if raw:
+    def __init__(self, label: str, *, noun: str, name: str, **kwargs: Any) -> None:
+        super().__init__(label, noun=noun, name=name, id=f"{name}-day", widget=GovDateInput(), **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if len(valuelist) == 1 and str(valuelist[0]).strip():
             try:
-                self.day = date.fromisoformat(raw)
+                day = date.fromisoformat(str(valuelist[0]).strip())
             except ValueError:
-                raise ValidationError(f"The {self.noun} must be a real date, like 2026-01-31") from None
+                # Back in the boxes as typed, so it can be corrected there.
+                parts = str(valuelist[0]).strip().split("-")
+                self.raw_data = [*reversed(parts), "", ""][:3] if len(parts) == 3 else [parts[0], "", ""]
+                self.data = None
+                raise ValueError(f"{self.noun.capitalize()} must be a real date") from None
+            self.raw_data = [str(day.day), str(day.month), str(day.year)]
+            self.data = day
+            return
+        super().process_formdata(valuelist)
 
 
 def _known(message: str) -> Any:
@@ -69,10 +79,12 @@ class MonitoringFilters(GovForm):
         validate_choice=False,
         validators=[_known("Select what to break the figures down by")],
     )
-    date_from = _IsoDate(
-        "Encounters from", noun="start date", name="from", description="For example, 2026-01-01"
+    date_from = _FilterDate(
+        "Encounters from", noun="the start date", name="from", description="For example, 1 4 2026"
     )
-    date_to = _IsoDate("Encounters to (inclusive)", noun="end date", name="to")
+    date_to = _FilterDate(
+        "Encounters to (inclusive)", noun="the end date", name="to", description="For example, 31 3 2027"
+    )
     point = SelectField(
         "Decision point for the charts and trends",
         widget=GovSelect(),
@@ -80,11 +92,14 @@ class MonitoringFilters(GovForm):
         validate_choice=False,
         validators=[_known("Select a decision point")],
     )
-    reference = StringField(
-        "Reference group (optional)",
-        widget=GovTextInput(),
-        description="Rates are compared with this group. Leave blank for the usual one "
-        "(White for ethnicity; otherwise the largest group).",
+    # The groups in the figures, set once they are counted (``offer_references``): a group that is
+    # not one of them is refused with a message, never looked up.
+    reference = SelectField(
+        "Reference group",
+        widget=GovSelect(),
+        validate_choice=False,
+        description="Rates are compared with this group. The usual one is White for ethnicity; "
+        "otherwise the largest group.",
     )
     # A checkbox sends "yes" when ticked; anything else (or nothing) is unticked.
     published = StringField("Show as published")
@@ -97,13 +112,29 @@ class MonitoringFilters(GovForm):
                 given[name] = value
         super().__init__(formdata=given)
         self.programme.choices = [("", "All programmes"), *programmes]
+        chosen = self.reference.data = (self.reference.data or "").strip()
+        # Until the figures are counted, only what was asked for can be offered back.
+        self.reference.choices = [("", "The usual group"), *([(chosen, chosen)] if chosen else [])]
+
+    def offer_references(self, groups: Sequence[str], usual: str | None) -> None:
+        """The reference group select lists the compared groups in these figures."""
+        dim = DIMENSIONS[self.dimension.data if self.dimension.data in DIMENSIONS else DEFAULTS["dimension"]]
+        compared = [g for g in groups if g not in dim.not_comparable and g != ALL_GROUPS]
+        words = label if dim.name == "gender" else str
+        usual_text = f"The usual group ({words(usual)})" if usual else "The usual group"
+        self.reference.choices = [("", usual_text), *((g, words(g)) for g in compared)]
+
+    def refuse_reference(self, groups: Sequence[str]) -> None:
+        """The reference group asked for is not a group in these figures (``black``, say)."""
+        self.offer_references(groups, None)
+        self.reference.errors = ["Select a reference group from the list"]
 
     def validate_programme(self, field: Field) -> None:
         if field.data and field.data not in {code for code, _ in field.choices}:
             raise ValidationError("Select a programme from the list")
 
     def validate_date_to(self, field: Field) -> None:
-        start, end = self.date_from.day, self.date_to.day
+        start, end = self.date_from.data, self.date_to.data
         if start and end and start > end:
             raise ValidationError("The end date must be the same as or after the start date")
 
@@ -133,8 +164,8 @@ class MonitoringFilters(GovForm):
             pick("programme", None),
             pick("period", DEFAULTS["period"]) or DEFAULTS["period"],
             pick("dimension", DEFAULTS["dimension"]) or DEFAULTS["dimension"],
-            self.date_from.day,
-            None if "date_to" in wrong else self.date_to.day,
+            None if "date_from" in wrong else self.date_from.data,
+            None if "date_to" in wrong else self.date_to.data,
             pick("reference", None),
             pick("point", DEFAULTS["point"]) or DEFAULTS["point"],
             published_only or self.published.data == "yes",

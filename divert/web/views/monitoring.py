@@ -20,10 +20,12 @@ from werkzeug.wrappers import Response
 from divert.app.extensions import db
 from divert.auth import holds, requires
 from divert.models import PopulationBaseline, User, audit
+from divert.monitoring import adjusted
 from divert.monitoring.export import write_csv
 from divert.monitoring.page import POINT_LABELS, MonitoringPage, build_page, page_charts
 from divert.monitoring.points import DIMENSIONS, POINTS
 from divert.monitoring.query import Reach, reach_of
+from divert.monitoring.report import UnknownReference
 from divert.monitoring.suppression import DEFAULT_THRESHOLD
 from divert.monitoring.xlsx import page_sheets, write_xlsx
 from divert.pathways.population import MAX_UPLOAD_BYTES, BaselineRefused, upload_baseline
@@ -47,7 +49,13 @@ def _filters_and_page() -> tuple[MonitoringFilters, Reach, MonitoringPage | None
     if not form.validate():
         return form, reach, None
     filters = form.filters(published_only=not holds(current_user, "view_unpublished_figures"))
-    return form, reach, build_page(db.reports_session, filters, reach, _threshold())
+    try:
+        page = build_page(db.reports_session, filters, reach, _threshold())
+    except UnknownReference as unknown:
+        form.refuse_reference(unknown.groups)
+        return form, reach, None
+    form.offer_references(page.groups, page.whole.reference if page.whole else None)
+    return form, reach, page
 
 
 @bp.route("")
@@ -98,7 +106,7 @@ def export_csv() -> Response:
     if isinstance(page, Response):
         return page
     out = io.StringIO()
-    write_csv(page.report_rows, out, page.reach)
+    write_csv(page.report_rows, out, page.reach, (page.filters.range_label, page.adjusted))
     return _download(out.getvalue().encode("utf-8"), "text/csv", "csv", page)
 
 
@@ -137,6 +145,7 @@ def method() -> str:
     return render_template(
         "monitoring/method.html",
         threshold=_threshold(),
+        adjusted_rule=adjusted.RULE,
         points=POINTS,
         point_labels=POINT_LABELS,
         dimensions=DIMENSIONS,
