@@ -31,7 +31,10 @@ METHOD = (
     "disparity is a 95% interval for the draft's RRI divided by the current RRI, from 2,000 paired "
     "bootstrap resamples of each group's encounters (the same people are decided under both "
     "versions, so the two RRIs are not independent); an interval that excludes 1 is a change beyond "
-    "chance. Small numbers are suppressed as every published figure is: counts from 1 to the "
+    "chance. Beside them, at the eligibility point, the odds ratio against the reference group "
+    "adjusted for offence category, age band and earlier encounters (the monitoring page's logistic "
+    "regression, without area, which stored facts do not hold), under each version. Small numbers "
+    "are suppressed as every published figure is: counts from 1 to the "
     "threshold less one are hidden, and further counts are hidden until no hidden count can be worked "
     "out, or narrowed below the threshold, from the rest."
 )
@@ -104,6 +107,8 @@ COLUMNS = (
     ("rri_draft", "RRI under the draft", "0.00"),
     ("change_low", "Change in RRI, 95% interval from", "0.00"),
     ("change_high", "Change in RRI, 95% interval to", "0.00"),
+    ("adjusted_or_current", "Adjusted odds ratio now", "0.00"),
+    ("adjusted_or_draft", "Adjusted odds ratio under the draft", "0.00"),
     ("changed_in", "Brought in", "0"),
     ("changed_out", "Taken out", "0"),
     ("cannot_tell", "Cannot tell", "0"),

@@ -29,8 +29,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from divert.models import Decision, ProgrammeVersion
+from divert.monitoring.adjusted import PRIOR_LEVELS, Adjusted, Cell, fit_point
 from divert.monitoring.points import DIMENSIONS
-from divert.monitoring.query import Scope, frame_by_encounter, label_group, programme_id, tune
+from divert.monitoring.query import Scope, age_band, frame_by_encounter, label_group, programme_id, tune
 from divert.monitoring.stats import rate, relative_rate
 from divert.monitoring.suppression import DEFAULT_THRESHOLD, Linked, Margin
 from divert.monitoring.suppression import protect as protect_linked
@@ -113,6 +114,9 @@ class Tally:
     cannot_tell: Counter[str] = field(default_factory=Counter)
     # Rule ids whose result differs between baseline and draft, among the decisions that changed.
     changed_by: Counter[str] = field(default_factory=Counter)
+    # (group, offence, age band, earlier encounters) -> [decided, eligible now, eligible under the
+    # draft]: the case mix the adjusted odds ratios are fitted over.
+    mix: dict[tuple[str, str, str, str], list[int]] = field(default_factory=dict)
     decisions: int = 0
 
     @property
@@ -144,6 +148,17 @@ def replay(
         after = decide_values(draft, values, facts, explain=False)
         pair = (outcome(before.eligible, before.route), outcome(after.eligible, after.route))
         tally.joint[group][pair] += 1
+        prior = values["prior_encounters"]
+        key = (
+            group,
+            str(values["offence_category"] or ""),
+            age_band(values["age"] if isinstance(values["age"], int) else None),
+            PRIOR_LEVELS[min(2, prior if isinstance(prior, int) else 0)],
+        )
+        cell = tally.mix.setdefault(key, [0, 0, 0])
+        cell[0] += 1
+        cell[1] += before.eligible
+        cell[2] += after.eligible
         if pair[0] != pair[1]:
             tally.changed_by.update(_why_changed(before, after, routing))
     if progress is not None:
@@ -196,6 +211,10 @@ class ResultRow:
     change_low: float | None = None
     change_high: float | None = None
     hidden: frozenset[str] = frozenset()
+    # The odds ratio against the reference group adjusted for case mix (offence, age band, earlier
+    # encounters), under each version; eligibility point only.
+    adjusted_current: Adjusted | None = None
+    adjusted_draft: Adjusted | None = None
 
     @property
     def change_beyond_chance(self) -> bool | None:
@@ -297,6 +316,7 @@ def summarise(
         counts[("All", point)] = _counts(total, point, sum(tally.cannot_tell.values()))
     hidden = protect(counts, tally.groups, threshold)
     rng = np.random.default_rng(SEED)
+    adjusted = _adjusted(tally, dimension, ref)
     for (group, point), c in counts.items():
         ref_counts = counts.get((ref, point)) if ref else None
         comparable = group not in spec.not_comparable and group != "All" and ref_counts is not None
@@ -313,9 +333,11 @@ def summarise(
                 low, high = change_interval(tally.joint[group], tally.joint[ref], point, rng)
         cell_hidden = hidden.get((group, point), frozenset())
         ref_hidden = hidden.get((ref, point), frozenset()) if ref else frozenset()
+        odds_now, odds_then = adjusted.get((group, point), (None, None))
         if cell_hidden or ref_hidden:
             # A rate or ratio would give a hidden count back: hide what is worked out from it.
             rri_now = rri_then = low = high = None
+            odds_now = odds_then = None
         rows.append(
             ResultRow(
                 group,
@@ -332,6 +354,8 @@ def summarise(
                 low,
                 high,
                 cell_hidden,
+                odds_now,
+                odds_then,
             )
         )
     changed = sum(n for pairs in tally.joint.values() for (b, a), n in pairs.items() if b != a)
@@ -363,6 +387,31 @@ def summarise(
         cannot_shown,
         changed_shown,
     )
+
+
+def _adjusted(
+    tally: Tally, dimension: str, reference: str | None
+) -> dict[tuple[str, str], tuple[Adjusted | None, Adjusted | None]]:
+    """The eligibility point's odds ratios adjusted for case mix, under each version, by group:
+    the same model as the monitoring page's (monitoring/adjusted.py) over the replayed encounters.
+    Area is not among the case mix here: stored facts do not hold it."""
+    if reference is None or not tally.mix:
+        return {}
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    spec = DIMENSIONS[dimension]
+    compared = [g for g in tally.groups if g not in spec.not_comparable]
+    sides: list[list[Adjusted]] = []
+    with threadpool_limits(limits=1, user_api="blas"):
+        for side in (1, 2):
+            cells = [
+                Cell(g, offence, age, prior, "", {"encountered": n[0], "eligible": n[side]})
+                for (g, offence, age, prior), n in tally.mix.items()
+            ]
+            sides.append(fit_point(cells, "eligible", spec, reference, compared))
+    now = {a.group: a for a in sides[0]}
+    then = {a.group: a for a in sides[1]}
+    return {(g, "eligible"): (now.get(g), then.get(g)) for g in set(now) | set(then)}
 
 
 def change_interval(
@@ -497,8 +546,21 @@ def to_json(result: SimulationResult) -> dict[str, Any]:
                 "change_low": row.change_low,
                 "change_high": row.change_high,
                 "change_beyond_chance": row.change_beyond_chance,
+                **_adjusted_json("current", row.adjusted_current),
+                **_adjusted_json("draft", row.adjusted_draft),
                 "hidden": sorted(row.hidden),
             }
             for row in result.rows
         ],
+    }
+
+
+def _adjusted_json(side: str, adjusted: Adjusted | None) -> dict[str, Any]:
+    if adjusted is None:
+        return {f"adjusted_or_{side}": None, f"adjusted_low_{side}": None, f"adjusted_high_{side}": None}
+    return {
+        f"adjusted_or_{side}": adjusted.odds_ratio,
+        f"adjusted_low_{side}": adjusted.ci_low,
+        f"adjusted_high_{side}": adjusted.ci_high,
+        f"adjusted_note_{side}": adjusted.note,
     }
