@@ -290,6 +290,7 @@ GroupVector = dict[GroupCoord, int]
 ROOT: GroupCoord = (SHARED, ALL_GROUPS)
 _PARTNERS = 8  # partners tried per axis, the largest first
 _LEAVES = 3
+_MONTHS = 4  # other months a month's change is set against
 _SHARERS = 12  # groups that share out one group's change
 
 
@@ -343,7 +344,7 @@ class _Structure:
         """A month under ``period`` up its chain, against another month outside it or nothing."""
         under = [m for m in self.months if period in self.chain(m)]
         inside = sorted(under, key=lambda m: -value(m))[:_LEAVES]
-        outside = sorted((m for m in self.months if m not in under), key=lambda m: -value(m))[:_PARTNERS]
+        outside = sorted((m for m in self.months if m not in under), key=lambda m: -value(m))[:_MONTHS]
         found: list[Vector] = []
         for a in inside:
             for b in [None, *outside]:
@@ -412,9 +413,11 @@ class _Structure:
             up = next(p.base for p in POINTS if p.name == up)
         below = self.descendants(point)
         found: list[Vector] = []
-        for depth in range(len(ancestors) + 1):
+        for chain in ([], ancestors[:1], ancestors):
             for extra in ([], below) if below else ([],):
-                found.append(dict.fromkeys([point, *ancestors[:depth], *extra], 1))
+                vector = dict.fromkeys([point, *chain, *extra], 1)
+                if vector not in found:
+                    found.append(vector)
         return found[1:]
 
     def descendants(self, point: str) -> list[str]:

@@ -196,7 +196,7 @@ class Change(Generic[K]):
     parts: Sequence[Cells[K]] = ()
 
 
-_CHOICES = 12  # wide-enough changes compared by cost, the smallest first
+_CHOICES = 4  # wide-enough changes compared by cost, the smallest first
 
 
 @dataclass(slots=True)
