@@ -13,7 +13,6 @@ groups and the 18+1 codes, the pair most tightly linked) rather than six: 126 CS
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -69,13 +68,17 @@ def test_the_attacker_pins_nothing_from_everything_an_analyst_downloads(
             for period in PERIODS:
                 for point in (p.name for p in POINTS if p.base is not None):  # what the form offers
                     query = {**RANGE, "programme": programme, "dimension": dimension}
-                    response = client.get("/monitoring/export.csv", query_string={**query, "period": period, "point": point})
+                    response = client.get(
+                        "/monitoring/export.csv", query_string={**query, "period": period, "point": point}
+                    )
                     assert response.status_code == 200
                     for row in dataset.csv_rows(response.get_data(as_text=True)):
                         key = _cell(row["programme"], row["period"], dimension, row["group"], row["point"])
                         _note(seen, key, row["count"])
                         if row["base_point"]:
-                            base = _cell(row["programme"], row["period"], dimension, row["group"], row["base_point"])
+                            base = _cell(
+                                row["programme"], row["period"], dimension, row["group"], row["base_point"]
+                            )
                             _note(seen, base, row["base_count"])
                         # Nothing built on a hidden count is shown.
                         if row["count"] == "" or (row["base_point"] and row["base_count"] == ""):
@@ -91,9 +94,13 @@ def test_the_attacker_pins_nothing_from_everything_an_analyst_downloads(
                     point = f"reason:{row[at['kind']]}:{row[at['reason']]}"
                     key = _cell(str(row[at["programme"]]), "whole", dimension, str(row[at["group"]]), point)
                     _note(seen, key, None if row[at["count"]] is None else str(row[at["count"]]))
-    codes = dict(db_session.execute(
-        select(EthnicityCode.code, EthnicityCode.ethnic_group).where(EthnicityCode.scheme == "self_defined")
-    ).all())
+    codes = dict(
+        db_session.execute(
+            select(EthnicityCode.code, EthnicityCode.ethnic_group).where(
+                EthnicityCode.scheme == "self_defined"
+            )
+        ).all()
+    )
     hidden = [k for k, v in seen.items() if v is None]
     assert hidden, "the fixture has small numbers"
     assert not any(v in (1, 2, 3, 4) for v in seen.values())

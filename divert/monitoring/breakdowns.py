@@ -240,9 +240,7 @@ def reason_rows(
         ]
         hidden: frozenset[tuple[str, str]] = frozenset()
         if published and hidden_in_release is not None:
-            hidden = frozenset(
-                c for c, n in table.items() if hidden_in_release(*c) or 0 < n < threshold
-            )
+            hidden = frozenset(c for c, n in table.items() if hidden_in_release(*c) or 0 < n < threshold)
         elif published:
             hidden = suppress(table, margins, threshold)
         for group in [*groups_here, ALL_GROUPS]:

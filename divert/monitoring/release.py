@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import functools
 import itertools
-from functools import partial
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -227,9 +228,7 @@ def _total(cells: Mapping[Key, int], prog: str, period: str, dimension: str, poi
     return shared if shared in cells else (prog, period, dimension, ALL_GROUPS, point)
 
 
-def _relations(
-    cells: dict[Key, int], codes: Sequence[str], ethnic_group: Mapping[str, str]
-) -> Linked[Key]:
+def _relations(cells: dict[Key, int], codes: Sequence[str], ethnic_group: Mapping[str, str]) -> Linked[Key]:
     """Every relation an analyst can see between the cells (the attacker's knowledge)."""
     sums: list[Margin[Key]] = []
     members: dict[tuple[Key, str], list[Key]] = defaultdict(list)
@@ -271,14 +270,14 @@ def _relations(
     for key in cells:
         if key[0] != ALL_PROGRAMMES:
             continue
-        parts = [(c, *key[1:]) for c in codes if (c, *key[1:]) in cells]
-        total = sum(cells[p] for p in parts)
+        each: list[Key] = [(c, *key[1:]) for c in codes if (c, *key[1:]) in cells]
+        total = sum(cells[m] for m in each)
         if _reason_parts(key[4]) is not None and total == cells[key]:
-            sums.append(Margin(key, tuple(parts)))
+            sums.append(Margin(key, tuple(each)))
             continue
-        at_most += [(p, key) for p in parts]
-        if parts:
-            at_most_sum.append(Margin(key, tuple(parts)))
+        at_most += [(m, key) for m in each]
+        if each:
+            at_most_sum.append(Margin(key, tuple(each)))
     at_most = [(a, b) for a, b in at_most if cells.get(a, 0) <= cells.get(b, 0)]
     at_most_sum = [m for m in at_most_sum if cells[m.total] <= sum(cells[p] for p in m.members)]
     return Linked(sums, at_most, at_most_sum)
@@ -294,7 +293,7 @@ _MONTHS = 4  # other months a month's change is set against
 _SHARERS = 12  # groups that share out one group's change
 
 
-def _combine(vector: dict[object, int], more: Mapping[object, int], sign: int) -> None:
+def _combine(vector: dict[Any, int], more: Mapping[Any, int], sign: int) -> None:
     for k, s in more.items():
         vector[k] = vector.get(k, 0) + sign * s
         if vector[k] == 0:
@@ -348,11 +347,11 @@ class _Structure:
         found: list[Vector] = []
         for a in inside:
             for b in [None, *outside]:
-                vector: dict[object, int] = {}
+                vector: Vector = {}
                 _combine(vector, dict.fromkeys(self.chain(a), 1), 1)
                 if b is not None:
                     _combine(vector, dict.fromkeys(self.chain(b), 1), -1)
-                found.append({str(k): s for k, s in vector.items()})
+                found.append(vector)
         return found
 
     def leaf(self, family: str, group: str) -> GroupVector:
@@ -397,10 +396,10 @@ class _Structure:
                 (self.leaf(family, a), [_negate(self.leaf(family, b)) for b in others[:_SHARERS]])
             )
             for b in others[:_PARTNERS]:
-                vector: dict[object, int] = {}
-                _combine(vector, self.leaf(family, a), 1)
-                _combine(vector, self.leaf(family, b), -1)
-                found.pairs.append({k: s for k, s in vector.items()})  # type: ignore[misc]
+                pair: GroupVector = {}
+                _combine(pair, self.leaf(family, a), 1)
+                _combine(pair, self.leaf(family, b), -1)
+                found.pairs.append(pair)
         return found
 
     def point_sets(self, point: str) -> list[Vector]:
@@ -440,15 +439,23 @@ class _Structure:
         coord: GroupCoord = (dimension, group)
         cells = self.cells
 
-        def group_value(c: GroupCoord) -> int:
-            key = _total(cells, prog, period, SHARED, point) if c == ROOT else (prog, period, *c, point)
-            return cells.get(key, 0)
-
         def period_value(p: str) -> int:
             return cells.get((prog, p, dimension, group, point), 0)
 
+        def moving(pv: Vector) -> _Groups:
+            # Groups are chosen by their smallest count across the programmes that move, so
+            # that none of them is a zero there.
+            def value(c: GroupCoord) -> int:
+                return min(
+                    cells.get(
+                        _total(cells, p, period, SHARED, point) if c == ROOT else (p, period, *c, point), 0
+                    )
+                    for p in pv
+                )
+
+            return self.group_vectors(coord, value)
+
         periods = self.period_vectors(period, period_value)
-        groups = self.group_vectors(coord, group_value)
         alone: list[Vector] = [{prog: 1}]
         if prog == ALL_PROGRAMMES:
             more = [{ALL_PROGRAMMES: 1, code: 1} for code in self.codes]
@@ -457,10 +464,19 @@ class _Structure:
             more = [{prog: 1, ALL_PROGRAMMES: 1}]
         points: list[Vector] = [{point: 1}]
         widened = points + self.point_sets(point)
-        simple = groups.pairs + groups.roots
-        yield self._products(alone, periods, groups.against, simple, points)
-        yield self._products(alone + more, periods, groups.against, simple, widened)
-        yield self._products(alone + more, periods, [], groups.through, widened)
+        groups = {i: moving(pv) for i, pv in enumerate(alone + more)}
+        yield self._products(
+            [alone[0]], periods, groups[0].against, groups[0].pairs + groups[0].roots, points
+        )
+        for last in (False, True):
+            found: list[Change[Key]] = []
+            for i, pv in enumerate(alone + more):
+                g = groups[i]
+                if last:
+                    found += self._products([pv], periods, [], g.through, widened)
+                else:
+                    found += self._products([pv], periods, g.against, g.pairs + g.roots, widened)
+            yield found
 
     def _products(
         self,
@@ -485,9 +501,7 @@ class _Structure:
                 found.append(Change(size * len(gv), partial(self._point_cells, pv, tv, gv, qv)))
         return found
 
-    def _point_cells(
-        self, pv: Vector, tv: Vector, gv: GroupVector, qv: Vector
-    ) -> Iterator[tuple[Key, int]]:
+    def _point_cells(self, pv: Vector, tv: Vector, gv: GroupVector, qv: Vector) -> Iterator[tuple[Key, int]]:
         for (p, sp), (t, st), (g, sg), (q, sq) in itertools.product(
             pv.items(), tv.items(), gv.items(), qv.items()
         ):
@@ -523,26 +537,30 @@ class _Structure:
         else:
             others_r = sorted((r for r in reasons_here if r != reason), key=lambda r: -at(prog, coord, r))
             reasons = [{reason: 1, r: -1} for r in others_r[:_PARTNERS]] + [{reason: 1, ALL_REASONS: 1}]
-        groups = self.group_vectors(coord, lambda c: at(prog, c, reason))
-        for simple, against in ((groups.pairs + groups.roots, groups.against), (groups.through, [])):
+        moving = {
+            i: self.group_vectors(coord, partial(_least, at, tuple(pv), reason))
+            for i, pv in enumerate(programmes)
+        }
+        for last in (False, True):
             found: list[Change[Key]] = []
-            for pv, rv in itertools.product(programmes, reasons):
+            for (i, pv), rv in itertools.product(enumerate(programmes), reasons):
+                groups = moving[i]
+                simple = groups.through if last else groups.pairs + groups.roots
+                against = [] if last else groups.against
                 size = len(pv) * len(rv)
-                for first, others in against:
+                for first, sharers in against:
                     found.append(
                         Change(
                             2 * size * len(first),
                             partial(self._reason_cells, kind, pv, first, rv),
-                            [partial(self._reason_cells, kind, pv, other, rv) for other in others],
+                            [partial(self._reason_cells, kind, pv, other, rv) for other in sharers],
                         )
                     )
                 for gv in simple:
                     found.append(Change(size * len(gv), partial(self._reason_cells, kind, pv, gv, rv)))
             yield found
 
-    def _reason_cells(
-        self, kind: str, pv: Vector, gv: GroupVector, rv: Vector
-    ) -> Iterator[tuple[Key, int]]:
+    def _reason_cells(self, kind: str, pv: Vector, gv: GroupVector, rv: Vector) -> Iterator[tuple[Key, int]]:
         for (p, sp), (g, sg), (r, sr) in itertools.product(pv.items(), gv.items(), rv.items()):
             point = f"{REASON}{kind}:{r}"
             key = _total(self.cells, p, WHOLE, SHARED, point) if g == ROOT else (p, WHOLE, g[0], g[1], point)
@@ -555,6 +573,12 @@ class _Groups:
     against: list[tuple[GroupVector, list[GroupVector]]]  # one group, and the others to share it
     roots: list[GroupVector]  # the total with one group of every breakdown
     through: list[GroupVector]  # the group with the total and one group of every other breakdown
+
+
+def _least(
+    at: Callable[[str, GroupCoord, str], int], programmes: Sequence[str], reason: str, c: GroupCoord
+) -> int:
+    return min(at(p, c, reason) for p in programmes)
 
 
 def _negate(vector: GroupVector) -> GroupVector:

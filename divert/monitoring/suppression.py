@@ -197,6 +197,9 @@ class Change(Generic[K]):
 
 
 _CHOICES = 4  # wide-enough changes compared by cost, the smallest first
+# Candidates checked per stage, the smallest first: a bound on the work for each hidden cell (a
+# cell none of them proves goes on to the next stage, with bigger changes).
+_TRIES = 64
 
 
 @dataclass(slots=True)
@@ -356,7 +359,7 @@ def protect(
         best: tuple[float, int, tuple[float, Delta[K], list[tuple[Delta[K], float]]]] | None = None
         for stage in changes(cell, hidden):
             found = 0
-            for change in sorted(stage, key=lambda c: c.size):
+            for change in sorted(stage, key=lambda c: c.size)[:_TRIES]:
                 proof = certifier.proof(change, threshold)
                 if proof is None:
                     continue

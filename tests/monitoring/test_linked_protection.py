@@ -58,10 +58,17 @@ def count(people: list[Any]) -> dict[tuple[str, str, str, str, str], int]:
                         values[prog, period, dim, group, point] += 1
             # A reason is given on each programme's case, so all programmes' is their sum.
             if depth == 1:
-                for p in (prog,) if prog != ALL_PROGRAMMES else tuple(k for k, d in reached.items() if d == 1):
+                for p in (
+                    (prog,) if prog != ALL_PROGRAMMES else tuple(k for k, d in reached.items() if d == 1)
+                ):
                     for dim, group in groups.items():
-                        values[ALL_PROGRAMMES if prog == ALL_PROGRAMMES else p, WHOLE, dim, group,
-                               f"{REASON}not_offered:{why}"] += 0 if prog == ALL_PROGRAMMES else 1
+                        values[
+                            ALL_PROGRAMMES if prog == ALL_PROGRAMMES else p,
+                            WHOLE,
+                            dim,
+                            group,
+                            f"{REASON}not_offered:{why}",
+                        ] += 0 if prog == ALL_PROGRAMMES else 1
     for key in [k for k in values if k[0] != ALL_PROGRAMMES and k[4].startswith(REASON)]:
         values[(ALL_PROGRAMMES, *key[1:])] += values[key]
     assert set(POINT_NAMES) >= {k[4] for k in values if not k[4].startswith(REASON)}
