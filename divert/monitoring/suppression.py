@@ -357,9 +357,13 @@ def protect(
             return 0.0 if key in hidden else cost(key)
 
         best: tuple[float, int, tuple[float, Delta[K], list[tuple[Delta[K], float]]]] | None = None
-        for stage in changes(cell, hidden):
+        stages = [sorted(stage, key=lambda c: c.size) for stage in changes(cell, hidden)]
+        # The smallest few of each stage first; only if none of them is wide enough, the rest.
+        for tries in [slice(0, _TRIES)] * len(stages) + [slice(_TRIES, None)] * len(stages):
+            stage = stages.pop(0)
+            stages.append(stage)
             found = 0
-            for change in sorted(stage, key=lambda c: c.size)[:_TRIES]:
+            for change in stage[tries]:
                 proof = certifier.proof(change, threshold)
                 if proof is None:
                     continue
