@@ -360,10 +360,10 @@ def protect(
         stages = [sorted(stage, key=lambda c: c.size) for stage in changes(cell, hidden)]
         # The smallest few of each stage first; only if none of them is wide enough, the rest.
         for tries in [slice(0, _TRIES)] * len(stages) + [slice(_TRIES, None)] * len(stages):
-            stage = stages.pop(0)
-            stages.append(stage)
+            ranked = stages.pop(0)
+            stages.append(ranked)
             found = 0
-            for change in stage[tries]:
+            for change in ranked[tries]:
                 proof = certifier.proof(change, threshold)
                 if proof is None:
                     continue
