@@ -359,11 +359,11 @@ def protect(
         best: tuple[float, int, tuple[float, Delta[K], list[tuple[Delta[K], float]]]] | None = None
         stages = [sorted(stage, key=lambda c: c.size) for stage in changes(cell, hidden)]
         # The smallest few of each stage first; only if none of them is wide enough, the rest.
-        for tries in [slice(0, _TRIES)] * len(stages) + [slice(_TRIES, None)] * len(stages):
+        for start, stop in [(0, _TRIES)] * len(stages) + [(_TRIES, None)] * len(stages):
             ranked = stages.pop(0)
             stages.append(ranked)
             found = 0
-            for change in ranked[tries]:
+            for change in ranked[start:stop]:
                 proof = certifier.proof(change, threshold)
                 if proof is None:
                     continue
