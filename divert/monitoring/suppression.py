@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -322,6 +322,15 @@ class Certifier(Generic[K]):
         return None
 
 
+def _passes(stages: Iterable[Iterable[Change[K]]]) -> Iterator[list[Change[K]]]:
+    seen: list[list[Change[K]]] = []
+    for stage in stages:
+        seen.append(sorted(stage, key=lambda c: c.size))
+        yield seen[-1][:_TRIES]
+    for ranked in seen:
+        yield ranked[_TRIES:]
+
+
 def protect(
     values: Mapping[K, int],
     linked: Linked[K],
@@ -357,13 +366,11 @@ def protect(
             return 0.0 if key in hidden else cost(key)
 
         best: tuple[float, int, tuple[float, Delta[K], list[tuple[Delta[K], float]]]] | None = None
-        stages = [sorted(stage, key=lambda c: c.size) for stage in changes(cell, hidden)]
-        # The smallest few of each stage first; only if none of them is wide enough, the rest.
-        for start, stop in [(0, _TRIES)] * len(stages) + [(_TRIES, None)] * len(stages):
-            ranked = stages.pop(0)
-            stages.append(ranked)
+        # The smallest few of each stage first (a stage is built only when the ones before it
+        # prove nothing); only if none of them is wide enough, the rest of every stage.
+        for tried in _passes(changes(cell, hidden)):
             found = 0
-            for change in ranked[start:stop]:
+            for change in tried:
                 proof = certifier.proof(change, threshold)
                 if proof is None:
                     continue
