@@ -200,6 +200,7 @@ _CHOICES = 4  # wide-enough changes compared by cost, the smallest first
 # Candidates checked per stage, the smallest first: a bound on the work for each hidden cell (a
 # cell none of them proves goes on to the next stage, with bigger changes).
 _TRIES = 64
+_MORE = 2  # then up to this many times as many, before every non-zero cell is hidden
 
 
 @dataclass(slots=True)
@@ -328,7 +329,7 @@ def _passes(stages: Iterable[Iterable[Change[K]]]) -> Iterator[list[Change[K]]]:
         seen.append(sorted(stage, key=lambda c: c.size))
         yield seen[-1][:_TRIES]
     for ranked in seen:
-        yield ranked[_TRIES:]
+        yield ranked[_TRIES : _TRIES * _MORE]
 
 
 def protect(
