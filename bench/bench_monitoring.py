@@ -193,6 +193,9 @@ PAGES = (
     # generated data need not run DIVERT, and a programme out of its reach is refused (400).
     ("monitoring page: one programme ({programme})", "/monitoring?programme={programme}"),
     ("monitoring page: all programmes, month, age_band", "/monitoring?dimension=age_band&period=month"),
+    # As an analyst sees it: hidden cells read from the linked release of everything the force can
+    # download for the range (release.py), counted and protected on the request.
+    ("monitoring page as published (the linked release)", "/monitoring?published=yes"),
 )
 
 

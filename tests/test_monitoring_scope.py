@@ -78,7 +78,12 @@ def test_each_organisation_counts_only_its_own_encounters(client: Any, forces: d
         assert _encountered(client, ALL_Q1) == count, who
 
 
-def test_force_b_downloads_figures_that_leave_out_force_a(client: Any, forces: dict[str, Any]) -> None:
+def test_force_b_downloads_figures_that_leave_out_force_a(
+    app: Any, client: Any, forces: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Threshold 1 hides nothing, so the figures show whose they are; suppression of these small
+    # numbers across everything an analyst downloads is tested in test_release_downloads.py.
+    monkeypatch.setitem(app.config, "MONITORING_SUPPRESSION_THRESHOLD", 1)
     files: dict[str, dict[str, Any]] = {}
     for who in ("a_analyst", "b_analyst"):
         _as(client, forces[who])
@@ -143,10 +148,11 @@ def test_the_export_command_takes_the_organisation(
 
 
 def test_an_overseeing_organisation_sees_every_forces_figures_of_what_it_oversees(
-    client: Any, db_session: Session, forces: dict[str, Any]
+    app: Any, client: Any, db_session: Session, forces: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A PCC given oversight of the youth scheme counts both forces' encounters (25 + 8); a scrutiny
     panel given nothing has no figures; neither sees another programme."""
+    monkeypatch.setitem(app.config, "MONITORING_SUPPRESSION_THRESHOLD", 1)  # whose figures, not how hidden
     pcc = create_organisation(db_session, code="tv-pcc", name="Police and Crime Commissioner", kind="pcc")
     panel = create_organisation(db_session, code="panel", name="Scrutiny panel", kind="scrutiny")
     youth = db_session.scalars(select(Programme).where(Programme.code == dataset.P)).one()

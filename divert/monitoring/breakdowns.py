@@ -21,7 +21,7 @@ one "Other (free text)" row. The words stay on the case.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -249,8 +249,13 @@ def reason_rows(
     *,
     published: bool = False,
     threshold: int = DEFAULT_THRESHOLD,
+    hidden_in_release: Callable[[str, str], bool] | None = None,
 ) -> list[ReasonRow]:
-    """Groups × reasons per period, with "All" and "All reasons" margins; suppressed when published."""
+    """Groups × reasons per period, with "All" and "All reasons" margins; suppressed when published.
+
+    ``hidden_in_release(group, reason)`` says which cells the linked release hides (release.py);
+    without it the table is suppressed on its own (for tests of the table alone).
+    """
     reasons = sorted({c.reason for c in counts})
     periods = sorted({c.period for c in counts})
     programme = scope.programme or "all"
@@ -274,7 +279,11 @@ def reason_rows(
         margins += [
             Margin((ALL_GROUPS, r), tuple((g, r) for g in groups_here)) for r in [*reasons, ALL_REASONS]
         ]
-        hidden = suppress(table, margins, threshold) if published else frozenset()
+        hidden: frozenset[tuple[str, str]] = frozenset()
+        if published and hidden_in_release is not None:
+            hidden = frozenset(c for c, n in table.items() if hidden_in_release(*c) or 0 < n < threshold)
+        elif published:
+            hidden = suppress(table, margins, threshold)
         for group in [*groups_here, ALL_GROUPS]:
             for reason in [*reasons, ALL_REASONS]:
                 value = table.get((group, reason), 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import IO, Any
 
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from divert.models import Programme
 from divert.monitoring.adjusted import CSV_COLUMNS, Adjusted, csv_cells
 from divert.monitoring.query import Reach, Scope
+from divert.monitoring.release import linked_release
 from divert.monitoring.report import COLUMNS, Options, ReportRow, build_report
 
 
@@ -70,6 +72,11 @@ def export(session: Session, out: IO[str], scope: Scope, options: Options) -> li
         programmes += sorted(code for code, _ in scope.reach.programmes)
     elif scope.programme is None:
         programmes += list(session.scalars(select(Programme.code).order_by(Programme.code)))
+    if options.published and options.release is None:
+        # One release for every programme's table, so a cell is hidden in each file that shows it
+        # exactly as on the page and in the page's downloads for the same scope and dates.
+        release = linked_release(session, scope.reach, scope.date_from, scope.date_to, options.threshold)
+        options = replace(options, release=release)
     writer_rows: list[ReportRow] = []
     notes: list[str] = []
     for code in programmes:

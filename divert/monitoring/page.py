@@ -21,6 +21,7 @@ from divert.monitoring.charts import Bar, LinePoint, bar_chart, line_chart
 from divert.monitoring.points import ALL_GROUPS, BY_NAME, DIMENSIONS
 from divert.monitoring.population import FIELDS, WHOLE_AREA, active_baseline, baseline_rows, population_by
 from divert.monitoring.query import GroupCounts, Reach, Scope
+from divert.monitoring.release import Release, linked_release
 from divert.monitoring.report import Options, Report, ReportRow, assemble, build_report
 from divert.monitoring.stats import ShareComparison, compare_shares
 
@@ -134,11 +135,14 @@ class MonitoringPage:
         return next((r for r in self.trends if r.group == group and r.period == period), None)
 
     def population_hidden(self, row: ShareComparison) -> bool:
-        """A group's encounter count is suppressed, so its share would give it away."""
+        """A group's encounter count is suppressed, so its share would give it away; or a group
+        left out of the shares is, and then every share would give away the total they are of."""
         if not self.filters.published or self.whole is None:
             return False
+        left_out = DIMENSIONS[self.filters.dimension].not_comparable
         return any(
-            r.group == row.group and r.point == "encountered" and r.count is None for r in self.whole.rows
+            (r.group == row.group or r.group in left_out) and r.point == "encountered" and r.count is None
+            for r in self.whole.rows
         )
 
 
@@ -147,7 +151,16 @@ def build_page(session: Session, filters: Filters, reach: Reach, threshold: int)
     scope = Scope(
         filters.dimension, filters.period, filters.programme, filters.date_from, filters.date_to, reach
     )
-    options = Options(filters.reference, filters.published, threshold)
+    # Published figures are read from the linked release of everything this scope can download
+    # (release.py), so a cell is hidden in every table that shows it.
+    release = (
+        linked_release(
+            session, reach, filters.date_from, filters.date_to, threshold, whole_label=filters.range_label
+        )
+        if filters.published
+        else None
+    )
+    options = Options(filters.reference, filters.published, threshold, release=release)
     # Counted once, unsuppressed; the published tables are assembled from the same counts, so the
     # page's figures are exactly build_report's for the same scope and options.
     raw = build_report(session, scope, Options(filters.reference, False, threshold))
@@ -158,7 +171,7 @@ def build_page(session: Session, filters: Filters, reach: Reach, threshold: int)
     whole_counts = _fold(counts, filters.range_label)
     whole = assemble(scope, whole_counts, groups, options) if groups else None
     found = count_all_reasons(session, scope, whole_range=filters.range_label)
-    reasons = [_reasons(scope, kind, found[kind], groups, filters, threshold) for kind in KINDS]
+    reasons = [_reasons(scope, kind, found[kind], groups, filters, threshold, release) for kind in KINDS]
     baseline = active_baseline(session)
     population, note = _population(session, baseline, filters.dimension, whole_counts, groups)
     page = MonitoringPage(
@@ -197,13 +210,32 @@ def _fold(counts: Sequence[GroupCounts], label: str) -> list[GroupCounts]:
 
 
 def _reasons(
-    scope: Scope, kind: str, found: list[ReasonCount], groups: list[str], filters: Filters, threshold: int
+    scope: Scope,
+    kind: str,
+    found: list[ReasonCount],
+    groups: list[str],
+    filters: Filters,
+    threshold: int,
+    release: Release | None,
 ) -> ReasonTable:
     folded: dict[tuple[str, str], int] = defaultdict(int)
     for c in found:
         folded[c.group, c.reason] += c.count
     counts = [ReasonCount(filters.range_label, g, r, n) for (g, r), n in sorted(folded.items())]
-    rows = reason_rows(scope, kind, counts, groups, published=filters.published, threshold=threshold)
+
+    def in_release(group: str, reason: str) -> bool:
+        assert release is not None
+        return release.is_reason_hidden(scope.programme, scope.dimension, group, kind, reason)
+
+    rows = reason_rows(
+        scope,
+        kind,
+        counts,
+        groups,
+        published=filters.published,
+        threshold=threshold,
+        hidden_in_release=in_release if release is not None else None,
+    )
     reasons = list(dict.fromkeys(r.reason for r in rows))
     table_groups = list(dict.fromkeys(r.group for r in rows))
     cells = {(r.group, r.reason): r for r in rows}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from divert.models import EthnicityCode
 from divert.monitoring.points import ALL_GROUPS, DIMENSIONS, POINTS, Dimension, ordered_groups
 from divert.monitoring.query import GroupCounts, Scope, count_points
-from divert.monitoring.release import Release
+from divert.monitoring.release import Release, linked_release
 from divert.monitoring.stats import RelativeRate, four_fifths, rate, relative_rate
 from divert.monitoring.suppression import DEFAULT_THRESHOLD, Margin, suppress
 
@@ -84,6 +84,11 @@ class Options:
 
 
 def build_report(session: Session, scope: Scope, options: Options = Options()) -> Report:
+    if options.published and options.release is None:
+        # Published figures are always the linked release's: a table suppressed on its own would
+        # hide other cells than the release does, and the two together could be undone.
+        release = linked_release(session, scope.reach, scope.date_from, scope.date_to, options.threshold)
+        options = replace(options, release=release)
     counts = count_points(session, scope)
     order = _group_order(session, DIMENSIONS[scope.dimension], {c.group for c in counts})
     return assemble(scope, counts, order, options)
@@ -129,8 +134,13 @@ def _hidden(
     release = options.release
     if release is not None:
         # Hidden where the linked release hides it, so the same cell is hidden in every table.
+        # A small count is hidden whatever the release says, in case the data changed between
+        # the release's counting and this table's.
         return frozenset(
-            c for c in table if release.is_hidden(scope.programme, period, scope.dimension, c[0], c[1])
+            c
+            for c in table
+            if release.is_hidden(scope.programme, period, scope.dimension, c[0], c[1])
+            or 0 < table[c] < options.threshold
         )
     margins = [Margin((ALL_GROUPS, p.name), tuple((g, p.name) for g in groups)) for p in POINTS]
     return suppress(table, margins, options.threshold)
@@ -276,6 +286,8 @@ def _notes(dimension: Dimension, reference: str | None, options: Options) -> lis
     if options.published:
         notes.append(
             f"Counts from 1 to {options.threshold - 1} are suppressed, with anything built on them, and "
-            "further cells so that no suppressed value can be worked out from the totals."
+            "further cells so that no suppressed value can be worked out, or narrowed to an interval "
+            f"narrower than {options.threshold}, from everything published for this scope and date "
+            "range (every programme, period and breakdown, and their totals)."
         )
     return notes

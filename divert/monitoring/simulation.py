@@ -30,11 +30,11 @@ from sqlalchemy.orm import Session
 
 from divert.models import Decision, ProgrammeVersion
 from divert.monitoring.adjusted import PRIOR_LEVELS, Adjusted, Cell, fit_point
+from divert.monitoring.attacked import protect as protect_linked
 from divert.monitoring.points import DIMENSIONS
 from divert.monitoring.query import Scope, age_band, frame_by_encounter, label_group, programme_id, tune
 from divert.monitoring.stats import rate, relative_rate
 from divert.monitoring.suppression import DEFAULT_THRESHOLD, Linked, Margin
-from divert.monitoring.suppression import protect as protect_linked
 from divert.rules.decision import Decision as RuleDecision
 from divert.rules.decision import decide_values
 from divert.rules.definition import ProgrammeDefinition
@@ -473,9 +473,9 @@ def change_interval(
 def protect(
     counts: Mapping[tuple[str, str], Mapping[str, int]], groups: list[str], threshold: int
 ) -> dict[tuple[str, str], frozenset[str]]:
-    """Which counts of which (group, point) to hide, as published figures hide them: the linked
-    protection of monitoring/suppression.py, so that no hidden count can be narrowed to fewer than
-    ``threshold`` possible values by any combination of what is shown.
+    """Which counts of which (group, point) to hide, as published figures hide them: so that no
+    hidden count can be narrowed to fewer than ``threshold`` possible values by any combination of
+    what is shown (monitoring/attacked.py, which attacks these few hundred cells outright).
 
     The relations anyone can use: each count of the "All" row is the sum of the groups'; within a
     row, draft = current + changed_in - changed_out, written as two sums over an unpublished

@@ -29,15 +29,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import numpy as np
 
 # scipy ships no type information (scipy-stubs would add it).
 from scipy.linalg import null_space
-from scipy.optimize import linprog
 
 DEFAULT_THRESHOLD = 5  # counts from 1 up to, not including, this are hidden
 
@@ -181,221 +180,219 @@ def _rows(linked: Linked[K]) -> list[Row[K]]:
     return rows
 
 
-def possible_values(low: float, high: float) -> float:
-    """How many whole numbers lie in [low, high] (infinite when unbounded above)."""
-    if math.isinf(high):
-        return math.inf
-    return math.floor(high + 1e-6) - math.ceil(low - 1e-6) + 1
+Delta = dict[K, int]  # a change to some cells: +1 or -1 each
+Cells = Callable[[], Iterable[tuple[K, int]]]  # a change's cells with their signs, each cell once
 
 
-def intervals(
-    values: Mapping[K, int], linked: Linked[K], hidden: Iterable[K], rows: list[Row[K]] | None = None
-) -> dict[K, tuple[float, float]]:
-    """For each hidden cell, the tightest [low, high] consistent with every shown cell, every
-    relation, and the facts that counts are not negative and a hidden count is at least 1 (zeros
-    are shown): the linear-programming attack, one minimisation and one maximisation per cell."""
-    hidden_set = set(hidden)
-    if not hidden_set:
-        return {}
-    found: dict[K, tuple[float, float]] = {}
-    for component, comp_rows in _components(values, rows if rows is not None else _rows(linked), hidden_set):
-        found.update(_solve(component, comp_rows))
-    return found
+@dataclass(frozen=True, slots=True)
+class Change(Generic[K]):
+    """A candidate proof: a ``shared`` change that moves the hidden cell, made to keep every sum
+    true by any mix of the ``parts`` (each part with the shared change keeps every sum true on
+    its own; the parts touch different cells and different relations). With no parts, the shared
+    change keeps every sum true by itself. The cells are built only when the change is checked."""
+
+    size: int
+    shared: Cells[K]
+    parts: Sequence[Cells[K]] = ()
 
 
-Reduced = tuple[dict[K, float], bool, float]  # coefficients over hidden cells, equality?, right-hand side
+_CHOICES = 4  # wide-enough changes compared by cost, the smallest first
+# Candidates checked per stage, the smallest first: a bound on the work for each hidden cell (a
+# cell none of them proves goes on to the next stage, with bigger changes).
+_TRIES = 64
+_MORE = 2  # then up to this many times as many, before every non-zero cell is hidden
 
 
-def _components(
-    values: Mapping[K, int], rows: list[Row[K]], hidden: set[K]
-) -> list[tuple[list[K], list[Reduced[K]]]]:
-    """Hidden cells in groups that share no relation, each with its relations reduced to them."""
-    parent: dict[K, K] = {k: k for k in hidden}
-
-    def find(k: K) -> K:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    reduced: list[Reduced[K]] = []
-    for coef, equality in rows:
-        unknown = {k: c for k, c in coef.items() if k in hidden and c}
-        if not unknown:
-            continue
-        rhs = -sum(c * values[k] for k, c in coef.items() if k not in hidden)
-        reduced.append((unknown, equality, rhs))
-        first, *rest = unknown
-        for other in rest:
-            a, b = find(first), find(other)
-            if a != b:
-                parent[a] = b
-    members: dict[K, list[K]] = defaultdict(list)
-    for k in hidden:
-        members[find(k)].append(k)
-    grouped: dict[K, list[Reduced[K]]] = defaultdict(list)
-    for row in reduced:
-        grouped[find(next(iter(row[0])))].append(row)
-    return [(cells, grouped[root]) for root, cells in members.items()]
+@dataclass(slots=True)
+class _Side(Generic[K]):
+    cells: Delta[K]
+    rows: dict[int, float]  # how much each relation moves per unit of the side's step
+    low: float
+    high: float
 
 
-# Above any count this app will see: a cell bounded by nothing else is bounded here, so that every
-# linear programme has a finite optimum (and a solution to learn from).
-_CEILING = 1e9
+class Certifier(Generic[K]):
+    """Checks a proof that hidden cells are protected, without linear programming.
 
-
-def _solve(
-    cells: list[K], rows: list[Reduced[K]], threshold: int | None = None, limit: int | None = None
-) -> dict[K, tuple[float, float]]:
-    """Each cell's [low, high] over the component. With ``threshold``, only as tight as needed to
-    tell a cell that has at least ``threshold`` possible values from one that has fewer: the
-    solutions found on the way are kept, and a cell they already spread that wide is not solved for.
-    With ``limit``, it stops after that many such narrow cells (the rest are not returned).
+    A proof is a change ``delta`` (+1 or -1 on some cells) that keeps every sum true: then the true
+    table plus ``t * delta`` shows exactly what the true table shows, for every ``t`` that keeps the
+    inequalities (a point at most its base, one programme at most all, ...) and keeps each changed
+    cell at least 1. Every changed cell is hidden, so an attacker cannot tell these tables apart:
+    each changed cell can be anything across an interval as wide as the range of ``t``. Several
+    such changes that share the moved cell and otherwise touch different cells and relations
+    (the cell against each of several partners) add up: the shared cells move by the sum of their
+    steps. If the range is at least the threshold, no linear-programming attack narrows those cells
+    below it, and hiding more cells later only widens what the attacker must allow.
     """
-    index = {k: i for i, k in enumerate(cells)}
-    n = len(cells)
-    if not rows:
-        return dict.fromkeys(cells, (1.0, math.inf))
-    eq = [r for r in rows if r[1]]
-    ub = [r for r in rows if not r[1]]
 
-    def matrix(chosen: list[Reduced[K]]) -> tuple[Any, Any]:
-        if not chosen:
-            return None, None
-        a = np.zeros((len(chosen), n))
-        for i, (coef, _, _) in enumerate(chosen):
+    def __init__(self, values: Mapping[K, int], linked: Linked[K]) -> None:
+        self.values = values
+        self.touching: dict[K, list[tuple[int, float]]] = defaultdict(list)
+        self.equality: list[bool] = []
+        self.slack: list[float] = []
+        for i, (coef, equality) in enumerate(_rows(linked)):
+            self.equality.append(equality)
+            # How far the true values are inside the inequality (sum(coef * value) <= 0).
+            self.slack.append(-sum(c * values.get(k, 0) for k, c in coef.items()))
             for k, c in coef.items():
-                a[i, index[k]] += c
-        return a, np.array([r[2] for r in chosen])
+                if c:
+                    self.touching[k].append((i, c))
 
-    a_eq, b_eq = matrix(eq)
-    a_ub, b_ub = matrix(ub)
+    def side(self, cells: Iterable[tuple[K, int]], need: float = 0.0) -> _Side[K] | None:
+        """The cells' step range from their own bounds and the inequalities only they touch; None
+        when a zero would move (zeros are shown) or the range is already narrower than ``need``."""
+        low, high = -math.inf, math.inf
+        moved: dict[int, float] = defaultdict(float)
+        found: Delta[K] = {}
+        for k, sign in cells:
+            value = self.values.get(k, 0)
+            if value <= 0:
+                return None
+            if sign > 0:
+                low = max(low, 1 - value)
+            else:
+                high = min(high, value - 1)
+            if high - low < need:
+                return None
+            found[k] = sign
+            for i, c in self.touching.get(k, ()):
+                moved[i] += c * sign
+        rows = {i: a for i, a in moved.items() if abs(a) > 1e-9}
+        for i, a in rows.items():
+            if self.equality[i]:
+                continue
+            if a > 0:
+                high = min(high, self.slack[i] / a)
+            else:
+                low = max(low, self.slack[i] / a)
+            if high - low < need:
+                return None
+        return _Side(found, rows, low, high)
 
-    def optimum(c: Any) -> Any:
-        result = linprog(
-            c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=[(1, _CEILING)] * n, method="highs"
-        )
-        if result.status != 0:
-            raise ArithmeticError(f"The published figures are inconsistent: {result.message}")
-        return result.x
+    def width(self, delta: Iterable[tuple[K, int]], need: float = 0.0) -> float | None:
+        """The range of ``t`` a change that keeps every sum by itself allows (None: it breaks a
+        sum, moves a zero, or is narrower than ``need``)."""
+        side = self.side(delta, need)
+        if side is None or any(self.equality[i] for i in side.rows):
+            return None
+        return side.high - side.low
 
-    low = np.full(n, np.inf)
-    high = np.full(n, -np.inf)
+    def proof(
+        self, change: Change[K], need: float
+    ) -> tuple[float, Delta[K], list[tuple[Delta[K], float]]] | None:
+        """(width for the shared cells, the shared cells, [(a part's cells, its own width)]) for
+        the first parts that make the shared cells' range at least ``need``."""
+        # The parts can only narrow the shared cells' own range, so it must be wide enough already.
+        shared = self.side(change.shared(), need)
+        if shared is None:
+            return None
+        if not change.parts:
+            if any(self.equality[i] for i in shared.rows) or shared.high - shared.low < need:
+                return None
+            return shared.high - shared.low, shared.cells, []
+        sums = {i: a for i, a in shared.rows.items() if self.equality[i]}
+        chosen: list[_Side[K]] = []
+        seen: set[K] = set(shared.cells)
+        relations: set[int] = set()
+        low = high = 0.0
+        # The parts come largest first: as few as possible are taken.
+        for cells in change.parts:
+            part = self.side(cells())
+            if part is None or part.high - part.low <= 0 or seen & set(part.cells):
+                continue
+            own = {i for i in part.rows if not self.equality[i]}
+            # With the shared change it must keep every sum, and it must share no inequality
+            # with the shared cells or another part (each side's range is then its own).
+            if own & relations or own & set(shared.rows):
+                continue
+            if any(
+                abs(sums.get(i, 0.0) + part.rows.get(i, 0.0)) > 1e-9
+                for i in {*sums, *part.rows}
+                if self.equality[i]
+            ):
+                continue
+            chosen.append(part)
+            seen.update(part.cells)
+            relations.update(own)
+            low += part.low
+            high += part.high
+            width = min(shared.high, high) - max(shared.low, low)
+            if width >= need:
+                parts = [(p.cells, min(shared.high, p.high) - max(shared.low, p.low)) for p in chosen]
+                return width, shared.cells, parts
+        return None
 
-    def learn(x: Any) -> None:
-        np.minimum(low, x, out=low)
-        np.maximum(high, x, out=high)
 
-    if threshold is not None:
-        learn(optimum(np.ones(n)))
-        learn(optimum(-np.ones(n)))
-        # A few more directions (fixed, so the result does not vary) spread the pool further.
-        signs = np.random.default_rng(0).choice([-1.0, 1.0], size=(4, n))
-        for c in signs:
-            learn(optimum(c))
-    found: dict[K, tuple[float, float]] = {}
-    narrow = 0
-    for k, i in index.items():
-        for sign in (-1.0, 1.0):
-            if threshold is not None and possible_values(low[i], high[i]) >= threshold:
-                break
-            c = np.zeros(n)
-            c[i] = sign
-            learn(optimum(c))
-        hi = math.inf if high[i] >= _CEILING - 1 else float(high[i])
-        found[k] = (float(low[i]), hi)
-        if threshold is not None and possible_values(low[i], high[i]) < threshold:
-            narrow += 1
-            if limit is not None and narrow >= limit:
-                break
-    return found
+def _passes(stages: Iterable[Iterable[Change[K]]]) -> Iterator[list[Change[K]]]:
+    seen: list[list[Change[K]]] = []
+    for stage in stages:
+        seen.append(sorted(stage, key=lambda c: c.size))
+        yield seen[-1][:_TRIES]
+    for ranked in seen:
+        yield ranked[_TRIES : _TRIES * _MORE]
 
 
-_ROUND = 20  # narrow cells acted on per component per round
-
-
-def protect(values: Mapping[K, int], linked: Linked[K], threshold: int = DEFAULT_THRESHOLD) -> frozenset[K]:
+def protect(
+    values: Mapping[K, int],
+    linked: Linked[K],
+    changes: Callable[[K, set[K]], Iterable[Iterable[Change[K]]]],
+    threshold: int = DEFAULT_THRESHOLD,
+    cost: Callable[[K], float] = lambda key: 1.0,
+) -> frozenset[K]:
     """The cells to hide from a linked release so that no hidden count can be narrowed, by any
-    combination of the relations, to fewer than ``threshold`` possible values.
+    combination of the relations, to an interval narrower than ``threshold``.
 
-    Primary cells (1 to threshold - 1) are hidden; then, while the attack narrows any hidden cell
-    too far, the smallest shown non-zero cell in a relation with it is hidden too (secondary
-    suppression), and the attack is run again on what changed. It ends: each round hides a cell,
-    and a cell whose every relation is hidden is bounded by nothing above.
+    Primary cells (1 to threshold - 1) are hidden. Each hidden cell then needs a proof (see
+    Certifier): ``changes(cell, hidden)`` offers candidate changes in stages, cheapest kinds
+    first; of the smallest that are wide enough, the one whose newly hidden cells cost least
+    (``cost``: a headline total costs more than a month's cell) is taken, and all its cells are
+    hidden (secondary suppression). The cells it moves across the whole width are proved by it;
+    a partner that moves less needs a proof of its own, and is searched for in turn.
+    If no candidate is wide enough, every non-zero cell is hidden: then scaling the whole table up
+    keeps every relation (they are all homogeneous), so nothing is bounded above.
     """
     if threshold < 1:
         raise ValueError("The suppression threshold must be at least 1")
-    rows = _rows(linked)
-    touching: dict[K, list[int]] = defaultdict(list)
-    for i, (coef, _) in enumerate(rows):
-        for k in coef:
-            touching[k].append(i)
+    certifier = Certifier(values, linked)
+    hidden = primary(values, threshold)
+    proved: set[K] = set()
     order = {key: i for i, key in enumerate(values)}
-    hidden = _singles(values, rows, primary(values, threshold), order)
-    cache: dict[frozenset[K], dict[K, tuple[float, float]]] = {}
-    while True:
-        narrow: list[K] = []
-        for component, comp_rows in _components(values, rows, hidden):
-            key = frozenset(component)
-            solved = cache.get(key)
-            if solved is None:
-                # A large component is not solved through: a few narrow cells are enough to act
-                # on, and it is solved again once they are covered. Only a clean one is kept.
-                solved = _solve(component, comp_rows, threshold, limit=_ROUND)
-            found = [k for k, (lo, hi) in solved.items() if possible_values(lo, hi) < threshold]
-            if not found:
-                cache[key] = solved
-            narrow += found
-        if not narrow:
-            return frozenset(hidden)
-        added: set[K] = set()
-        for cell in sorted(narrow, key=lambda k: order.get(k, 0)):
-            partner = _partner(values, rows, touching[cell], hidden | added, order)
-            if partner is not None:
-                added.add(partner)
-        if not added:
-            # Nothing left beside the narrow cells: hide the smallest shown cell that shares any
-            # relation with a hidden one (the components grow until they are wide enough).
-            partner = _partner(values, rows, [i for k in hidden for i in touching[k]], hidden, order)
-            if partner is None:
-                return frozenset(hidden)
-            added.add(partner)
-        hidden |= added
+    pending = sorted(hidden, key=lambda k: (-values[k], -order[k]))  # popped smallest first
+    while pending:
+        cell = pending.pop()
+        if cell in proved:
+            continue
 
+        def new_cost(key: K) -> float:
+            return 0.0 if key in hidden else cost(key)
 
-def _singles(values: Mapping[K, int], rows: list[Row[K]], hidden: set[K], order: Mapping[K, int]) -> set[K]:
-    """The classic first step, without linear programming: while a sum has exactly one hidden
-    cell (subtraction gives it), hide the smallest shown non-zero cell beside it."""
-    hidden = set(hidden)
-    sums = [i for i, (_, equality) in enumerate(rows) if equality]
-    changed = True
-    while changed:
-        changed = False
-        for i in sums:
-            if sum(1 for k in rows[i][0] if k in hidden) == 1:
-                partner = _partner(values, rows, [i], hidden, order)
-                if partner is not None:
-                    hidden.add(partner)
-                    changed = True
-    return hidden
-
-
-def _partner(
-    values: Mapping[K, int],
-    rows: list[Row[K]],
-    indices: Iterable[int],
-    hidden: set[K],
-    order: Mapping[K, int],
-) -> K | None:
-    """The smallest shown non-zero cell in the given relations, sums before inequalities."""
-    best: tuple[int, int, int] | None = None
-    chosen: K | None = None
-    for i in set(indices):
-        coef, equality = rows[i]
-        for k in coef:
-            if k in hidden or values[k] <= 0:
-                continue
-            rank = (0 if equality else 1, values[k], order.get(k, 0))
-            if best is None or rank < best:
-                best, chosen = rank, k
-    return chosen
+        best: tuple[float, int, tuple[float, Delta[K], list[tuple[Delta[K], float]]]] | None = None
+        # The smallest few of each stage first (a stage is built only when the ones before it
+        # prove nothing); only if none of them is wide enough, the rest of every stage.
+        for tried in _passes(changes(cell, hidden)):
+            found = 0
+            for change in tried:
+                proof = certifier.proof(change, threshold)
+                if proof is None:
+                    continue
+                _, shared, parts = proof
+                price = sum(new_cost(k) for k in shared) + sum(new_cost(k) for p, _ in parts for k in p)
+                if best is None or price < best[0]:
+                    best = (price, found, proof)
+                found += 1
+                if found >= _CHOICES:
+                    break
+            if best is not None:
+                break
+        if best is None:
+            return frozenset(k for k, v in values.items() if v > 0)
+        _, shared, parts = best[2]
+        hidden.update(shared)
+        proved.update(shared)
+        for cells, width in parts:
+            hidden.update(cells)
+            if width >= threshold:
+                proved.update(cells)
+            else:
+                pending.extend(k for k in cells if k not in proved)
+    return frozenset(hidden)
