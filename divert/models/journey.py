@@ -32,6 +32,8 @@ class _JourneyColumns:
     completed: Mapped[int] = mapped_column(SmallInteger)
     escalated: Mapped[int] = mapped_column(SmallInteger)
     formal_outcome: Mapped[int] = mapped_column(SmallInteger)
+    # The encounter's ``age_floor``: set only for anonymised people, whose date of birth is gone.
+    age_floor: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class ProgrammeJourney(_JourneyColumns, Base):

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from divert.rules.expressions import Condition
+from divert.rules.retention import RetentionRule
 
 ROLES = (
     "officer",
@@ -192,6 +193,8 @@ class ProgrammeDefinition:
     sessions: Sessions | None = None
     drop_out_reasons: tuple[str, ...] = ()
     completion: CompletionRequirements | None = None
+    # How long records are kept (rules/retention.py); None: the configured default.
+    retention: RetentionRule | None = None
     # The raw, validated document: what is stored, hashed and shown to administrators.
     document: Mapping[str, Any] | None = None
     source: str = "<memory>"

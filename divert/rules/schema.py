@@ -36,6 +36,8 @@ from divert.rules.definition import (
 )
 from divert.rules.expressions import Condition, ConditionError, compile_condition
 from divert.rules.graph import check_graph
+from divert.rules.retention import ACTIONS as RETENTION_ACTIONS
+from divert.rules.retention import PeriodError, RetentionRule, parse_period
 from divert.rules.sentences import placeholder_problem
 
 SLUG = re.compile(r"^[a-z0-9]+([_-][a-z0-9]+)*$")
@@ -59,6 +61,7 @@ _TOP_LEVEL = {
     "sessions",
     "drop_out_reasons",
     "completion",
+    "retention",
 }
 T = TypeVar("T")
 
@@ -179,6 +182,7 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
     sessions = _sessions(top, problems)
     drop_out_reasons = _slug_list(top, problems, "drop_out_reasons")
     completion = _completion(top, problems, sessions, contract)
+    retention = _retention(top, problems)
     if states and len(state_ids) == len(states):
         for path, message in check_graph(states, transitions):
             problems.add(path, message)
@@ -205,6 +209,7 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
         sessions=sessions,
         drop_out_reasons=tuple(drop_out_reasons),
         completion=completion,
+        retention=retention,
         document=dict(data),
         source=source,
     )
@@ -502,6 +507,33 @@ def _completion(
     if early_by and minimum_days is None and not until_end:
         problems.add(r.at("early_by"), "only applies with minimum_days or until_contract_end")
     return CompletionRequirements(attended, absences, conditions_met, minimum_days, until_end, early_by)
+
+
+# --- retention (issue 17): how long the programme's records are kept, and what is done then ---
+
+
+def _retention(top: _Reader, problems: _Problems) -> RetentionRule | None:
+    """``retention: {review_after_closed: 6 years, not_eligible: 2 years, action: anonymise}``."""
+    if not top.has("retention"):
+        return None
+    r = _Reader(
+        top.data["retention"], "retention", problems, {"review_after_closed", "not_eligible", "action"}
+    )
+    months: dict[str, int] = {}
+    for key in ("review_after_closed", "not_eligible"):
+        text = r.text(key)
+        if text:
+            try:
+                months[key] = parse_period(text)
+            except PeriodError as error:
+                problems.add(r.at(key), str(error))
+    action = r.one_of("action", RETENTION_ACTIONS, required=False) or "anonymise"
+    if len(months) < 2:
+        return None
+    return RetentionRule(months["review_after_closed"], months["not_eligible"], action)
+
+
+# --- end of retention ---
 
 
 def _slug_list(r: _Reader, problems: _Problems, key: str) -> list[str]:
