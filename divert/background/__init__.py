@@ -3,4 +3,5 @@ nightly sweep. Each task opens its own app context and session and commits its o
 and the API follow it through the ``jobs`` table."""
 
 from divert.background import imports as imports
+from divert.background import retention as retention
 from divert.background import sweep as sweep

@@ -30,6 +30,7 @@ from divert.models.programme import compiled
 from divert.pathways.errors import OperationError, StaleEdit, check_text
 from divert.pathways.facts import encounter_facts, facts_from_dict, facts_to_dict
 from divert.pathways.programmes import programmes_run_by, receiving_organisation, version_in_force
+from divert.pathways.restriction import check_not_restricted
 from divert.rules import Decision as RuleDecision
 from divert.rules import EncounterFacts, State, TransitionError, check_transition, decide, limits
 from divert.rules.codes import label
@@ -220,6 +221,8 @@ def _move(
     occurred_at: datetime | None = None,
     data: dict[str, Any] | None = None,
 ) -> ReferralEvent:
+    if actor is not None:  # the system's own bookkeeping (the sweep) is not processing by a person
+        check_not_restricted(referral.person)
     target = compiled(referral.programme_version).state(to_state)
     event = ReferralEvent(
         referral_id=referral.id,

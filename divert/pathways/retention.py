@@ -89,7 +89,9 @@ class Review:
         return [p.person_id for p in self.people if action is None or p.due.action == action]
 
 
-def _candidates(session: Session, organisation_id: int | None) -> Iterator[list[tuple[int, int, str]]]:
+def _candidates(
+    session: Session, organisation_id: int | None, only: list[int] | None = None
+) -> Iterator[list[tuple[int, int, str]]]:
     """Live records (not merged away, not yet anonymised), in id order, a chunk at a time."""
     stmt = (
         select(Person.id, Person.organisation_id, Person.given_name + " " + Person.family_name)
@@ -98,6 +100,11 @@ def _candidates(session: Session, organisation_id: int | None) -> Iterator[list[
     )
     if organisation_id is not None:
         stmt = stmt.where(Person.organisation_id == organisation_id)
+    if only is not None:
+        for start in range(0, len(only), CHUNK):
+            found = session.execute(stmt.where(Person.id.in_(only[start : start + CHUNK]))).all()
+            yield [(int(r[0]), int(r[1]), str(r[2])) for r in found]
+        return
     after = 0
     while True:
         rows = [
@@ -160,10 +167,16 @@ def _facts(
     return cases, unreferred
 
 
-def review(session: Session, retention: Retention, as_of: date, organisation_id: int | None = None) -> Review:
-    """Everyone due as of ``as_of`` (of one organisation's records, or all)."""
+def review(
+    session: Session,
+    retention: Retention,
+    as_of: date,
+    organisation_id: int | None = None,
+    only: Iterable[int] | None = None,
+) -> Review:
+    """Everyone due as of ``as_of`` (of one organisation's records, or all; or of ``only`` these)."""
     result = Review(as_of)
-    for rows in _candidates(session, organisation_id):
+    for rows in _candidates(session, organisation_id, None if only is None else sorted(set(only))):
         cases, unreferred = _facts(session, [r[0] for r in rows])
         for person_id, organisation, name in rows:
             decided = due(cases.get(person_id, ()), unreferred.get(person_id, ()), retention, as_of)
@@ -189,9 +202,7 @@ def apply_due(
 ) -> Applied:
     """Carry out what is due for the people confirmed, as of ``as_of``: only those still due
     (a case reopened since the review keeps its person). Flushes; the caller commits."""
-    confirmed = set(person_ids)
-    still = review(session, retention, as_of, organisation_id)
-    chosen = [p for p in still.people if p.person_id in confirmed]
+    chosen = review(session, retention, as_of, organisation_id, only=person_ids).people
     detail = f"retention as of {as_of.isoformat()}: {reason}"
     anonymised = anonymise(
         session, actor, [p.person_id for p in chosen if p.due.action == "anonymise"], detail
