@@ -84,6 +84,13 @@ class Config:
     # The nightly non-engagement sweep, HH:MM in UK time.
     SWEEP_AT = os.environ.get("SWEEP_AT", "02:00")
 
+    # Retention (issue 17; rules/retention.py): the default for programmes whose definition has
+    # no ``retention`` block, and the period for encounters of people never referred. "N years"
+    # or "N months", counted from the UK day a case closed or an encounter happened.
+    RETENTION_REVIEW_AFTER_CLOSED = os.environ.get("RETENTION_REVIEW_AFTER_CLOSED", "6 years")
+    RETENTION_NOT_ELIGIBLE = os.environ.get("RETENTION_NOT_ELIGIBLE", "2 years")
+    RETENTION_NEVER_REFERRED = os.environ.get("RETENTION_NEVER_REFERRED", "2 years")
+
     @classmethod
     def as_dict(cls) -> dict[str, Any]:
         return {key: getattr(cls, key) for key in dir(cls) if key.isupper()}

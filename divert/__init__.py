@@ -121,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     from divert.web.views.organisations import bp as organisations_bp
     from divert.web.views.people import bp as people_bp
     from divert.web.views.programmes_admin import bp as programmes_admin_bp
+    from divert.web.views.retention import bp as retention_bp
     from divert.web.views.simulations import bp as simulations_bp
     from divert.web.views.subject_access import bp as subject_access_bp
     from divert.web.views.worklists import bp as worklists_bp
@@ -147,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
         audit_bp,
         subject_access_bp,
         intake_bp,
+        retention_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -161,6 +161,19 @@ ABILITIES: dict[str, Ability] = {
         _ability("manage_programmes", {"admin"}, "any", "programme definitions and reference data"),
         _ability("manage_tokens", {"admin"}, "organisation", "issue and revoke API tokens"),
         _ability("import_records", {"admin"}, "any", "bulk import of historical records"),
+        # Retention and restriction (issue 17): on the records the organisation holds.
+        _ability(
+            "review_retention",
+            {"admin"},
+            "organisation",
+            "review the records due under the retention rules and confirm their anonymisation",
+        ),
+        _ability(
+            "restrict_processing",
+            {"supervisor", "admin"},
+            "organisation",
+            "restrict processing of a person's record, or lift the restriction",
+        ),
     )
 }
 

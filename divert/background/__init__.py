@@ -4,4 +4,5 @@ own work; pages and the API follow it through the ``jobs`` table."""
 
 from divert.background import exports as exports
 from divert.background import imports as imports
+from divert.background import retention as retention
 from divert.background import sweep as sweep

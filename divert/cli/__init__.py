@@ -18,6 +18,7 @@ from divert.app.extensions import db
 from divert.cli.api import register_token_command
 from divert.cli.importing import register_import_command
 from divert.cli.monitoring import register_monitoring_commands
+from divert.cli.retention import register_retention_commands
 from divert.cli.simulate import register_simulate_command
 from divert.cli.sweep import register_sweep_command
 from divert.models import ROLES, EncounterJourney, Organisation, Programme, ProgrammeVersion
@@ -71,6 +72,7 @@ def register_commands(app: Flask) -> None:
     register_simulate_command(app)
     register_token_command(app)
     register_import_command(app)
+    register_retention_commands(app)
 
     @app.cli.command("init-db")
     def init_db() -> None:

@@ -30,6 +30,11 @@ AUDIT_ACTIONS = (
     "search",
     # An attempt the app refused (403, or 404 for another organisation's record): evidence of probing.
     "refused",
+    # Retention and restriction (issue 17).
+    "anonymise",
+    "erase",
+    "restrict",
+    "lift_restriction",
 )
 
 

@@ -9,7 +9,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from divert.models.base import Base, IdMixin, TimestampMixin, VersionedMixin
@@ -64,5 +74,9 @@ class Encounter(IdMixin, TimestampMixin, VersionedMixin, Base):
     # The recording system's own reference (bulk imports, partner systems): one encounter per
     # reference per organisation, so importing the same file twice changes nothing.
     external_ref: Mapped[str | None] = mapped_column(String(80))
+
+    # Set when the person's record is anonymised: the lowest age of the band they were in at this
+    # encounter (rules/retention.py ``age_floor``), which monitoring reads once the date of birth is gone.
+    age_floor: Mapped[int | None] = mapped_column(SmallInteger)
 
     person: Mapped[Person] = relationship()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from divert.models.base import Base, IdMixin, utcnow
 
-JOB_KINDS = ("import", "sweep", "export")
+JOB_KINDS = ("import", "sweep", "export", "retention")
 JOB_STATUSES = ("queued", "running", "done", "failed")
 
 
@@ -24,7 +24,7 @@ class Job(IdMixin, Base):
     __tablename__ = "jobs"
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
-        CheckConstraint("kind IN ('import', 'sweep', 'export')", name="kind"),
+        CheckConstraint("kind IN ('import', 'sweep', 'export', 'retention')", name="kind"),
     )
 
     kind: Mapped[str] = mapped_column(String(20))

@@ -37,6 +37,8 @@ class _JourneyColumns:
     decision_route: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
     diverted_again: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
     decision_formal: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    # The encounter's ``age_floor``: set only for anonymised people, whose date of birth is gone.
+    age_floor: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class ProgrammeJourney(_JourneyColumns, Base):

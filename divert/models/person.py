@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from divert.models.base import Base, IdMixin, TimestampMixin, VersionedMixin
@@ -89,6 +89,15 @@ class Person(IdMixin, TimestampMixin, VersionedMixin, Base):
     postcode_district: Mapped[str | None] = mapped_column(String(8), index=True)
     # Set when this record was merged into another; the record is kept so the merge can be undone.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    # Retention and restriction (issue 17; pathways/retention.py, pathways/restriction.py).
+    # When the record was anonymised: names, date of birth, PNC ID and free text are gone, the
+    # age band (``age_band``) and postcode area are what is left.
+    anonymised_at: Mapped[datetime | None]
+    age_band: Mapped[str | None] = mapped_column(String(10))
+    # Processing restricted (DPA 2018 s.47): no new steps on the person's cases until lifted.
+    restricted_at: Mapped[datetime | None]
+    restricted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    restricted_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     @validates("given_name", "family_name")
     def _keep_keys(self, key: str, value: str) -> str:

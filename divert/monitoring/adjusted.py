@@ -136,7 +136,7 @@ def count_cells(session: Session, scope: Scope) -> list[Cell]:
         .join(person, person.id == j.c.person_id)
         .join(history, history.c.encounter_id == j.c.encounter_id)
     )
-    stmt, group = query._grouped(scope, stmt, person, j.c.encounter_day, j.c.area)
+    stmt, group = query._grouped(scope, stmt, person, j.c.encounter_day, j.c.area, j.c.age_floor)
     if scope.date_from is not None:
         stmt = stmt.where(j.c.encounter_day >= query._day_number(scope.date_from))
     if scope.date_to is not None:
@@ -147,7 +147,8 @@ def count_cells(session: Session, scope: Scope) -> list[Cell]:
     # database repeats the date arithmetic in every branch of the age band's CASE).
     # Whole years from birth to the encounter: floor(days / 10000) over YYYYMMDD integers, so the
     # band's "aged N or more" is "days >= N * 10000" (query.py _age_years).
-    days = j.c.encounter_day - ymd(person.date_of_birth)
+    # An anonymised person has no date of birth, only the floor of the age band it was coarsened to.
+    days = func.coalesce(j.c.age_floor * 10000, j.c.encounter_day - ymd(person.date_of_birth))
     # The postcode area: the district's one or two leading letters ("OX4" → "OX", "E1" → "E").
     area = case(
         (j.c.area.is_(None), NOT_KNOWN),

@@ -98,7 +98,9 @@ def _programme_rows(dialect: str, encounter_ids: BindParameter[Any] | None) -> S
     # The effective decision is the one no later decision overrides; only the few overriding rows
     # are looked at (IS NOT NULL), so the anti-join hashes thousands of ids, not every decision.
     effective = ~exists().where(later.overrides_id.is_not(None), later.overrides_id == d.id)
-    grouped = (d.encounter_id, pv.programme_id, e.person_id, e.occurred_at, e.area, e.organisation_id)
+    grouped = (
+        d.encounter_id, pv.programme_id, e.person_id, e.occurred_at, e.area, e.organisation_id, e.age_floor
+    )  # fmt: skip
     stmt = (
         select(
             d.encounter_id,
@@ -107,6 +109,7 @@ def _programme_rows(dialect: str, encounter_ids: BindParameter[Any] | None) -> S
             uk_day(dialect, e.occurred_at),
             e.area,
             e.organisation_id,
+            e.age_floor,
             # MAX: one row even if an encounter was ever decided twice for a programme.
             *(func.max(_flag(conditions[name])) for name in POINTS),
         )
@@ -125,7 +128,7 @@ def _programme_rows(dialect: str, encounter_ids: BindParameter[Any] | None) -> S
 def _encounter_rows(encounter_ids: BindParameter[Any] | None) -> Select[Any]:
     """All programmes together: an encounter reached a point if it reached it on any programme."""
     j = ProgrammeJourney
-    grouped = (j.encounter_id, j.person_id, j.encounter_day, j.area, j.organisation_id)
+    grouped = (j.encounter_id, j.person_id, j.encounter_day, j.area, j.organisation_id, j.age_floor)
     stmt = select(*grouped, *(func.max(getattr(j, name)) for name in POINTS)).group_by(*grouped)
     return stmt if encounter_ids is None else stmt.where(j.encounter_id.in_(encounter_ids))
 
@@ -137,9 +140,12 @@ _PROGRAMME_COLUMNS = (
     "encounter_day",
     "area",
     "organisation_id",
+    "age_floor",
     *POINTS,
 )
-_ENCOUNTER_COLUMNS = ("encounter_id", "person_id", "encounter_day", "area", "organisation_id", *POINTS)
+_ENCOUNTER_COLUMNS = (
+    "encounter_id", "person_id", "encounter_day", "area", "organisation_id", "age_floor", *POINTS
+)  # fmt: skip
 
 
 _IDS: BindParameter[list[int]] = bindparam("encounter_ids", expanding=True)

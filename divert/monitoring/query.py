@@ -179,7 +179,9 @@ def label_group(dimension: str, raw: object) -> str:
     return str(raw)
 
 
-def _grouped(scope: Scope, stmt: Select[Any], p: Any, day: Any, area: Any) -> tuple[Select[Any], Any]:
+def _grouped(
+    scope: Scope, stmt: Select[Any], p: Any, day: Any, area: Any, age_floor: Any
+) -> tuple[Select[Any], Any]:
     """Join what the breakdown needs to ``stmt`` and return the expression to group by."""
     if scope.dimension == "ethnicity_group":
         sd = aliased(EthnicityCode, name="sd")
@@ -193,7 +195,9 @@ def _grouped(scope: Scope, stmt: Select[Any], p: Any, day: Any, area: Any) -> tu
     if scope.dimension == "gender":
         return stmt, p.gender
     if scope.dimension == "age_band":
-        return stmt, _age_years(day, p.date_of_birth)
+        # An anonymised person's journey rows carry the band's lowest age (their date of birth is
+        # gone); everyone else's age is worked out from the date of birth, so a correction counts.
+        return stmt, func.coalesce(age_floor, _age_years(day, p.date_of_birth))
     return stmt, func.coalesce(area, NOT_KNOWN)
 
 
@@ -202,7 +206,7 @@ def _in_scope(scope: Scope, stmt: Select[Any], j: Any) -> tuple[Select[Any], Any
     and return it with the YYYYMM month and the group to count by."""
     p = aliased(Person, name="p")
     stmt = stmt.join(p, p.id == j.c.person_id)
-    stmt, group = _grouped(scope, stmt, p, j.c.encounter_day, j.c.area)
+    stmt, group = _grouped(scope, stmt, p, j.c.encounter_day, j.c.area, j.c.age_floor)
     if scope.date_from is not None:
         stmt = stmt.where(j.c.encounter_day >= _day_number(scope.date_from))
     if scope.date_to is not None:

@@ -32,6 +32,7 @@ from divert.models.programme import compiled
 from divert.pathways.errors import OperationError, StaleEdit, check_text
 from divert.pathways.facts import encounter_facts, facts_from_dict, facts_to_dict
 from divert.pathways.programmes import programmes_run_by, receiving_organisation, version_in_force
+from divert.pathways.restriction import check_not_restricted
 from divert.rules import Decision as RuleDecision
 from divert.rules import (
     EncounterFacts,
@@ -376,6 +377,8 @@ def _move(
     corrects: ReferralEvent | None = None,
     reason_code: str | None = None,
 ) -> ReferralEvent:
+    if actor is not None:  # the system's own bookkeeping (the sweep) is not processing by a person
+        check_not_restricted(referral.person)
     definition = compiled(referral.programme_version)
     target = definition.state(to_state)
     outcome_before = referral.outcome_code

@@ -32,6 +32,7 @@ from divert.models import (
 from divert.models.programme import compiled
 from divert.pathways.cases import transition
 from divert.pathways.errors import OperationError, StaleEdit, check_text
+from divert.pathways.restriction import check_not_restricted
 from divert.pathways.sweep import flag_at_once
 from divert.rules import ProgrammeDefinition, allowed_transitions, limits
 from divert.rules.codes import (
@@ -85,6 +86,8 @@ def add_event(
     """An event that records something on the case without moving it."""
     # Every reason on a timeline passes here: the widest limit, behind each operation's own.
     check_text("The reason", reason, limits.NOTE)
+    if actor is not None:  # the system's own bookkeeping (the sweep) is not processing by a person
+        check_not_restricted(referral.person)
     event = ReferralEvent(
         referral_id=referral.id,
         actor_id=actor.id if actor else None,

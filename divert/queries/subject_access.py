@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from divert.app.clock import uk_date
 from divert.auth.visibility import (
     colleagues,
     hidden_from,
@@ -60,6 +61,24 @@ def decisions_of(session: Session, encounter_ids: list[int]) -> list[Decision]:
             .order_by(Decision.id)
         )
     )
+
+
+def _status(person: Person) -> dict[str, str]:
+    """Said in words on an anonymised or restricted record (issue 17), so a reader of the export
+    knows why names and free text are missing, or why nothing has moved on."""
+    notes = []
+    if person.anonymised_at is not None:
+        notes.append(
+            f"This record was anonymised on {uk_date(person.anonymised_at).isoformat()} under the retention "
+            "rules: names, date of birth (now an age band), PNC ID, postcode district (now its area) and "
+            "free text were removed."
+        )
+    if person.restricted_at is not None:
+        notes.append(
+            "Processing of this record has been restricted since "
+            f"{uk_date(person.restricted_at).isoformat()}."
+        )
+    return {"note": " ".join(notes)} if notes else {}
 
 
 def subject_access(session: Session, actor: User, person: Person) -> dict[str, Any]:
@@ -128,7 +147,7 @@ def subject_access(session: Session, actor: User, person: Person) -> dict[str, A
             }
         )
     return {
-        "person": row(person),
+        "person": {**row(person), **_status(person)},
         "encounters": [row(e) for e in sorted(encounters, key=lambda e: e.id)],
         "decisions": [row(d) for d in decisions_of(session, [e.id for e in encounters])],
         "referrals": cases,

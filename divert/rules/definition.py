@@ -15,6 +15,7 @@ from typing import Any
 
 from divert.rules.declared import DeclaredFact
 from divert.rules.expressions import Condition
+from divert.rules.retention import RetentionRule
 
 ROLES = (
     "officer",
@@ -394,6 +395,8 @@ class ProgrammeDefinition:
     reasons: Mapping[str, tuple[ReasonCode, ...]] = field(default_factory=dict)
     # Facts the definition declares for itself, with their questions (``declared.py``).
     facts: tuple[DeclaredFact, ...] = ()
+    # How long records are kept (rules/retention.py); None: the configured default.
+    retention: RetentionRule | None = None
     # The raw, validated document: what is stored, hashed and shown to administrators.
     document: Mapping[str, Any] | None = None
     source: str = "<memory>"

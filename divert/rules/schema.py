@@ -48,6 +48,8 @@ from divert.rules.definition import (
 )
 from divert.rules.expressions import Condition, ConditionError, compile_condition
 from divert.rules.graph import check_graph
+from divert.rules.retention import ACTIONS as RETENTION_ACTIONS
+from divert.rules.retention import PeriodError, RetentionRule, parse_period
 from divert.rules.sentences import placeholder_problem
 from divert.rules.vocabulary import FACTS, FactType
 
@@ -79,6 +81,7 @@ _TOP_LEVEL = {
     # issue 13: who the programme is for (monitoring's base), and reason codes by decision point
     "population",
     "reason_codes",
+    "retention",
 }
 T = TypeVar("T")
 
@@ -213,6 +216,7 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
             problems.add(
                 f"reason_codes.drop_out[{index}].code", f"'{choice.code}' is not in drop_out_reasons"
             )
+    retention = _retention(top, problems)
     if states and len(state_ids) == len(states):
         for path, message in check_graph(states, transitions):
             problems.add(path, message)
@@ -244,6 +248,7 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
         population=population,
         reasons=reasons,
         facts=tuple(declared_facts),
+        retention=retention,
         document=dict(data),
         source=source,
     )
@@ -673,6 +678,31 @@ def _reason_codes(top: _Reader, problems: _Problems) -> dict[str, tuple[ReasonCo
 
 
 # --- end reason codes ------------------------------------------------------------------------------
+# --- retention (issue 17): how long the programme's records are kept, and what is done then ---
+
+
+def _retention(top: _Reader, problems: _Problems) -> RetentionRule | None:
+    """``retention: {review_after_closed: 6 years, not_eligible: 2 years, action: anonymise}``."""
+    if not top.has("retention"):
+        return None
+    r = _Reader(
+        top.data["retention"], "retention", problems, {"review_after_closed", "not_eligible", "action"}
+    )
+    months: dict[str, int] = {}
+    for key in ("review_after_closed", "not_eligible"):
+        text = r.text(key)
+        if text:
+            try:
+                months[key] = parse_period(text)
+            except PeriodError as error:
+                problems.add(r.at(key), str(error))
+    action = r.one_of("action", RETENTION_ACTIONS, required=False) or "anonymise"
+    if len(months) < 2:
+        return None
+    return RetentionRule(months["review_after_closed"], months["not_eligible"], action)
+
+
+# --- end of retention ---
 
 
 def _slug_list(r: _Reader, problems: _Problems, key: str) -> list[str]:
