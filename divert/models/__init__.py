@@ -18,6 +18,7 @@ from divert.models.decision import Decision
 from divert.models.encounter import Encounter
 from divert.models.job import Job, JobLock
 from divert.models.journey import EncounterJourney, ProgrammeJourney
+from divert.models.notify import MessageTemplate, OutboxMessage, ReminderConsent, StaffNotification
 from divert.models.organisation import Organisation, Team
 from divert.models.person import Person
 from divert.models.population import PopulationBaseline, PopulationBaselineRow
@@ -45,9 +46,11 @@ __all__ = [
     "IdempotentRequest",
     "Job",
     "JobLock",
+    "MessageTemplate",
     "NeedsAssessment",
     "OffenceCategory",
     "Organisation",
+    "OutboxMessage",
     "OutcomeCode",
     "PasswordReset",
     "Person",
@@ -61,7 +64,9 @@ __all__ = [
     "Referral",
     "ReferralEvent",
     "ReferralParty",
+    "ReminderConsent",
     "SignInAttempt",
+    "StaffNotification",
     "Team",
     "User",
     "utcnow",

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from divert.rules.expressions import Condition
+from divert.rules.messages import ReminderTimings
 
 ROLES = (
     "officer",
@@ -192,6 +193,8 @@ class ProgrammeDefinition:
     sessions: Sessions | None = None
     drop_out_reasons: tuple[str, ...] = ()
     completion: CompletionRequirements | None = None
+    # When participants are reminded of appointments; None: the defaults (rules/messages.py).
+    reminders: ReminderTimings | None = None
     # The raw, validated document: what is stored, hashed and shown to administrators.
     document: Mapping[str, Any] | None = None
     source: str = "<memory>"
