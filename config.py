@@ -79,6 +79,18 @@ class Config:
     # The nightly non-engagement sweep, HH:MM in UK time.
     SWEEP_AT = os.environ.get("SWEEP_AT", "02:00")
 
+    # Messages (divert/notify, background/outbox.py): 'log' writes them to the log and sends
+    # nothing (the default); 'notify' sends through GOV.UK Notify with the key and the two
+    # templates (one text message, one email, each holding only ((subject)) and ((body))).
+    NOTIFY_SENDER = os.environ.get("NOTIFY_SENDER", "log")
+    NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+    NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+    NOTIFY_SMS_TEMPLATE_ID = os.environ.get("NOTIFY_SMS_TEMPLATE_ID", "")
+    NOTIFY_EMAIL_TEMPLATE_ID = os.environ.get("NOTIFY_EMAIL_TEMPLATE_ID", "")
+    # How many due messages one run of the worker claims, and how often one is tried before it fails.
+    OUTBOX_BATCH = int(os.environ.get("OUTBOX_BATCH", "500"))
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
+
     @classmethod
     def as_dict(cls) -> dict[str, Any]:
         return {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
@@ -96,6 +108,8 @@ class TestingConfig(Config):
     # Tasks run at once in the caller's thread; the tests that need a real worker start one.
     JOBS_IMMEDIATE = True
     JOBS_URL = ""
+    # No real message ever leaves a test; the Notify tests point a sender at a local fake server.
+    NOTIFY_SENDER = "log"
 
 
 class ProductionConfig(Config):
