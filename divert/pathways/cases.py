@@ -27,6 +27,7 @@ from divert.models import (
     utcnow,
 )
 from divert.models.programme import compiled
+from divert.pathways import notices, reminders
 from divert.pathways.errors import OperationError, StaleEdit, check_text
 from divert.pathways.facts import encounter_facts, facts_from_dict, facts_to_dict
 from divert.pathways.programmes import programmes_run_by, receiving_organisation, version_in_force
@@ -240,6 +241,7 @@ def _move(
     if target.terminal:
         referral.closed_at = event.occurred_at
         referral.outcome_code = target.outcome_code
+        reminders.cancel_for_case(session, referral.id, "case closed")
     else:
         referral.closed_at = None
         referral.outcome_code = None
@@ -278,6 +280,7 @@ def _add_acting_parties(session: Session, referral: Referral, state: str) -> Non
         receiver = receiving_organisation(session, referral.programme, route, on)
         if receiver is not None and receiver not in {p.organisation_id for p in referral.parties}:
             referral.parties.append(ReferralParty(organisation_id=receiver, role="receiving"))
+            notices.new_referral(session, referral, receiver, cause=f"org{receiver}")
 
 
 def take_in(session: Session, actor: User, referral: Referral, source: str) -> ReferralEvent:

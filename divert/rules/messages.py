@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time
 
 CHANNELS = ("sms", "email")
 LANGUAGES = ("en", "cy")
@@ -132,3 +132,42 @@ def words_for(kind: str, language: str, edited: Mapping[tuple[str, str], Words] 
         if found is not None:
             return found
     raise KeyError(kind)
+
+
+# --- How a participant's message says when and what: plain words, in their language ------------------
+
+_DAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "cy": ("Dydd Llun", "Dydd Mawrth", "Dydd Mercher", "Dydd Iau", "Dydd Gwener", "Dydd Sadwrn", "Dydd Sul"),
+}
+_MONTHS = {
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+    "cy": (
+        "Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin",
+        "Gorffennaf", "Awst", "Medi", "Hydref", "Tachwedd", "Rhagfyr",
+    ),
+}  # fmt: skip
+# What the appointment is, without saying what it is for.
+_WHAT = {
+    "en": {"contact": "appointment", "session": "session", "meeting": "meeting"},
+    "cy": {"contact": "apwyntiad", "session": "sesiwn", "meeting": "cyfarfod"},
+}
+
+
+def spoken_day(day: date, language: str) -> str:
+    lang = language if language in _DAYS else "en"
+    return f"{_DAYS[lang][day.weekday()]} {day.day} {_MONTHS[lang][day.month - 1]}"
+
+
+def spoken_time(clock: time) -> str:
+    """2:30pm, 10am, 12pm: the GOV.UK style for times."""
+    hour = clock.hour % 12 or 12
+    suffix = "am" if clock.hour < 12 else "pm"
+    return f"{hour}{suffix}" if clock.minute == 0 else f"{hour}:{clock.minute:02d}{suffix}"
+
+
+def spoken_what(kind: str, language: str) -> str:
+    return _WHAT.get(language, _WHAT["en"]).get(kind, _WHAT["en"]["contact"])
