@@ -81,6 +81,9 @@ class OutboxMessage(IdMixin, TimestampMixin, Base):
     # the provider's reference, so a worker that died mid-send can ask whether it went.
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     provider_reference: Mapped[str | None] = mapped_column(String(64))
+    # Which run of the worker holds the message ('sending'): a claim is one UPDATE for a batch, and
+    # a worker sends only the rows carrying its own token.
+    claim: Mapped[str | None] = mapped_column(String(36))
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(Text, default="")

@@ -124,13 +124,14 @@ def render(text: str, personalisation: Mapping[str, str], kind: str) -> str:
     )
 
 
-def words_for(kind: str, language: str, edited: Mapping[tuple[str, str], Words] | None = None) -> Words:
-    """The edited words if any, else the shipped ones; Welsh falls back to English where none exist."""
-    edited = edited or {}
+def words_for(kind: str, language: str, *edited: Mapping[tuple[str, str], Words]) -> Words:
+    """The first of ``edited`` (a programme's own words, then every programme's) that has words for
+    this kind and language, else the shipped ones; Welsh falls back to English where none exist."""
     for lang in (language, "en"):
-        found = edited.get((kind, lang)) or DEFAULT_WORDS.get((kind, lang))
-        if found is not None:
-            return found
+        for layer in (*edited, DEFAULT_WORDS):
+            found = layer.get((kind, lang))
+            if found is not None:
+                return found
     raise KeyError(kind)
 
 
