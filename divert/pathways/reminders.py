@@ -16,11 +16,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from divert.app.clock import LONDON, at_uk_time, uk_date
-from divert.auth.policy import can
+from divert.auth.policy import can, holds
 from divert.models import (
     CaseContact,
+    MessageTemplate,
     Organisation,
     OutboxMessage,
+    Programme,
     Referral,
     ReminderConsent,
     User,
@@ -30,13 +32,17 @@ from divert.models import (
 from divert.models.programme import compiled
 from divert.pathways.errors import OperationError
 from divert.rules.messages import (
+    BODY_LENGTH,
     CHANNELS,
     DEFAULT_TIMINGS,
     LANGUAGES,
+    MESSAGE_KINDS,
+    SUBJECT_LENGTH,
     ReminderTimings,
     spoken_day,
     spoken_time,
     spoken_what,
+    template_problem,
 )
 
 # A UK mobile number, as people write it: 07700 900123, +44 7700 900123.
@@ -241,3 +247,54 @@ def cancel_for_case(session: Session, referral_id: int, why: str) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def save_wording(
+    session: Session,
+    actor: User,
+    *,
+    kind: str,
+    language: str,
+    programme_code: str = "",
+    subject: str,
+    body: str,
+) -> MessageTemplate:
+    """An administrator's words for a kind of message (for one programme, or every one)."""
+    if not holds(actor, "manage_programmes"):
+        raise OperationError("Only an administrator can change the words of messages.")
+    if kind not in MESSAGE_KINDS:
+        raise OperationError("Select the kind of message")
+    if language not in LANGUAGES:
+        raise OperationError("Select English or Welsh")
+    programme_code = (programme_code or "").strip()
+    if (
+        programme_code
+        and session.scalar(select(Programme.id).where(Programme.code == programme_code)) is None
+    ):
+        raise OperationError(f"There is no programme '{programme_code}'")
+    subject, body = (subject or "").strip(), (body or "").strip()
+    for what, text, limit in (("The subject", subject, SUBJECT_LENGTH), ("The message", body, BODY_LENGTH)):
+        problem = template_problem(kind, text, limit)
+        if problem:
+            raise OperationError(f"{what}: {problem}")
+    template = session.scalar(
+        select(MessageTemplate).where(
+            MessageTemplate.kind == kind,
+            MessageTemplate.language == language,
+            MessageTemplate.programme_code == programme_code,
+        )
+    )
+    if template is None:
+        template = MessageTemplate(kind=kind, language=language, programme_code=programme_code)
+        session.add(template)
+    template.subject, template.body, template.updated_by_id = subject, body, actor.id
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "update",
+        "message_template",
+        template.id,
+        detail=f"{kind} ({language}) {programme_code}",
+    )
+    return template
