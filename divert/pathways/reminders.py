@@ -169,9 +169,10 @@ def write_for_contact(
     """Queue the reminders of a booked (or just moved) appointment; none without a current consent."""
     referral = contact.referral
     consent = consent or current_consent(session, referral)
-    if consent is None or contact.attendance != "scheduled":
-        return 0
     now = utcnow()
+    # An appointment recorded after the event (or past already) has nothing to remind anyone of.
+    if consent is None or contact.attendance != "scheduled" or contact.scheduled_at <= now:
+        return 0
     timing = timings(referral)
     local = contact.scheduled_at.astimezone(LONDON)
     service = _service(session, referral)
