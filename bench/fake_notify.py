@@ -9,6 +9,7 @@ next posts fail with the given HTTP statuses, to exercise the worker's retries.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -50,6 +51,12 @@ class FakeNotify:
 def _handler(state: FakeNotify, record: bool) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body go out as separate writes: without this, Nagle's algorithm and the
+            # client's delayed ACK hold each reply for 40 ms, and the fake would set the pace.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet: the tests read the record
             return
