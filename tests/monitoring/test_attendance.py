@@ -104,3 +104,21 @@ def test_office_hours_are_uk_weekdays_nine_to_five() -> None:
     assert not office_hours(at_uk_time(SATURDAY, time(12)))
     # 08:30 UTC in summer is 09:30 in the UK.
     assert office_hours(datetime(2026, 6, 1, 8, 30, tzinfo=UTC))
+
+
+def test_the_monitoring_page_shows_them_suppressed_to_an_analyst(client: Any, db_session: Session) -> None:
+    from ..client import parse
+    from ..factories import PASSWORD, create_user
+
+    force = police_force(db_session)
+    officer, yot = staff(db_session, "officer", force), staff(db_session, "yot_caseworker", force)
+    case = referred_case(db_session, "tvp-youth-drugs", officer)
+    _appointment(db_session, yot, case, at_uk_time(MONDAY, time(19)), "missed", False)
+    sync(db_session)
+    analyst = create_user(db_session, "analyst", force)
+    assert client.sign_in(analyst.email, PASSWORD).status_code == 302
+    page = parse(client.get("/monitoring"))
+    hours = page.select_one("[data-testid=attendance-2]")
+    assert hours is not None and "Out of hours" in hours.text
+    cells = [td.text for td in hours.select("tbody tr")[1].select("td")]
+    assert cells[0] == "[c]" and cells[2] == "[c]"  # one missed appointment: hidden
