@@ -343,3 +343,36 @@ def test_spoken_dates() -> None:
         "12pm",
         "2:30pm",
     ]
+
+
+def test_a_flag_tells_the_worker_and_the_deciders(
+    db_session: Session, team: dict[str, User], case: Referral
+) -> None:
+    from divert.pathways.allocation import take
+
+    yot, boss = team["yot_caseworker"], team["supervisor"]
+    take(db_session, yot, case)
+    for days in (6, 4):  # two unacceptable misses raise the flag at once
+        contact = schedule_contact(
+            db_session, yot, case, kind="session", scheduled_at=utcnow() - timedelta(days=days)
+        )
+        record_attendance(
+            db_session, yot, contact, attendance="missed", missed_reason="No", reason_acceptable=False
+        )
+    notices = db_session.scalars(
+        select(StaffNotification)
+        .where(StaffNotification.referral_id == case.id)
+        .order_by(StaffNotification.id)
+    ).all()
+    assert [(n.kind, n.user_id) for n in notices if n.kind != "new_referral"] == [
+        ("flag_raised", yot.id),
+        ("escalation_waiting", boss.id),
+    ]
+    emails = db_session.scalars(
+        select(OutboxMessage).where(OutboxMessage.referral_id == case.id, OutboxMessage.contact_id.is_(None))
+    ).all()
+    assert {(m.kind, m.recipient) for m in emails} >= {
+        ("flag_raised", yot.email),
+        ("escalation_waiting", boss.email),
+    }
+    assert all("Alex" not in str(m.personalisation) for m in emails)
