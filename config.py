@@ -76,6 +76,11 @@ class Config:
     JOBS_IMMEDIATE = False
     # Uploads larger than this are imported by the worker, with progress on a page.
     IMPORT_INLINE_BYTES = int(os.environ.get("IMPORT_INLINE_BYTES", str(256 * 1024)))
+    # The import page takes files up to this size (every other request keeps MAX_CONTENT_LENGTH):
+    # 100,000 rows of CSV are about 15 MB.
+    IMPORT_MAX_MB = int(os.environ.get("IMPORT_MAX_MB", "100"))
+    # Audit searches of more entries than this are written to CSV by the worker, with progress.
+    AUDIT_EXPORT_INLINE_ROWS = int(os.environ.get("AUDIT_EXPORT_INLINE_ROWS", "5000"))
     # The nightly non-engagement sweep, HH:MM in UK time.
     SWEEP_AT = os.environ.get("SWEEP_AT", "02:00")
 

@@ -64,6 +64,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.scratch import scratch_database  # noqa: E402
 from divert import session_factory  # noqa: E402
+from divert.app.clock import uk_date  # noqa: E402
 from divert.app.db import make_engine  # noqa: E402
 from divert.models import Organisation, Programme, ProgrammeVersion  # noqa: E402
 from divert.models.person import normalise_name  # noqa: E402
@@ -81,6 +82,7 @@ from divert.rules import (  # noqa: E402
     decide,
     load_directory,
 )
+from divert.rules.decision import reason_dict  # noqa: E402
 from divert.seeding.demo import ODE_FOR_GROUP, VULNERABILITIES, load_settings  # noqa: E402
 from divert.seeding.reference import SEEDS, load_reference_data  # noqa: E402
 
@@ -428,7 +430,7 @@ class World:
         code = self.ethnicity.pick(rng)
         times = self._times()
         low, high = force.ages.pick(rng)
-        first = times[0].date()
+        first = uk_date(times[0])
         born = first - timedelta(days=int(365.25 * rng.randint(low, high)) + rng.randrange(365))
         group = self.catalogue.groups[code]
         officer_code = None
@@ -486,7 +488,7 @@ class World:
             personal_use, supply = False, True
         elif offence == "drug_possession" and eligible_factor > 1 and tilt < eligible_factor - 1:
             personal_use, supply = True, False
-        day = at.date()
+        day = uk_date(at)
         lag = rng.random()
         offence_date = (
             day if lag < 0.85 else (None if lag > 0.98 else day - timedelta(days=rng.randint(1, 200)))
@@ -573,7 +575,7 @@ def encounter_facts(
                 PriorEncounter(visit.occurred_on, visit.offence_category, case.programme, diverted, state)
             )
     return EncounterFacts(
-        occurred_on=at.date(),
+        occurred_on=uk_date(at),
         offence_category=encounter[7],
         date_of_birth=person[5],
         gender=person[7],
@@ -841,7 +843,7 @@ class Generator:
             facts = encounter_facts(row, person, history)
             chunk.rows["encounters"].append(self._stored(row))
             cases = self._decide(chunk, row, person, force, facts, group)
-            history.append(PriorVisit(at.date(), row[7], cases))
+            history.append(PriorVisit(uk_date(at), row[7], cases))
         chunk.encounters += len(times)
         return len(times)
 
@@ -859,7 +861,7 @@ class Generator:
         lists are shared, so nothing may change them.
         """
         if reasons not in self._reasons:
-            listed = [{"rule_id": r.rule_id, "text": r.text, "passed": r.passed} for r in reasons]
+            listed = [reason_dict(r) for r in reasons]
             self._reasons[reasons] = (listed, json.dumps(listed))
         return self._reasons[reasons]
 

@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import config as settings
 from divert.app.extensions import csrf, db, login_manager
+from divert.app.uploads import DivertRequest
 from divert.models import audit
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, env: str | None = None) -> Flask:
     app = Flask(__name__, static_folder="web/static", static_url_path="/assets")
+    app.request_class = DivertRequest
     app.config.update(settings.load(env))
     if overrides:
         app.config.update(overrides)
@@ -120,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from divert.web.views.organisations import bp as organisations_bp
     from divert.web.views.people import bp as people_bp
     from divert.web.views.programmes_admin import bp as programmes_admin_bp
+    from divert.web.views.simulations import bp as simulations_bp
     from divert.web.views.subject_access import bp as subject_access_bp
     from divert.web.views.worklists import bp as worklists_bp
 
@@ -134,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
         decisions_bp,
         merges_bp,
         monitoring_bp,
+        simulations_bp,
         admin_bp,
         programmes_admin_bp,
         api_bp,

@@ -28,6 +28,7 @@ MARKS = {
     "not_offered": "Refused - Jo Bloggs, PNC 12/345678A, 1 Elm Rd",
     "override": "Override - Jo Bloggs born 01/02/2009 lives at 2 Elm Rd",
     "drop_out": "Dropped out - Jo Bloggs moved to 3 Elm Rd",
+    "declined": "Declined - Jo Bloggs, mum says no, 4 Elm Rd",
 }
 
 
@@ -89,6 +90,7 @@ def typed_reasons(client: Any, db_session: Session, org: Any) -> dict[str, Any]:
     # Three different people: the same person again the same day is a repeat, for the YJU to decide.
     _answer(client, _record(client), "not_offered", MARKS["not_offered"])
     _answer(client, _record(client, family_name="Second"), "accepted")
+    _answer(client, _record(client, family_name="Fourth"), "declined", MARKS["declined"])
     _record(client, family_name="Third", supply_suspected="yes")  # not eligible: the supervisor overrides it
 
     _as(client, supervisor)

@@ -145,8 +145,8 @@ def test_csv_and_xlsx_hold_exactly_the_page_rows_and_are_audited(
     rows = list(dataset.csv_rows(response.get_data(as_text=True)))
     whole = [r for r in rows if r["period"] == "2026-01-01 to 2026-03-31"]
     trends = [r for r in rows if r["period"] != "2026-01-01 to 2026-03-31"]
-    # The group tables: 6 groups + All, 8 points; the trend table: the offered point per quarter.
-    assert len(whole) == 7 * 8 and {r["period"] for r in trends} == {"2026-Q1"}
+    # The group tables: 6 groups + All, 11 points; the trend table: the offered point per quarter.
+    assert len(whole) == 7 * 11 and {r["period"] for r in trends} == {"2026-Q1"}
     assert {r["point"] for r in trends} == {"offered"} and len(trends) == 7
     for point in ("eligible", "offered"):
         for group, cells in _cells(page, point).items():

@@ -26,8 +26,15 @@ BROKEN = V3.replace("age >= 10 and age < 16", "age >= 10 and age <<< 16")
 
 
 @pytest.fixture
-def youth(db_session: Session, org: Any) -> Programme:
-    sync_definitions(db_session)
+def youth(db_session: Session, org: Any, tmp_path: Path) -> Programme:
+    # These tests draft over version 3 as the latest stored; the shipped version 4 (from April 2027,
+    # with the population) would make every draft a 5, so it is left out of what they load.
+    shipped = tmp_path / "programmes"
+    shipped.mkdir()
+    for file in PROGRAMMES_DIR.glob("*.yaml"):
+        if file.name != "tvp-youth-drugs-v4.yaml":
+            (shipped / file.name).write_text(file.read_text(encoding="utf-8"), encoding="utf-8")
+    sync_definitions(db_session, shipped)
     programme = db_session.scalars(select(Programme).where(Programme.code == "tvp-youth-drugs")).one()
     assign_operator(db_session, programme, org.id, "police")
     return programme

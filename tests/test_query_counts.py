@@ -61,7 +61,7 @@ PINNED: dict[str, int] = {
     # organisation; "team" also lists colleagues. Every list of people writes one audit entry.
     "worklist mine": 7,
     "worklist new": 7,
-    "worklist team": 8,
+    "worklist team": 9,  # + the cases' parties: which of them the supervisor's team may reallocate
     "worklist flagged": 7,
     "worklist overdue": 7,
     "worklist closed": 7,
@@ -69,7 +69,7 @@ PINNED: dict[str, int] = {
     "home supervisor": 9,
     "home officer": 5,
     "home admin": 9,
-    "case page": 16,  # + the case's goals and placements, + reminder consent and messages
+    "case page": 17,  # + goals and placements, the person's earlier cases, reminder consent and messages
     "correct last step": 4,
     "person page": 8,
     "person search": 4,

@@ -10,8 +10,17 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from divert.api import auth, encounters, imports, openapi, people, referrals  # noqa: E402  # modules register routes on bp
+# The modules register their routes on bp.
+from divert.api import (  # noqa: E402
+    auth,
+    encounters,
+    imports,
+    openapi,
+    people,
+    referrals,
+    simulations,
+)
 
 auth.register_bearer_only(bp)
 
-__all__ = ["bp", "encounters", "imports", "openapi", "people", "referrals"]
+__all__ = ["bp", "encounters", "imports", "openapi", "people", "referrals", "simulations"]

@@ -20,13 +20,14 @@ from divert.api.schemas import (
     RecordEncounter,
 )
 from divert.api.spec import operation
-from divert.app.clock import LONDON
+from divert.app.clock import uk_date
 from divert.app.extensions import db
 from divert.models import Decision, EthnicityCode, OffenceCategory, Programme
 from divert.pathways.cases import Outcome
 from divert.pathways.encounters import record_from_form
-from divert.pathways.programmes import programmes_run_by
+from divert.pathways.programmes import definitions_in_force, programmes_run_by
 from divert.rules.codes import DRUG_OFFENCES
+from divert.rules.declared import answer_problem
 
 
 @operation(
@@ -69,7 +70,7 @@ def check_encounter(person: PersonIn, encounter: EncounterIn) -> None:
         )
     if encounter.drug_class and not drugs:
         problems.append(FieldProblem("encounter.drug_class", "Only give a drug class for a drug offence"))
-    if encounter.occurred_at.astimezone(LONDON).date() < person.date_of_birth:
+    if uk_date(encounter.occurred_at) < person.date_of_birth:
         problems.append(
             FieldProblem("encounter.occurred_at", "The encounter must be after the date of birth")
         )
@@ -83,7 +84,7 @@ def encounter_details(encounter: EncounterIn, person: PersonIn) -> dict[str, Any
     facts = set(encounter.facts)
     return {
         "occurred_at": encounter.occurred_at.astimezone(UTC),
-        "offence_date": encounter.occurred_at.astimezone(LONDON).date(),
+        "offence_date": uk_date(encounter.occurred_at),
         "area": encounter.area or person.postcode_district,
         "setting": encounter.setting,
         "offence_category": encounter.offence_category,
@@ -99,7 +100,27 @@ def encounter_details(encounter: EncounterIn, person: PersonIn) -> dict[str, Any
         "hate_crime": "hate_crime" in facts,
         "domestic_abuse": "domestic_abuse" in facts,
         "vulnerabilities": sorted(set(encounter.vulnerabilities)),
+        "declared_facts": dict(encounter.answers),
     }
+
+
+def check_answers(encounter: EncounterIn) -> None:
+    """Answers to declared questions must be ones the programmes in scope on the day ask, of their type."""
+    if not encounter.answers:
+        return
+    day = uk_date(encounter.occurred_at)
+    declared = {
+        fact.name: fact
+        for definition in definitions_in_force(db.session, current_user.organisation_id, day)
+        for fact in definition.facts
+    }
+    problems = [
+        FieldProblem(f"encounter.answers.{name}", problem)
+        for name, value in encounter.answers.items()
+        if (problem := answer_problem(declared.get(name), value)) is not None
+    ]
+    if problems:
+        raise Invalid(problems)
 
 
 def decision_out(
@@ -145,6 +166,7 @@ def record_encounter(body: RecordEncounter) -> RecordedEncounter:
     the encounter twice.
     """
     check_encounter(body.person, body.encounter)
+    check_answers(body.encounter)
     recorded = record_from_form(
         db.session,
         current_user,

@@ -17,10 +17,9 @@ from divert.api import bp
 from divert.api.errors import FieldProblem, Invalid
 from divert.api.spec import operation
 from divert.app.extensions import db
+from divert.app.uploads import largest_file, takes_files
 from divert.background.imports import queue_import
 from divert.models import Job
-
-MAX_BYTES = 100 * 1024 * 1024
 
 
 class ImportSubmission(BaseModel):
@@ -70,6 +69,7 @@ def _out(job: Job) -> JobOut:
     body=ImportSubmission,
     response=JobOut,
 )
+@takes_files
 def submit_import(body: ImportSubmission) -> JobOut:
     """Checked and imported all or nothing by the worker; follow it at the job's ``url``."""
     name = PurePath(body.filename.replace("\\", "/")).name
@@ -79,8 +79,10 @@ def submit_import(body: ImportSubmission) -> JobOut:
         data = base64.b64decode(body.content_base64, validate=True)
     except (binascii.Error, ValueError):
         raise Invalid([FieldProblem("content_base64", "Send the file's bytes base64-encoded")]) from None
-    if not data or len(data) > MAX_BYTES:
-        raise Invalid([FieldProblem("content_base64", "The file must hold something and be under 100 MB")])
+    largest = largest_file()
+    if not data or len(data) > largest:
+        message = f"The file must hold something and be under {largest // 2**20} MB"
+        raise Invalid([FieldProblem("content_base64", message)])
     job = queue_import(db.session, data, name, current_user)
     return _out(job)
 

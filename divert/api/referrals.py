@@ -111,6 +111,7 @@ def referral_out(referral: Referral) -> ReferralOut:
                 to_state=e.to_state,
                 # The referring force sees that a note was written, not what it says.
                 reason="" if hidden_from(current_user, referral, e.kind, e.data) else e.reason,
+                reason_code=None if hidden_from(current_user, referral, e.kind, e.data) else e.reason_code,
                 data={} if hidden_from(current_user, referral, e.kind, e.data) else e.data or {},
             )
             for e in events
@@ -158,6 +159,7 @@ def take_referral_step(referral_id: int, body: StepIn) -> ReferralOut:
             body.reason,
             exit_reason=body.exit_reason,
             seen_version=body.version,
+            reason_code=body.reason_code,
         )
         # Flushed here so that a step committed meanwhile (the version column) is answered as
         # the conflict it is, with what changed, rather than at the request's commit.

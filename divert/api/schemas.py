@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from divert.app.clock import today
+from divert.app.clock import today, uk_date
 from divert.rules import codes, limits
 
 EARLIEST = date(1900, 1, 1)
@@ -37,7 +37,7 @@ def _plausible_date(value: date) -> date:
 
 
 def _plausible_time(value: datetime) -> datetime:
-    if value.date() < EARLIEST:
+    if uk_date(value) < EARLIEST:
         raise ValueError(f"Enter a time after {EARLIEST.isoformat()}")
     if value > datetime.now(UTC):
         raise ValueError("The time must be now or in the past")
@@ -92,6 +92,10 @@ class ProgrammeList(Out):
 # --- Encounters -------------------------------------------------------------------------------
 
 
+# A fact a programme definition declares for itself (``rules/declared.py``).
+FactName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+
+
 class PersonIn(Body):
     given_name: Name
     family_name: Name
@@ -116,6 +120,11 @@ class EncounterIn(Body):
     facts: list[codes.Fact] = Field(default_factory=list, max_length=len(codes.FACTS))
     vulnerabilities: list[codes.Vulnerability] = Field(
         default_factory=list, max_length=len(codes.VULNERABILITIES)
+    )
+    answers: dict[FactName, bool | int | Annotated[str, Field(max_length=limits.CODE)]] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="Answers to the questions the programmes your organisation runs declare, by fact name",
     )
 
 
@@ -166,6 +175,8 @@ class EventOut(Out):
     from_state: str | None
     to_state: str | None
     reason: str
+    # The programme's reason code for a not-offered or declined step (issue 13); None otherwise.
+    reason_code: str | None = None
     data: dict[str, Any]
 
 
@@ -213,6 +224,12 @@ class StepIn(Body):
     reason: Reason = ""
     version: Version = Field(description="The referral's version the client last read")
     exit_reason: Code | None = None
+    # Issue 13: into a not-offered or declined state, the programme's reason code (its definition's
+    # reason_codes, or "other"); ``reason`` is then optional and stays on the case.
+    reason_code: Code | None = Field(
+        default=None,
+        description="For a not-offered or declined step: one of the programme's reason codes, or 'other'",
+    )
 
 
 class ContactIn(Body):

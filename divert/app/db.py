@@ -7,16 +7,21 @@ half-written (see ``register_transaction``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Flask, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
+
+from divert.app.clock import uk_day_number
 
 # The ``g`` attribute where records to write after a rollback wait (see ``divert.auth.refusal``).
 KEPT = "kept_after_rollback"
@@ -57,12 +62,52 @@ def _fix_sqlite(engine: Engine) -> None:
         # is locked": long enough for the largest upload the import page takes (see web/views/imports).
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
+        # The UK date of a stored UTC timestamp, for monitoring's cohorts (clock.uk_day_number).
+        dbapi_connection.create_function("uk_day", 1, uk_day_number, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock at the start, so two writers queue (busy_timeout) instead
         # of both reading and then one failing with "database is locked" when it tries to write.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A page that only reads (``reads_only``) begins DEFERRED instead: in WAL mode it reads
+        # beside a writer, so a job's progress page stays live while the worker holds the lock
+        # for a long import.
+        conn.exec_driver_sql("BEGIN" if _reading_only() else "BEGIN IMMEDIATE")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+READS_ONLY = "reads_only"
+
+
+def reads_only(view: F) -> F:
+    """Mark a view that never writes the database (no audit entry either: it shows no personal
+    data, like a job's progress). On SQLite its transaction does not wait for the write lock."""
+    setattr(view, READS_ONLY, True)
+    return view
+
+
+# Set by ``reading_only()`` for work outside a request that only reads (a simulation's replay).
+_READING: ContextVar[bool] = ContextVar("reading_only", default=False)
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Transactions begun inside the block only read: on SQLite they begin DEFERRED, so a long
+    read (a background replay) never holds the write lock that officers' recordings wait for."""
+    token = _READING.set(True)
+    try:
+        yield
+    finally:
+        _READING.reset(token)
+
+
+def _reading_only() -> bool:
+    if _READING.get():
+        return True
+    if not has_request_context() or request.endpoint is None:
+        return False
+    view = current_app.view_functions.get(request.endpoint)
+    return bool(getattr(view, READS_ONLY, False))
 
 
 class Database:

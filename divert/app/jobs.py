@@ -103,11 +103,11 @@ def periodic(due: Callable[[datetime], bool]) -> Callable[[Callable[[], R]], Cal
 
 # Progress is kept in the queue's own store, not the app's database: an import writes in one
 # long transaction, and on SQLite nothing else may write the database until it commits.
-def put_progress(job_id: int, values: dict[str, Any]) -> None:
+def put_progress(job_id: int | str, values: dict[str, Any]) -> None:
     huey.storage.put_data(f"progress:{job_id}", huey.serializer.serialize(values))
 
 
-def progress(job_id: int) -> dict[str, Any]:
+def progress(job_id: int | str) -> dict[str, Any]:
     raw = huey.storage.peek_data(f"progress:{job_id}")
     if raw is None or raw is EmptyData:
         return {}
@@ -115,7 +115,7 @@ def progress(job_id: int) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def clear_progress(job_id: int) -> None:
+def clear_progress(job_id: int | str) -> None:
     huey.storage.pop_data(f"progress:{job_id}")
 
 

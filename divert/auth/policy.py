@@ -9,8 +9,14 @@ A scope says which records the ability reaches once the role allows it:
 - ``any``: no record, or every record the user can already see (visibility is ``auth.visibility``);
 - ``organisation``: records held by the user's own organisation (a user, a person, a token);
 - ``party``: a case the user's organisation is party to;
+- ``team``: a case the user's organisation is party to as one of the teams working it, not only
+  as the force that referred it (whose supervisor must not take a YOT's cases into the force);
 - ``case_state``: a case the user's organisation is party to, in a state the user's role works
   (the programme definition says which roles move a case on from each stage; supervisors always).
+
+Roles are the built-in ones below and any a programme definition declares (a women's-centre
+keyworker, a drug-service worker): a declared role holds the case-working abilities marked
+``declared`` and no other, and reaches a case only through the states its programme lets it work.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sqlalchemy import or_
+
+from divert.auth.visibility import works_with_team
 from divert.models import Referral, User
 from divert.models.programme import compiled
 from divert.models.user import ROLES
 from divert.rules.pathway import case_roles
 
-Scope = Literal["any", "organisation", "party", "case_state"]
+Scope = Literal["any", "organisation", "party", "team", "case_state"]
 
 # Everyone who works with people; analysts see aggregates only, never a person.
 _CASEWORKING = frozenset(ROLES) - {"analyst"}
@@ -39,6 +48,8 @@ class Ability:
     description: str
     # Only users of organisations of these kinds hold it (None: any organisation).
     kinds: frozenset[str] | None = None
+    # Also held by every role a programme definition declares (issue 14: roles as data).
+    declared: bool = False
 
 
 def _ability(
@@ -47,11 +58,15 @@ def _ability(
     scope: Scope,
     description: str,
     kinds: set[str] | None = None,
+    *,
+    declared: bool = False,
 ) -> Ability:
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"ability {name!r} names unknown roles {sorted(unknown)}")
-    return Ability(name, frozenset(roles), scope, description, None if kinds is None else frozenset(kinds))
+    return Ability(
+        name, frozenset(roles), scope, description, None if kinds is None else frozenset(kinds), declared
+    )
 
 
 # A system administrator is an administrator of the installation's operator (an organisation of
@@ -64,17 +79,33 @@ _SERVICE = {"service"}
 ABILITIES: dict[str, Ability] = {
     a.name: a
     for a in (
-        _ability("use_service", set(ROLES), "any", "sign in, see a home page, read the API's description"),
         _ability(
-            "view_people", _CASEWORKING, "party", "find people and open the people and cases they may see"
+            "use_service",
+            set(ROLES),
+            "any",
+            "sign in, see a home page, read the API's description",
+            declared=True,
+        ),
+        _ability(
+            "view_people",
+            _CASEWORKING,
+            "party",
+            "find people and open the people and cases they may see",
+            declared=True,
         ),
         _ability(
             "edit_person", {"officer", "supervisor", "admin"}, "organisation", "correct a person's details"
         ),
         _ability("see_ethnicity", {"officer", "supervisor", "admin"}, "any", "see recorded ethnicity"),
         _ability("record_encounter", {"officer", "supervisor"}, "any", "record an encounter and the offer"),
-        _ability("work_case", _CASEWORKING, "case_state", "notes, steps, appointments, needs and contracts"),
-        _ability("view_worklist", _CASEWORKERS, "any", "see and take the team's cases"),
+        _ability(
+            "work_case",
+            _CASEWORKING,
+            "case_state",
+            "notes, steps, appointments, needs and contracts",
+            declared=True,
+        ),
+        _ability("view_worklist", _CASEWORKERS, "any", "see and take the team's cases", declared=True),
         _ability("record_intake", {"coach"}, "any", "take in someone referred without an officer (DIVERT)"),
         _ability(
             "view_force_referrals",
@@ -82,22 +113,42 @@ ABILITIES: dict[str, Ability] = {
             "any",
             "see the progress and outcome of the force's referrals",
         ),
-        _ability("take_case", _CASEWORKERS, "party", "pick up an unassigned case"),
+        _ability(
+            "see_case_history",
+            _CASEWORKERS,
+            "party",
+            "see how the person's earlier cases of the programme went (not their notes)",
+        ),
+        _ability("take_case", _CASEWORKERS, "party", "pick up an unassigned case", declared=True),
         _ability("supervise_cases", {"supervisor"}, "party", "work any case of the team, in any state"),
-        _ability("reallocate", {"supervisor"}, "party", "give cases to another worker"),
-        _ability("hold_caseload", _CASEWORKERS, "organisation", "be given cases"),
+        _ability("reallocate", {"supervisor"}, "team", "give cases to another worker"),
+        _ability("hold_caseload", _CASEWORKERS, "organisation", "be given cases", declared=True),
         _ability("override_decision", {"supervisor"}, "any", "set a rule decision aside with a reason"),
         _ability("correct_step", {"supervisor", "admin"}, "party", "undo a case's last step"),
         _ability(
             "merge_people", {"supervisor"}, "organisation", "merge two records of one person, or undo it"
         ),
-        _ability("draw_contract", {"navigator"}, "party", "draw up and vary a deferred-prosecution contract"),
+        # A declared role may draw contracts too (a conditional caution's practitioner), in the states
+        # its programme lets it work.
+        _ability(
+            "draw_contract",
+            {"navigator"},
+            "case_state",
+            "draw up and vary a deferred-prosecution contract",
+            declared=True,
+        ),
         _ability("export_person", {"supervisor", "admin"}, "any", "subject access export"),
         _ability("view_monitoring", {"analyst", "supervisor", "admin"}, "any", "aggregate monitoring"),
         _ability(
             "view_unpublished_figures", {"supervisor", "admin"}, "any", "monitoring without suppression"
         ),
         _ability("manage_population", {"admin"}, "any", "load population baselines"),
+        _ability(
+            "run_simulation",
+            {"analyst", "admin"},
+            "organisation",
+            "replay a draft definition against the history and read what would change, in aggregate",
+        ),
         _ability("manage_users", {"admin"}, "organisation", "create and manage users"),
         _ability(
             "manage_organisations",
@@ -133,12 +184,34 @@ def roles_with(name: str) -> frozenset[str]:
     return ability(name).roles
 
 
+def is_declared_role(role: str) -> bool:
+    """Whether ``role`` is one a programme definition declared rather than a built-in one.
+
+    ``pathways.users`` gives a user only a built-in role or one a stored definition declares for
+    their organisation's kind, so a role outside the built-in list is a declared one.
+    """
+    return role not in ROLES
+
+
+def role_holds(role: str, name: str) -> bool:
+    """Whether ``role`` carries ability ``name`` (organisation kind aside): for choosing users by role."""
+    held = ability(name)
+    return role in held.roles or (held.declared and is_declared_role(role))
+
+
+def role_clause(name: str, column: Any) -> Any:
+    """A SQL condition on a role column: the roles that carry ability ``name`` (declared ones too)."""
+    held = ability(name)
+    clause = column.in_(sorted(held.roles))
+    return or_(clause, column.not_in(ROLES)) if held.declared else clause
+
+
 def holds(user: Any, name: str) -> bool:
     """Whether the user's role carries the ability at all (before any record is considered)."""
     if not getattr(user, "is_authenticated", False):
         return False
     held = ability(name)
-    if user.role not in held.roles:
+    if not role_holds(user.role, name):
         return False
     return held.kinds is None or user.organisation.kind in held.kinds
 
@@ -156,9 +229,11 @@ def can(user: Any, name: str, target: object = None) -> bool:
             # or one whose administrators have all left); an organisation's own admins only theirs.
             return True
         return bool(getattr(target, "organisation_id", None) == user.organisation_id)
-    if scope in {"party", "case_state"} and isinstance(target, Referral):
+    if scope in {"party", "team", "case_state"} and isinstance(target, Referral):
         if not _party_to(user, target):
             return False
+        if scope == "team":
+            return works_with_team(user, target)
         if scope == "case_state":
             return user.role in case_roles(compiled(target.programme_version), target.state)
     return True

@@ -18,6 +18,7 @@ from divert.app.extensions import db
 from divert.cli.api import register_token_command
 from divert.cli.importing import register_import_command
 from divert.cli.monitoring import register_monitoring_commands
+from divert.cli.simulate import register_simulate_command
 from divert.cli.sweep import register_sweep_command
 from divert.models import ROLES, EncounterJourney, Organisation, Programme, ProgrammeVersion
 from divert.monitoring import journeys
@@ -67,6 +68,7 @@ def _one_of(choices: tuple[str, ...], what: str) -> Callable[[click.Context, cli
 def register_commands(app: Flask) -> None:
     register_sweep_command(app)
     register_monitoring_commands(app)
+    register_simulate_command(app)
     register_token_command(app)
     register_import_command(app)
 
@@ -122,7 +124,11 @@ def register_commands(app: Flask) -> None:
     @click.option("--email", required=True)
     @click.option("--name", required=True)
     @click.option(
-        "--role", required=True, callback=_one_of(ROLES, "Role"), help=f"One of: {', '.join(ROLES)}."
+        "--role",
+        required=True,
+        # Checked when the user is made: a programme definition may declare roles for the
+        # organisation's kind beyond the built-in ones (issue 14).
+        help=f"One of: {', '.join(ROLES)}, or a role a programme definition declares.",
     )
     @click.option("--organisation", "organisation_code", required=True, help="Organisation code, e.g. tvp.")
     @click.option("--organisation-name", default=None, help="Creates the organisation if it does not exist.")

@@ -26,6 +26,7 @@ from divert.models.programme import Programme, ProgrammeVersion
 from divert.models.reference import EthnicityCode, OffenceCategory, OutcomeCode
 from divert.models.referral import Referral, ReferralEvent, ReferralParty
 from divert.models.reset import PasswordReset
+from divert.models.simulation import Simulation
 from divert.models.user import ROLES, SignInAttempt, User
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "ReferralParty",
     "ReminderConsent",
     "SignInAttempt",
+    "Simulation",
     "StaffNotification",
     "Team",
     "User",

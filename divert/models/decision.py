@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from divert.models.base import Base, IdMixin, utcnow
@@ -33,6 +33,12 @@ class Decision(IdMixin, Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     overrides_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), index=True)
     override_reason: Mapped[str] = mapped_column(Text, default="")
+    # An override's coded reason (the definition's reason_codes.override): what monitoring groups by.
+    override_reason_code: Mapped[str | None] = mapped_column(String(40))
+    # Whether the encounter is one the programme is for (its definition's population): only these
+    # are in the programme's monitoring base. An override keeps it: discretion changes who is
+    # eligible, never who the programme is for.
+    in_population: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     encounter: Mapped[Encounter] = relationship()
     programme_version: Mapped[ProgrammeVersion] = relationship()

@@ -7,8 +7,9 @@ diversion as much as who was.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from divert.models.base import Base, IdMixin, TimestampMixin, VersionedMixin
@@ -53,6 +54,9 @@ class Encounter(IdMixin, TimestampMixin, VersionedMixin, Base):
     on_court_order: Mapped[bool] = mapped_column(Boolean, default=False)
     co_accused: Mapped[bool] = mapped_column(Boolean, default=False)
     vulnerabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Answers to the questions a programme declared for itself (victim consent, gravity score...), by
+    # fact name: the definition, not this table, says what each means, so a new one needs no migration.
+    declared_facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     notes: Mapped[str] = mapped_column(Text, default="")
     # A one-off key from the form, so a form submitted twice (a double tap, a retry on a bad
     # signal) records one encounter, not two.

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from divert.models.base import Base, IdMixin, utcnow
 
-JOB_KINDS = ("import", "sweep")
+JOB_KINDS = ("import", "sweep", "export")
 JOB_STATUSES = ("queued", "running", "done", "failed")
 
 
@@ -24,7 +24,7 @@ class Job(IdMixin, Base):
     __tablename__ = "jobs"
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
-        CheckConstraint("kind IN ('import', 'sweep')", name="kind"),
+        CheckConstraint("kind IN ('import', 'sweep', 'export')", name="kind"),
     )
 
     kind: Mapped[str] = mapped_column(String(20))
@@ -40,6 +40,10 @@ class Job(IdMixin, Base):
     # The uploaded file, held here (not on one machine's disk) so any worker can read it;
     # emptied once the job has finished.
     payload: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    # What an export was asked for (the search's filters), so the worker makes the same file.
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The file an export made, held until it is downloaded or the job is cleared.
+    output: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

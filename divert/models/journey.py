@@ -12,7 +12,7 @@ the person (ethnicity, gender, date of birth) is read from people, so correcting
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from divert.models.base import Base
@@ -20,7 +20,8 @@ from divert.models.base import Base
 
 class _JourneyColumns:
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    # The encounter's UTC date as YYYYMMDD: the cohort it counts in, and the day ages are taken at.
+    # The encounter's UK date (clock.uk_date) as YYYYMMDD: the cohort it counts in, and the day
+    # ages are taken at.
     encounter_day: Mapped[int]
     area: Mapped[str | None] = mapped_column(String(8))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
@@ -32,6 +33,10 @@ class _JourneyColumns:
     completed: Mapped[int] = mapped_column(SmallInteger)
     escalated: Mapped[int] = mapped_column(SmallInteger)
     formal_outcome: Mapped[int] = mapped_column(SmallInteger)
+    # Issue 13: the route to a decision maker (the YJU) and what it decided (monitoring/points.py).
+    decision_route: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    diverted_again: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    decision_formal: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
 
 
 class ProgrammeJourney(_JourneyColumns, Base):

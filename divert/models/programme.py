@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from divert.models.base import Base, IdMixin, utcnow
 from divert.rules import ProgrammeDefinition, definition_from_dict
+from divert.rules.codes import learn_labels
 
 # Parsed (and expression-compiled) definitions, keyed by version id and content, so each stored
 # version is compiled once per process rather than once per decision.
@@ -68,5 +69,7 @@ def compiled(version: ProgrammeVersion) -> ProgrammeDefinition:
     and pages read its states and reasons, so it sits with the stored version they all load."""
     key = (version.id, version.content_hash)
     if key not in _compiled:
-        _compiled[key] = definition_from_dict(version.definition, source=f"database:{version.id}")
+        definition = definition_from_dict(version.definition, source=f"database:{version.id}")
+        learn_labels({role.id: role.label for role in definition.roles})
+        _compiled[key] = definition
     return _compiled[key]

@@ -47,6 +47,11 @@ class Referral(IdMixin, TimestampMixin, VersionedMixin, Base):
     engaged_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     escalated_at: Mapped[datetime | None]
+    # Issue 13 (rules.definition.decision_milestones): routed to a decision maker (the YJU), who
+    # diverted again; and a formal outcome, by the definition's rule rather than the outcome code.
+    decision_route_at: Mapped[datetime | None]
+    diverted_again_at: Mapped[datetime | None]
+    formal_outcome_at: Mapped[datetime | None]
     # Outcomes the DIVERT reports count: the first placement started in education, training or
     # employment (``CaseGoal``), and the first new encounter for the person while the case was open.
     into_eet_at: Mapped[datetime | None]
@@ -96,6 +101,9 @@ class ReferralEvent(IdMixin, Base):
     from_state: Mapped[str | None] = mapped_column(String(40))
     to_state: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(Text, default="")
+    # The coded reason (the definition's reason_codes) where the step is one monitoring reports
+    # (not offered, declined): what monitoring groups by. ``reason`` holds any words, for the case only.
+    reason_code: Mapped[str | None] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     referral: Mapped[Referral] = relationship(back_populates="events")

@@ -12,13 +12,14 @@ from divert.models.organisation import Organisation, Team
 from divert.rules.codes import label
 from divert.rules.definition import ROLES as RULE_ROLES
 
-# The roles are the rules engine's vocabulary (definitions say which role may take each step).
+# The built-in roles are the rules engine's vocabulary (definitions say which role may take each
+# step). A definition may declare more (issue 14), so the column is not limited to these: who may
+# be given which role is checked when it is given (``pathways.users``).
 ROLES = RULE_ROLES
 
 
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role"),)
 
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))

@@ -6,22 +6,23 @@ not people. The published table is two-way (groups × reasons) with both margins
 so suppression here protects rows and columns at once (see suppression.py).
 
 - not_offered: cases now in a programme's not-offered state (a terminal state of the "offer" stage),
-  by whether the latest step into that state gave a reason (so a corrected step is not counted).
+  by the reason code of the latest step into that state (so a corrected step is not counted).
+- declined: cases now in a declined state (a terminal state of the "acceptance" stage), the same way.
 - drop_out: cases that ended without completion, by their exit reason where it is a code.
-- override: decisions that set another aside, by direction (e.g. "not eligible → eligible").
+- override: decisions that set another aside, by direction (e.g. "not eligible → eligible") and code.
 
 Free text never reaches these tables. An officer's typed reason can name the person, their PNC ID
-or their address, and these tables go to analysts and into published files. A reason is shown only
-where it is one of the codes a programme definition lists (drop-out reasons, escalation options,
-"declined" for a person who said no); any other text is counted in one "Other (free text)" row,
-and a not-offered reason, which no definition codes yet, always is.
+or their address, and these tables go to analysts and into published files. Reasons are codes from
+the programme definitions (``reason_codes``), shown by their labels; "other", words given without a
+code (everything recorded before codes existed), and any code no definition lists are counted in
+one "Other (free text)" row. The words stay on the case.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, case, func, literal, select, union_all
@@ -40,8 +41,9 @@ from divert.monitoring.query import (
     tune,
 )
 from divert.monitoring.suppression import DEFAULT_THRESHOLD, Margin, suppress
+from divert.rules.definition import IMPORTED_OVERRIDE, IMPORTED_OVERRIDE_LABEL, OTHER_REASON, REASON_KINDS
 
-KINDS = ("not_offered", "drop_out", "override")
+KINDS = ("not_offered", "declined", "drop_out", "override")
 ALL_REASONS = "All reasons"
 NO_REASON = "No reason recorded"
 FREE_TEXT = "Other (free text)"
@@ -75,19 +77,29 @@ class Vocabulary:
 
     not_offered_states: frozenset[str]
     exit_codes: frozenset[str]  # exit reasons that are codes, not someone's words
+    declined_states: frozenset[str] = frozenset()
+    # Per kind, each code's label (the first version to label a code names it everywhere).
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def vocabulary(session: Session) -> Vocabulary:
     states: set[str] = set()
+    declined: set[str] = set()
     codes = {DECLINED}
-    for version in session.scalars(select(ProgrammeVersion)):
+    labels: dict[str, dict[str, str]] = {kind: {} for kind in REASON_KINDS}
+    labels["override"][IMPORTED_OVERRIDE] = IMPORTED_OVERRIDE_LABEL
+    for version in session.scalars(select(ProgrammeVersion).order_by(ProgrammeVersion.id)):
         definition = compiled(version)
         states.update(s.id for s in definition.states if s.stage == "offer" and s.terminal)
+        declined.update(s.id for s in definition.states if s.stage == "acceptance" and s.terminal)
+        for kind in REASON_KINDS:
+            for choice in definition.reasons.get(kind, ()):
+                labels[kind].setdefault(choice.code, choice.label)
         codes.update(definition.drop_out_reasons)
         if definition.escalation is not None:
             # An escalation decision that ends a case records its option as the exit reason.
             codes.update(option.id for option in definition.escalation.options)
-    return Vocabulary(frozenset(states), frozenset(codes))
+    return Vocabulary(frozenset(states), frozenset(codes), frozenset(declined), labels)
 
 
 def not_offered_states(session: Session) -> set[str]:
@@ -103,6 +115,39 @@ def _coded(text: SQLColumnExpression[str | None], codes: frozenset[str]) -> Colu
     return case(blank, (text.in_(sorted(codes)), text), else_=literal(FREE_TEXT))
 
 
+def _code_of(code: Any, words: Any) -> ColumnElement[str | None]:
+    """A step's reason code; words with no code (recorded before codes existed) are "other"."""
+    typed = func.coalesce(func.trim(words), "") != ""
+    return func.coalesce(code, case((typed, literal(OTHER_REASON)), else_=None))
+
+
+_DIRECTIONS = {
+    "same": "Eligibility unchanged (route)",
+    "in": "Not eligible → eligible",
+    "out": "Eligible → not eligible",
+}
+
+
+def _label(kind: str, raw: str | None, words: Vocabulary) -> str:
+    """What a grouped reason is called: a definition's label for its code. "other", and any code no
+    definition labels, are the free-text bucket, so nothing but a definition's own label can become
+    a heading. Labelled here, after grouping, so the database groups short codes."""
+    if kind == "drop_out":
+        # Already a code or the free-text bucket (_coded); a definition's label where it gives one.
+        code = raw.strip() if raw else ""
+        return words.labels["drop_out"].get(code, code) if code else NO_REASON
+    if kind == "override":
+        direction, _, code = (raw or "").partition("|")
+        return f"{_DIRECTIONS.get(direction, _DIRECTIONS['same'])}: {_code_label(words, kind, code)}"
+    return _code_label(words, kind, raw)
+
+
+def _code_label(words: Vocabulary, kind: str, code: str | None) -> str:
+    if not code:
+        return NO_REASON
+    return words.labels.get(kind, {}).get(code, FREE_TEXT)
+
+
 def _source(session: Session, scope: Scope, kind: str, words: Vocabulary) -> tuple[Any, Any]:
     """The rows to count (one per case or override) with their reason, and their encounter id."""
     stmt: Select[Any]
@@ -110,13 +155,12 @@ def _source(session: Session, scope: Scope, kind: str, words: Vocabulary) -> tup
         d = aliased(Decision, name="d")
         old = aliased(Decision, name="old")
         pv = aliased(ProgrammeVersion, name="pv")
-        label: ColumnElement[str] = case(
-            (old.eligible == d.eligible, "Eligibility unchanged (route)"),
-            (d.eligible.is_(True), "Not eligible → eligible"),
-            else_="Eligible → not eligible",
+        direction: ColumnElement[str] = case(
+            (old.eligible == d.eligible, "same"), (d.eligible.is_(True), "in"), else_="out"
         )
+        code = func.coalesce(_code_of(d.override_reason_code, d.override_reason), "")
         stmt = (
-            select(label.label("reason"))
+            select((direction + literal("|") + code).label("reason"))
             .select_from(d)
             .join(old, old.id == d.overrides_id)
             .join(pv, pv.id == d.programme_version_id)
@@ -127,22 +171,18 @@ def _source(session: Session, scope: Scope, kind: str, words: Vocabulary) -> tup
         )
         return _of_programme(session, scope, stmt, pv.programme_id), d.encounter_id
     r = aliased(Referral, name="r")
-    if kind == "not_offered":
+    if kind in ("not_offered", "declined"):
         ev = aliased(ReferralEvent, name="ev")
         latest = (
-            select(ev.reason)
+            select(_code_of(ev.reason_code, ev.reason))
             .where(ev.referral_id == r.id, ev.to_state == r.state)
             .order_by(ev.id.desc())
             .limit(1)
             .correlate(r)
             .scalar_subquery()
         )
-        # No definition codes a not-offered reason yet, so every one given is free text.
-        stmt = (
-            select(_coded(latest, frozenset()).label("reason"))
-            .select_from(r)
-            .where(r.state.in_(sorted(words.not_offered_states)))
-        )
+        ending = words.not_offered_states if kind == "not_offered" else words.declined_states
+        stmt = select(latest.label("reason")).select_from(r).where(r.state.in_(sorted(ending)))
     elif kind == "drop_out":
         stmt = (
             select(_coded(r.exit_reason, words.exit_codes).label("reason"))
@@ -184,7 +224,7 @@ def count_all_reasons(
     framed = frame_by_encounter(
         session, scope, select(source.c.kind, source.c.reason).select_from(source), source.c.encounter_id
     ).subquery("b")
-    reason = func.coalesce(func.nullif(func.trim(framed.c.reason), ""), NO_REASON)
+    reason = framed.c.reason
     # Over the whole range, or per month as well.
     months = [framed.c.ym] if whole_range is None else []
     grouped = select(
@@ -193,7 +233,8 @@ def count_all_reasons(
     totals: dict[tuple[str, str, str, str], int] = defaultdict(int)
     for row in session.execute(grouped):
         period = whole_range if whole_range is not None else month_period(int(row.ym), scope.period)
-        totals[(str(row.kind), period, label_group(scope.dimension, row.grp), str(row.reason))] += int(row.n)
+        why = _label(str(row.kind), row.reason, words)
+        totals[(str(row.kind), period, label_group(scope.dimension, row.grp), why)] += int(row.n)
     found: dict[str, list[ReasonCount]] = {kind: [] for kind in kinds}
     for (kind, period, group, why), n in sorted(totals.items()):
         found[kind].append(ReasonCount(period, group, why, n))

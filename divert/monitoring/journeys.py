@@ -28,6 +28,7 @@ from sqlalchemy import (
     extract,
     func,
     insert,
+    or_,
     select,
 )
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction, aliased, sessionmaker
@@ -49,9 +50,15 @@ def ymd(column: Any) -> ColumnElement[int]:
     return part("year") * 10000 + part("month") * 100 + part("day")
 
 
-def utc_day(dialect: str, column: Any) -> ColumnElement[int]:
-    """A timestamp's UTC date as a YYYYMMDD integer (PostgreSQL would use the session's time zone)."""
-    return ymd(func.timezone("UTC", column) if dialect == "postgresql" else column)
+def uk_day(dialect: str, column: Any) -> ColumnElement[int]:
+    """A UTC timestamp's UK date (``clock.uk_date``) as a YYYYMMDD integer, worked out in the database.
+
+    PostgreSQL converts with the zone database; SQLite has none, so it calls the Python function
+    divert/app/db.py registers on every connection.
+    """
+    if dialect == "postgresql":
+        return ymd(func.timezone("Europe/London", column))
+    return cast(func.uk_day(column), Integer)
 
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -71,6 +78,7 @@ def _programme_rows(dialect: str, encounter_ids: BindParameter[Any] | None) -> S
     offered = and_(eligible, r.offered_at.is_not(None))
     accepted = and_(offered, r.accepted_at.is_not(None))
     engaged = and_(accepted, r.engaged_at.is_not(None))
+    decision_route = and_(accepted, r.decision_route_at.is_not(None))
     conditions: dict[str, ColumnElement[bool]] = {
         "eligible": eligible,
         "offered": offered,
@@ -78,7 +86,14 @@ def _programme_rows(dialect: str, encounter_ids: BindParameter[Any] | None) -> S
         "engaged": engaged,
         "completed": and_(engaged, r.completed_at.is_not(None)),
         "escalated": and_(accepted, r.escalated_at.is_not(None)),
-        "formal_outcome": r.outcome_code.in_(FORMAL_OUTCOME_CODES),
+        # Every ending the definition counts as a formal outcome (a milestone on the case), and
+        # outcome codes 1-3 for cases written before the milestone existed (the bench's, say).
+        "formal_outcome": or_(r.formal_outcome_at.is_not(None), r.outcome_code.in_(FORMAL_OUTCOME_CODES)),
+        "decision_route": decision_route,
+        "diverted_again": and_(decision_route, r.diverted_again_at.is_not(None)),
+        "decision_formal": and_(
+            decision_route, r.diverted_again_at.is_(None), r.formal_outcome_at.is_not(None)
+        ),
     }
     # The effective decision is the one no later decision overrides; only the few overriding rows
     # are looked at (IS NOT NULL), so the anti-join hashes thousands of ids, not every decision.
@@ -89,7 +104,7 @@ def _programme_rows(dialect: str, encounter_ids: BindParameter[Any] | None) -> S
             d.encounter_id,
             pv.programme_id,
             e.person_id,
-            utc_day(dialect, e.occurred_at),
+            uk_day(dialect, e.occurred_at),
             e.area,
             e.organisation_id,
             # MAX: one row even if an encounter was ever decided twice for a programme.
@@ -99,7 +114,9 @@ def _programme_rows(dialect: str, encounter_ids: BindParameter[Any] | None) -> S
         .join(pv, pv.id == d.programme_version_id)
         .join(e, e.id == d.encounter_id)
         .outerjoin(r, and_(r.encounter_id == d.encounter_id, r.programme_id == pv.programme_id))
-        .where(effective)
+        # Only the encounters the programme is for (its population) are in its funnel, however
+        # they were entered: the form decides under every programme the force runs.
+        .where(effective, d.in_population.is_(True))
         .group_by(*grouped)
     )
     return stmt if encounter_ids is None else stmt.where(d.encounter_id.in_(encounter_ids))

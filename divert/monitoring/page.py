@@ -32,9 +32,13 @@ POINT_LABELS = {
     "completed": "Completed",
     "escalated": "Escalated",
     "formal_outcome": "Formal outcome (charge or caution)",
+    "decision_route": "Routed to a decision maker (Youth Justice Unit)",
+    "diverted_again": "Diverted again by the decision maker",
+    "decision_formal": "Formal outcome by the decision maker",
 }
 KIND_LABELS = {
     "not_offered": "Reasons for not offering diversion",
+    "declined": "Reasons for declining diversion",
     "drop_out": "Reasons for leaving without completing",
     "override": "Rule decisions overridden",
 }

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from divert.rules.definition import FORMAL_OUTCOME_CODES as RULES_FORMAL_CODES
+
 Kind = Literal["base", "favourable", "adverse"]
 
 
@@ -29,12 +31,18 @@ POINTS: tuple[Point, ...] = (
     Point("completed", "engaged", "favourable"),
     Point("escalated", "accepted", "adverse"),
     Point("formal_outcome", "encountered", "adverse"),
+    # Issue 13: the route (to a decision maker such as the Youth Justice Unit, rather than straight
+    # to the service), and that decision maker's decision: divert again, or a formal outcome.
+    Point("decision_route", "accepted", "adverse"),
+    Point("diverted_again", "decision_route", "favourable"),
+    Point("decision_formal", "decision_route", "adverse"),
 )
 POINT_NAMES: tuple[str, ...] = tuple(p.name for p in POINTS)
 BY_NAME: dict[str, Point] = {p.name: p for p in POINTS}
 
 # Home Office outcome codes that count as a formal outcome: charged/summonsed, youth or adult caution.
-FORMAL_OUTCOME_CODES: tuple[int, ...] = (1, 2, 3)
+# Also an ending the definition marks as one (rules.definition.is_formal_outcome: formal_outcome_at).
+FORMAL_OUTCOME_CODES: tuple[int, ...] = RULES_FORMAL_CODES
 
 PERIODS: tuple[str, ...] = ("month", "quarter", "year")
 

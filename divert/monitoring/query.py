@@ -11,9 +11,11 @@ it was eligible for any programme, offered if any of its cases was offered, and 
 counted only when its base point was reached too (an offer without eligibility, say after a
 correction, is not counted), so every rate is between 0 and 1.
 
-Dates are UTC, the same dates the rules engine uses for ages, so an encounter's age band here is
-the age its decision was made with. Ages are compared as YYYYMMDD integers, which is exact at
-birthdays (someone born on 29 February is a year older on 1 March), as ``rules.dates.age_on``.
+Dates are UK dates (``clock.uk_date``), the same dates the rules engine uses for ages, so an
+encounter's age band here is the age its decision was made with, and an encounter at 00:30 on
+1 April (23:30 UTC on 31 March in summer time) counts in April's quarter. Ages are compared as
+YYYYMMDD integers, which is exact at birthdays (someone born on 29 February is a year older on
+1 March), as ``rules.dates.age_on``.
 """
 
 from __future__ import annotations

@@ -25,7 +25,12 @@ def take(session: Session, actor: User, referral: Referral) -> None:
 def reallocate(
     session: Session, actor: User, referrals: Sequence[Referral], assignee: User, reason: str
 ) -> int:
-    """Give cases to another worker in the same organisation, with a reason; one event per case."""
+    """Give cases to any worker of the supervisor's organisation, with a reason; one event per case.
+
+    The supervisor's organisation must be one of the teams working each case (a YOT's supervisor
+    gives a case the Youth Justice Unit referred on to any of the YOT's caseworkers), not only the
+    force that referred it.
+    """
     if not holds(actor, "reallocate"):
         raise OperationError("Only a supervisor can reallocate cases.")
     reason = (reason or "").strip()
@@ -34,6 +39,12 @@ def reallocate(
     check_text("Reason", reason, limits.REASON)
     if not referrals:
         raise OperationError("Select at least one case to reallocate")
+    elsewhere = [r.reference for r in referrals if not can(actor, "reallocate", r)]
+    if elsewhere:
+        # The referring force sees its cases, but the team working them allocates them.
+        raise OperationError(
+            f"Another organisation's team works case {', '.join(elsewhere)}: its supervisor reallocates it."
+        )
     if (
         assignee.organisation_id != actor.organisation_id
         or not can(assignee, "hold_caseload", actor)

@@ -297,6 +297,9 @@ def _engage(
 
 
 def need_areas(definition: ProgrammeDefinition) -> tuple[str, ...]:
+    # A programme that declares its needs assessment names the areas it assesses (issue 14).
+    if definition.needs_assessment is not None and definition.needs_assessment.areas:
+        return definition.needs_assessment.areas
     if definition.contract is not None:
         for group in definition.contract.conditions:
             if group.options:
@@ -346,10 +349,11 @@ def record_needs_assessment(
         .order_by(NeedsAssessment.id.desc())
         .limit(1)
     )
-    if latest is not None and (latest.assessed_on, latest.needs, latest.summary) == (
+    if latest is not None and (latest.assessed_on, latest.needs, latest.summary, latest.visibility) == (
         assessed_on,
         cleaned,
         summary,
+        visibility,
     ):
         # The same form sent twice (a double click, a retry): one assessment, not two.
         return latest

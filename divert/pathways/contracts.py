@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from divert.auth.policy import holds
+from divert.auth.policy import can, holds, role_holds
 from divert.models import (
     Contract,
     ContractCondition,
@@ -33,6 +33,7 @@ from divert.rules import CaseFacts, ProgrammeDefinition, contract_end, limits
 from divert.rules.codes import label, phrase
 from divert.rules.definition import ConditionGroup
 from divert.rules.definition import Contract as ContractTerms
+from divert.rules.pathway import case_roles
 
 # The brief gives drafting and monitoring the contract to the navigator.
 # Checkpoint's one fixed term: it is added to every contract and can never be varied away.
@@ -73,9 +74,17 @@ def _terms_of(referral: Referral) -> tuple[ProgrammeDefinition, ContractTerms]:
     return definition, definition.contract
 
 
-def _check_role(actor: User, what: str) -> None:
-    if not holds(actor, "draw_contract"):
-        raise OperationError(f"Only a navigator can {what}.")
+def _check_role(actor: User, what: str, referral: Referral) -> None:
+    # A closed case is refused for being closed (the caller says so), not for its final state.
+    allowed = holds(actor, "draw_contract") if referral.closed_at else can(actor, "draw_contract", referral)
+    if not allowed:
+        definition = compiled(referral.programme_version)
+        who = [
+            label(role)
+            for role in case_roles(definition, referral.state)
+            if role_holds(role, "draw_contract")
+        ]
+        raise OperationError(f"Only a {' or '.join(who) or 'person working this case'} can {what}.")
 
 
 def _term(terms: ContractTerms, item: Mapping[str, Any]) -> Term:
@@ -96,7 +105,8 @@ def _term(terms: ContractTerms, item: Mapping[str, Any]) -> Term:
     hours = None
     if group.hours_min is not None or group.hours_max is not None:
         hours = _hours(group, item.get("hours"))
-        description = description or f"{hours} hours of voluntary work"
+        # The condition's own words (unpaid work, reparation): not every hours condition is voluntary work.
+        description = description or f"{hours} hours of {group.label.lower()}"
     if not description:
         if group.id != ALWAYS:
             raise OperationError(f"Enter what the {group.label.lower()} is")
@@ -144,7 +154,7 @@ def draw_up_contract(
     the programme's contract; "do not reoffend" is always added. ``voluntary_hours`` adds voluntary work.
     """
     definition, terms = _terms_of(referral)
-    _check_role(actor, "draw up a contract")
+    _check_role(actor, "draw up a contract", referral)
     if referral.closed_at is not None:
         raise OperationError("This case is closed, so a contract cannot be drawn up.")
     state = definition.state(referral.state)
@@ -167,7 +177,7 @@ def draw_up_contract(
             (g for g in terms.conditions if g.hours_min is not None or g.hours_max is not None), None
         )
         if group is None:
-            raise OperationError(f"{definition.name} contracts have no voluntary work.")
+            raise OperationError(f"{definition.name} contracts have no condition counted in hours.")
         chosen.append(_term(terms, {"group": group.id, "hours": voluntary_hours}))
     _check_groups(terms, chosen)
     ends_on = contract_end(definition, CaseFacts(contract_start=starts_on))
@@ -221,7 +231,7 @@ def vary_contract(
         raise StaleEdit("contract")
     referral = contract.referral
     _, terms = _terms_of(referral)
-    _check_role(actor, "vary a contract")
+    _check_role(actor, "vary a contract", referral)
     if referral.closed_at is not None:
         raise OperationError("This case is closed, so its contract cannot be varied.")
     reason = (reason or "").strip()
@@ -297,7 +307,7 @@ def record_condition_progress(
     """Progress on one condition (a session attended, hours done) or that it is met; kept on the timeline."""
     contract = condition.contract
     referral = contract.referral
-    _check_role(actor, "record progress on a contract")
+    _check_role(actor, "record progress on a contract", referral)
     if referral.closed_at is not None:
         raise OperationError("This case is closed, so progress cannot be recorded.")
     if condition.removed_at is not None:

@@ -11,10 +11,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from divert.app.clock import uk_date
 from divert.models import Encounter, Programme, Referral
 from divert.models.programme import compiled
 from divert.pathways.matching import earlier_encounters
 from divert.rules import EncounterFacts, PriorEncounter
+from divert.rules.facts import facts_from_dict as facts_from_dict  # where replay reads them
 
 # A case whose state is in one of these stages was carried past the offer: the person was diverted.
 DIVERTED_STAGES = frozenset({"route", "engagement", "completion", "outcome"})
@@ -23,7 +25,7 @@ DIVERTED_STAGES = frozenset({"route", "engagement", "completion", "outcome"})
 def encounter_facts(session: Session, encounter: Encounter) -> EncounterFacts:
     history = earlier_encounters(session, encounter.person, encounter.occurred_at, before_id=encounter.id)
     return EncounterFacts(
-        occurred_on=encounter.occurred_at.date(),
+        occurred_on=uk_date(encounter.occurred_at),
         # No offence (a referral without an arrest) matches no rule's offence list.
         offence_category=encounter.offence_category or "",
         date_of_birth=encounter.person.date_of_birth,
@@ -42,6 +44,7 @@ def encounter_facts(session: Session, encounter: Encounter) -> EncounterFacts:
         co_accused=encounter.co_accused,
         vulnerabilities=frozenset(encounter.vulnerabilities or ()),
         history=_prior(session, history),
+        answers=tuple(sorted((encounter.declared_facts or {}).items())),
     )
 
 
@@ -61,13 +64,13 @@ def _prior(session: Session, encounters: list[Encounter]) -> tuple[PriorEncounte
     for encounter in encounters:
         linked = cases.get(encounter.id, [])
         if not linked:
-            prior.append(PriorEncounter(encounter.occurred_at.date(), encounter.offence_category or ""))
+            prior.append(PriorEncounter(uk_date(encounter.occurred_at), encounter.offence_category or ""))
             continue
         for referral, code in linked:
             stage = compiled(referral.programme_version).state(referral.state).stage
             prior.append(
                 PriorEncounter(
-                    occurred_on=encounter.occurred_at.date(),
+                    occurred_on=uk_date(encounter.occurred_at),
                     offence_category=encounter.offence_category or "",
                     programme=code,
                     diverted=stage in DIVERTED_STAGES,
@@ -80,6 +83,8 @@ def _prior(session: Session, encounters: list[Encounter]) -> tuple[PriorEncounte
 def facts_to_dict(facts: EncounterFacts) -> dict[str, Any]:
     """The facts as stored beside a decision (JSON), so it can be replayed."""
     stored: dict[str, Any] = json.loads(json.dumps(asdict(facts), default=_json_value))
+    if not stored["answers"]:
+        del stored["answers"]  # no declared questions answered: stored as before definitions declared any
     return stored
 
 
@@ -89,18 +94,3 @@ def _json_value(value: object) -> object:
     if isinstance(value, frozenset):
         return sorted(value)
     raise TypeError(f"cannot store {type(value).__name__} in a decision's facts")
-
-
-# Fields that are dates in EncounterFacts and PriorEncounter; everything else is stored as is.
-_DATES = frozenset({"occurred_on", "date_of_birth", "offence_date"})
-
-
-def _dates(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: date.fromisoformat(v) if k in _DATES and v else v for k, v in data.items()}
-
-
-def facts_from_dict(data: dict[str, Any]) -> EncounterFacts:
-    fields = _dates(data)
-    fields["vulnerabilities"] = frozenset(fields["vulnerabilities"])
-    fields["history"] = tuple(PriorEncounter(**_dates(prior)) for prior in fields["history"])
-    return EncounterFacts(**fields)

@@ -115,9 +115,17 @@ def record_intake(
         session.flush()
         audit.record(session, actor, "create", "encounter", encounter.id, detail=f"intake: {source}")
         outcome = decide_for(session, actor, encounter, programme)
+        if outcome.live_case is not None:
+            # Not a second case beside the live one: the coach works that one (undone like below).
+            raise OperationError(
+                f"{person.full_name} already has an open {programme.name} case "
+                f"({outcome.live_case.reference}): record this on that case."
+            )
         if outcome.referral is None:
             # Raising here undoes the savepoint: nothing is kept, and the coach is told why.
-            reasons = " ".join(r["text"] for r in outcome.decision.reasons if not r["passed"])
+            reasons = " ".join(
+                r["text"] for r in outcome.decision.reasons if not r["passed"] and r.get("asked", True)
+            )
             raise OperationError(reasons or f"The person cannot take part in {programme.name}.")
     referral = outcome.referral
     take_in(session, actor, referral, source)

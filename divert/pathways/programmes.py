@@ -19,13 +19,17 @@ from divert.models.base import utcnow
 from divert.models.programme import DRAFT, PUBLISHED, compiled
 from divert.pathways.errors import OperationError
 from divert.rules import (
+    ROLES,
     DefinitionError,
+    ProgrammeDefinition,
     content_hash,
     definition_from_dict,
     definition_to_dict,
     load_directory,
     parse_definition,
 )
+from divert.rules.codes import label
+from divert.rules.definition import RoleDeclaration
 
 PROGRAMMES_DIR = Path(__file__).resolve().parents[2] / "seeds" / "programmes"
 
@@ -340,17 +344,44 @@ def _check_draft(version: ProgrammeVersion) -> None:
         )
 
 
-OFFENCE_AGE_FACTS = frozenset({"offence_age_days", "offence_age_months"})
-
-
-def uses_offence_date(session: Session, organisation_id: int) -> bool:
-    """Whether a programme this organisation records encounters under decides by the offence's age, so the
-    officer's form must ask for the offence date rather than assume the encounter's day."""
-    for programme in programmes_run_by(session, organisation_id, today()):
+def definitions_in_force(session: Session, organisation_id: int, on: date) -> list[ProgrammeDefinition]:
+    """The rules each programme the organisation's officers record under had in force on ``on``: what
+    the officer's form asks about (``rules.questions``)."""
+    definitions = []
+    for programme in programmes_run_by(session, organisation_id, on):
         try:
-            definition = compiled(version_in_force(session, programme, today()))
+            definitions.append(compiled(version_in_force(session, programme, on)))
         except OperationError:
-            continue
-        if any(OFFENCE_AGE_FACTS.intersection(rule.condition.facts) for rule in definition.eligibility):
-            return True
-    return False
+            continue  # no version in force yet: the programme decides nothing on that day
+    return definitions
+
+
+# --- Roles as data (issue 14) ---
+
+
+def declared_roles(session: Session) -> dict[str, RoleDeclaration]:
+    """Every role a published programme definition declares, by id; a later version's wording wins."""
+    roles: dict[str, RoleDeclaration] = {}
+    versions = session.scalars(
+        select(ProgrammeVersion)
+        .where(ProgrammeVersion.status == PUBLISHED)
+        .order_by(ProgrammeVersion.effective_from, ProgrammeVersion.version)
+    )
+    for version in versions:
+        for role in compiled(version).roles:
+            known = roles.get(role.id)
+            kinds = tuple(
+                dict.fromkeys((*(known.organisation_kinds if known else ()), *role.organisation_kinds))
+            )
+            roles[role.id] = RoleDeclaration(role.id, role.label, kinds)
+    return roles
+
+
+def roles_for(session: Session, organisation_kind: str) -> dict[str, str]:
+    """The roles a user of an organisation of this kind may be given, with their labels: the
+    built-in ones, then those the programme definitions declare for organisations of the kind."""
+    offered = {role: label(role) for role in ROLES}
+    for role in declared_roles(session).values():
+        if organisation_kind in role.organisation_kinds:
+            offered[role.id] = role.label
+    return offered

@@ -55,6 +55,7 @@ def take_step(
     *,
     exit_reason: str | None = None,
     seen_version: int | None = None,
+    reason_code: str | None = None,
 ) -> ReferralEvent:
     if seen_version is not None and referral.version_id != seen_version:
         raise StaleEdit("case")
@@ -71,4 +72,4 @@ def take_step(
         return record_drop_out(
             session, actor, referral, exit_reason=exit_reason or "", to_state=to_state, note=reason
         )
-    return transition(session, actor, referral, to_state, reason)
+    return transition(session, actor, referral, to_state, reason, reason_code=reason_code)

@@ -12,8 +12,16 @@ from sqlalchemy.orm import Session
 
 from divert.auth.passwords import hash_password, password_problem
 from divert.auth.policy import check
-from divert.models import ROLES, Organisation, PasswordReset, User, audit, utcnow
+from divert.models import Organisation, PasswordReset, User, audit, utcnow
 from divert.pathways.errors import OperationError
+from divert.pathways.programmes import roles_for
+
+
+def _check_role(session: Session, role: str, organisation: Organisation) -> None:
+    """A built-in role, or one a programme definition declares for the organisation's kind."""
+    offered = roles_for(session, organisation.kind)
+    if role not in offered:
+        raise OperationError(f"Role must be one of: {', '.join(offered)}")
 
 
 def create_user(
@@ -27,8 +35,7 @@ def create_user(
     actor: User | None = None,
 ) -> User:
     email = email.strip().lower()
-    if role not in ROLES:
-        raise OperationError(f"Role must be one of: {', '.join(ROLES)}")
+    _check_role(session, role, organisation)
     problem = password_problem(password, email=email, name=name, own=False)
     if problem:
         raise OperationError(problem)
@@ -64,8 +71,7 @@ def _end_sessions(session: Session, user: User) -> None:
 
 def change_role(session: Session, user: User, role: str, actor: User) -> None:
     check(actor, "manage_users", user)
-    if role not in ROLES:
-        raise OperationError(f"Role must be one of: {', '.join(ROLES)}")
+    _check_role(session, role, user.organisation)
     if user.id == actor.id and role != user.role:
         raise OperationError("You cannot change your own role; ask another administrator")
     if role == user.role:

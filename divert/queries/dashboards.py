@@ -139,3 +139,9 @@ HOMES = {
     "analyst": ("home/analyst.html", analyst_home),
     "admin": ("home/admin.html", admin_home),
 }
+
+
+def home_for(role: str) -> tuple[str, Any]:
+    """The home page of a role; one a programme definition declares works cases, so it has the
+    caseworker's home (its cases and the team's unassigned ones)."""
+    return HOMES.get(role, ("home/caseworker.html", caseworker_home))

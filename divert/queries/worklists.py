@@ -6,16 +6,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selectinload
 
-from divert.auth.policy import roles_with
+from divert.auth.policy import holds, role_clause
 from divert.auth.visibility import visible_referrals
 from divert.models import (
     CaseFlag,
+    Decision,
     Encounter,
     Person,
     Programme,
     ProgrammeOperator,
+    ProgrammeVersion,
     Referral,
     ReferralParty,
     User,
@@ -26,7 +28,7 @@ VIEWS = {
     "mine": "Assigned to me",
     "new": "New referrals not yet taken",
     "team": "All open cases",
-    "flagged": "Non-engagement flags",
+    "flagged": "Flagged for review",
     "overdue": "Overdue work",
     "closed": "Closed cases",
 }
@@ -63,7 +65,8 @@ def _filtered(user: User, view: str, programme: str | None) -> Select[tuple[Refe
     elif view == "new":
         statement = statement.where(Referral.assigned_user_id.is_(None))
     elif view == "flagged":
-        statement = statement.where(_flag_exists(("non_engagement",)))
+        # What a person must decide on: non-engagement, and a new encounter during the case.
+        statement = statement.where(_flag_exists(("non_engagement", "reoffending_review")))
     elif view == "overdue":
         statement = statement.where(_flag_exists(("first_contact_overdue", "contract_expired")))
     if programme:
@@ -97,6 +100,8 @@ def worklist(
                 joinedload(Referral.programme),
                 joinedload(Referral.assigned_user),
                 joinedload(Referral.programme_version),
+                # Which cases a supervisor may reallocate follows from the parties (auth.policy).
+                *((selectinload(Referral.parties),) if holds(user, "reallocate") else ()),
             )
             .order_by(order, Referral.id)
             .limit(PAGE_SIZE)
@@ -158,7 +163,7 @@ def colleagues(session: Session, user: User) -> list[User]:
             .where(
                 User.organisation_id == user.organisation_id,
                 User.active.is_(True),
-                User.role.in_(roles_with("hold_caseload")),
+                role_clause("hold_caseload", User.role),
             )
             .order_by(User.name)
         )
@@ -189,3 +194,43 @@ def force_referrals(session: Session, user: User, *, page: int = 1) -> Worklist:
         ).unique()
     )
     return Worklist(rows, total, page, pages, set())
+
+
+@dataclass(frozen=True)
+class NotEligibleList:
+    rows: list[Decision]
+    total: int
+    page: int
+    pages: int
+
+
+def not_eligible(session: Session, user: User, *, page: int = 1) -> NotEligibleList:
+    """The encounters the user's force recorded that the rules (or a later override) found not
+    eligible, newest first: where a supervisor finds a decision to set aside. Only the decision in
+    force for each (an overridden one has been decided again), and only the force's own encounters,
+    the ones its supervisors may override."""
+    superseded = aliased(Decision)
+    statement = (
+        select(Decision)
+        .join(Encounter, Encounter.id == Decision.encounter_id)
+        .where(
+            Encounter.organisation_id == user.organisation_id,
+            Decision.eligible.is_(False),
+            ~exists().where(superseded.overrides_id == Decision.id),
+        )
+    )
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    rows = list(
+        session.scalars(
+            statement.options(
+                contains_eager(Decision.encounter).joinedload(Encounter.person),
+                joinedload(Decision.programme_version).joinedload(ProgrammeVersion.programme),
+            )
+            .order_by(Encounter.occurred_at.desc(), Decision.id.desc())
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
+        ).unique()
+    )
+    return NotEligibleList(rows, total, page, pages)

@@ -11,7 +11,7 @@ types; the tuples are read from the types, so there is one spelling of each.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import time
 from typing import Literal, get_args
 
@@ -93,7 +93,9 @@ ATTENDANCE_LABELS = {
     "missed": "Missed",
     "cancelled": "Cancelled",
 }
-FLAG_KINDS = ("non_engagement", "first_contact_overdue", "contract_expired")
+# A new encounter while a case is live asks its team to review the case (a Checkpoint contract's
+# "do not reoffend"), the same as a missed session asks them to look: a person decides what follows.
+FLAG_KINDS = ("non_engagement", "first_contact_overdue", "contract_expired", "reoffending_review")
 
 # Who brought someone to a programme when no officer did: DIVERT takes self-referrals, a friend's
 # or family member's referral, and referrals from the DIVERT app's on-call youth worker.
@@ -173,9 +175,17 @@ _LABELS: dict[str, str] = {
     "officer_defined_ethnicity": "Ethnicity (officer-defined)",
     "first_contact_overdue": "First contact overdue",
     "non_engagement": "Non-engagement",
+    "reoffending_review": "Reoffending review",
 }
 # Role labels are names ("Youth Justice Unit decision maker"), so they keep their capitals mid-sentence.
 _NAMES = frozenset(ROLE_LABELS)
+
+
+def learn_labels(labels: Mapping[str, str]) -> None:
+    """Labels a programme definition declares (its roles, issue 14), so ``label`` words them as the
+    definition does; a built-in label is never replaced."""
+    for code, text in labels.items():
+        _LABELS.setdefault(code, text)
 
 
 def label(code: str | None) -> str:

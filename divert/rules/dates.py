@@ -35,6 +35,18 @@ def add_months(start: date, months: int) -> date:
         return date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
 
 
+def add_duration(start: date, amount: int, unit: str) -> date:
+    """The day a length in days, weeks or whole months after ``start`` ends: 12 weeks is 84 days,
+    not three months (a conditional caution's 12 weeks end on the same weekday)."""
+    if unit == "days":
+        return start + timedelta(days=amount)
+    if unit == "weeks":
+        return start + timedelta(weeks=amount)
+    if unit == "months":
+        return add_months(start, amount)
+    raise ValueError(f"unknown unit of time {unit!r}")
+
+
 def age_on(date_of_birth: date, on: date) -> int | None:
     """Age in whole years on ``on``; ``None`` when the date of birth is after it (a recording error)."""
     if date_of_birth > on:

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from divert.rules.declared import declared_values
 from divert.rules.definition import EligibilityRule, ProgrammeDefinition
 from divert.rules.facts import EncounterFacts
+from divert.rules.questions import DERIVED
 from divert.rules.sentences import render
 from divert.rules.vocabulary import FACTS, FactValue, fact_values
 
@@ -17,6 +19,9 @@ class Reason:
     rule_id: str
     text: str
     passed: bool
+    # False for a rule whose question was never put to the officer (the programme was ruled out first):
+    # the pages do not show it as a reason.
+    asked: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +31,8 @@ class Decision:
     eligible: bool
     route: str | None
     reasons: tuple[Reason, ...]
+    # Whether the encounter is one the programme is for (its population): monitoring's base.
+    in_population: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -33,7 +40,8 @@ class Decision:
             "version": self.version,
             "eligible": self.eligible,
             "route": self.route,
-            "reasons": [{"rule_id": r.rule_id, "text": r.text, "passed": r.passed} for r in self.reasons],
+            "reasons": [reason_dict(r) for r in self.reasons],
+            "in_population": self.in_population,
         }
 
     @classmethod
@@ -44,15 +52,52 @@ class Decision:
             eligible=bool(data["eligible"]),
             route=None if data["route"] is None else str(data["route"]),
             reasons=tuple(
-                Reason(str(r["rule_id"]), str(r["text"]), bool(r["passed"])) for r in data["reasons"]
+                Reason(str(r["rule_id"]), str(r["text"]), bool(r["passed"]), bool(r.get("asked", True)))
+                for r in data["reasons"]
             ),
+            in_population=bool(data.get("in_population", True)),
         )
 
 
+NOT_ASKED = "Not asked: another rule already rules this programme out."
+
+
+def reason_dict(reason: Reason) -> dict[str, Any]:
+    stored: dict[str, Any] = {"rule_id": reason.rule_id, "text": reason.text, "passed": reason.passed}
+    if not reason.asked:
+        stored["asked"] = False  # only then, so decisions stored before it are unchanged
+    return stored
+
+
 def decide(definition: ProgrammeDefinition, facts: EncounterFacts) -> Decision:
-    """Evaluates every eligibility rule, so the officer sees all the reasons, not only the first failure."""
-    values = fact_values(facts)
-    reasons = [_eligibility_reason(rule, values) for rule in definition.eligibility]
+    """Evaluates every eligibility rule, so the officer sees all the reasons, not only the first failure.
+
+    A rule that needs the answer to a question nobody recorded is marked not asked when another rule already
+    rules the programme out on what was recorded: the officer's form stops asking a programme's questions
+    once it cannot apply (and asks drug questions only for a drug offence), so "not recorded whether the
+    drugs were for personal use" would say nothing true about a theft. A missing core answer (the date of
+    birth) is always reported: the form always asks it.
+    """
+    return decide_values(definition, fact_values(facts), facts)
+
+
+def decide_values(
+    definition: ProgrammeDefinition, catalogue: Mapping[str, FactValue], facts: EncounterFacts
+) -> Decision:
+    """``decide`` with the catalogue facts already worked out (``fact_values``): a replay under two
+    versions works them out once; each version adds the answers to the facts it declares."""
+    values = {**catalogue, **declared_values(definition.facts, facts)}
+    reasons = [_eligibility_reason(definition, rule, values) for rule in definition.eligibility]
+    unrecorded = {
+        rule.id
+        for rule in definition.eligibility
+        if (missing := _missing(rule.condition.facts, values)) is not None and missing not in DERIVED
+    }
+    if any(not reason.passed and reason.rule_id not in unrecorded for reason in reasons):
+        reasons = [
+            Reason(r.rule_id, NOT_ASKED, False, asked=False) if r.rule_id in unrecorded else r
+            for r in reasons
+        ]
     eligible = all(reason.passed for reason in reasons)
     route: str | None = None
     if eligible:
@@ -61,14 +106,18 @@ def decide(definition: ProgrammeDefinition, facts: EncounterFacts) -> Decision:
                 route = rule.route
                 reasons.append(Reason(rule.id, render(rule.reason, values), True))
                 break
-    return Decision(definition.code, definition.version, eligible, route, tuple(reasons))
+    population = definition.population
+    in_population = population is None or population.includes(values)
+    return Decision(definition.code, definition.version, eligible, route, tuple(reasons), in_population)
 
 
-def _eligibility_reason(rule: EligibilityRule, values: Mapping[str, FactValue]) -> Reason:
+def _eligibility_reason(
+    definition: ProgrammeDefinition, rule: EligibilityRule, values: Mapping[str, FactValue]
+) -> Reason:
     missing = _missing(rule.condition.facts, values)
     if missing is not None:
         # A rule cannot pass on a fact nobody recorded; saying which one tells the officer what to ask.
-        return Reason(rule.id, rule.unknown or FACTS[missing].unknown or "", False)
+        return Reason(rule.id, rule.unknown or _unknown_sentence(definition, missing), False)
     if rule.condition.evaluate(values):
         return Reason(rule.id, render(rule.passed, values), True)
     return Reason(rule.id, render(rule.failed, values), False)
@@ -79,3 +128,10 @@ def _missing(needed: tuple[str, ...], values: Mapping[str, FactValue]) -> str | 
         if values[name] is None:
             return name
     return None
+
+
+def _unknown_sentence(definition: ProgrammeDefinition, fact: str) -> str:
+    if fact in FACTS:
+        return FACTS[fact].unknown or ""
+    declared = next(d for d in definition.facts if d.name == fact)
+    return declared.unknown or f"Not recorded: {declared.question}"

@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from divert.rules.declared import DeclaredFact
 from divert.rules.expressions import Condition
 from divert.rules.messages import ReminderTimings
 
@@ -36,6 +37,57 @@ CRIMINAL_CASE = ("replaced", "deferred", "parallel")
 DEADLINE_STARTS = ("encounter", "referral", "custody_contact", "first_contact", "contract_start")
 SIGNAL_KINDS = ("missed_sessions", "late_sessions", "no_first_contact", "contract_expired")
 HOME_OFFICE_OUTCOMES = range(0, 23)
+
+# --- Definitions that can say more (issue 14): roles, durations, condition kinds, needs. ---
+# The roles above are built in: the policy gives each its abilities by name. A definition may declare
+# more (a women's-centre keyworker, a drug-service worker); a declared role works cases of the
+# programmes that name it in their steps, and nothing else (see ``auth.policy``).
+BUILT_IN_ROLES = ROLES
+# A contract's length or a deadline, counted in these units ("12 weeks" stays 12 weeks).
+DURATION_UNITS = ("days", "weeks", "months")
+# What a contract condition is, whatever a programme calls it; an hours condition says its kind.
+CONDITION_KINDS = (
+    "do_not_reoffend",
+    "pathway",
+    "victim_restorative",
+    "reparation",
+    "victim_awareness",
+    "unpaid_work",
+    "voluntary_work",
+    "treatment",
+    "course",
+    "other",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleDeclaration:
+    """A role a programme uses that is not built in, and the organisation kinds whose staff hold it."""
+
+    id: str
+    label: str
+    organisation_kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    amount: int
+    unit: str
+
+    @property
+    def text(self) -> str:
+        unit = self.unit if self.amount != 1 else self.unit[:-1]
+        return f"{self.amount} {unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsAssessmentTerms:
+    """A programme that assesses needs says so, with the areas it assesses (none: the brief's areas)."""
+
+    areas: tuple[str, ...] = ()
+
+
+# --- end of issue 14's additions to the vocabulary. ---
 
 
 class DefinitionError(ValueError):
@@ -90,6 +142,10 @@ class State:
     outcome_code: int | None = None
     initial: bool = False
     result: str | None = None
+    # Issue 13: whether this ending is a formal outcome (a charge, a caution, prosecution, back to
+    # the officer for the original outcome). None: not said (versions written before the flag);
+    # ``is_formal_outcome`` then works it out.
+    formal_outcome: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +163,8 @@ class Deadline:
     starts: str
     days: int | None = None
     working_days: int | None = None
+    # Or a calendar length in weeks or months (issue 14).
+    duration: Duration | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,12 +199,19 @@ class ConditionGroup:
     options: tuple[str, ...] = ()
     hours_min: int | None = None
     hours_max: int | None = None
+    # What the condition is (unpaid work, reparation...); defaults to the group's id when that is a kind.
+    kind: str = "other"
 
 
 @dataclass(frozen=True, slots=True)
 class Contract:
-    length_months: int
+    length: Duration
     conditions: tuple[ConditionGroup, ...]
+
+    @property
+    def length_months(self) -> int | None:
+        """The length in whole months, for a contract measured in months (older definitions)."""
+        return self.length.amount if self.length.unit == "months" else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +237,134 @@ class CompletionRequirements:
     early_by: tuple[str, ...] = ()
 
 
+# --- population (issue 13): who a programme is for, the base of its monitoring funnel ---------------
+@dataclass(frozen=True, slots=True)
+class Population:
+    """Who the programme is for, before anyone's discretion: the encounters its funnel starts from.
+
+    Separate from eligibility, which holds the rules where a decision is made about someone the
+    programme is for (personal use, supply, admission). An encounter outside the population is still
+    decided, so the officer sees why the programme does not apply, but it is not in the programme's
+    monitoring base. A condition that needs a fact nobody recorded counts the encounter in: poor
+    recording must not make someone vanish from the base (they show as not eligible, with the reason).
+    That is judged condition by condition, so an unrecorded area does not let an adult into a youth
+    scheme's base.
+    """
+
+    conditions: tuple[Condition, ...]
+    description: str
+
+    def includes(self, values: Mapping[str, Any]) -> bool:
+        return all(
+            any(values.get(name) is None for name in condition.facts) or condition.evaluate(values)
+            for condition in self.conditions
+        )
+
+
+# --- end population ---------------------------------------------------------------------------
+
+
+# --- reason codes (issue 13): why someone left the journey, as codes monitoring can group by ------
+# The decision points whose reasons are reported. A drop-out is a case ending without completion.
+REASON_KINDS = ("not_offered", "declined", "drop_out", "override")
+# Always allowed, whatever a version lists: a reason nobody foresaw. The words typed with it stay on
+# the case; monitoring counts it as "Other (free text)" and never shows them.
+OTHER_REASON = "other"
+OTHER_REASON_LABEL = "Other"
+# An import's override (the file disagreed with the rules): set by the system, never chosen.
+IMPORTED_OVERRIDE = "imported"
+IMPORTED_OVERRIDE_LABEL = "Recorded so in an imported file"
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonCode:
+    code: str
+    label: str
+
+
+def reason_codes(definition: ProgrammeDefinition, kind: str) -> tuple[ReasonCode, ...]:
+    """The codes a person chooses from for ``kind``, "other" last.
+
+    A version written before reason codes existed lists none; its drop-out reasons (slugs) are
+    still codes, labelled by the vocabulary (``codes.label``) where the caller has one.
+    """
+    if kind not in REASON_KINDS:
+        raise ValueError(f"Unknown kind of reason '{kind}'; choose one of {', '.join(REASON_KINDS)}")
+    listed = definition.reasons.get(kind, ())
+    if not listed and kind == "drop_out":
+        listed = tuple(ReasonCode(code, code) for code in definition.drop_out_reasons)
+    return (*(c for c in listed if c.code != OTHER_REASON), ReasonCode(OTHER_REASON, OTHER_REASON_LABEL))
+
+
+def reason_kind(definition: ProgrammeDefinition, to_state: str) -> str | None:
+    """Which kind of reason moving a case into ``to_state`` gives (None: not one monitoring reports)."""
+    state = definition.state(to_state)
+    if not state.terminal:
+        return None
+    if state.stage == "offer":
+        return "not_offered"
+    if state.stage == "acceptance":
+        return "declined"
+    return None
+
+
+# --- end reason codes ----------------------------------------------------------------------------
+
+
+# --- decision points after the offer (issue 13): the route, a decision maker's decision, formal ends ---
+# Home Office outcome codes that are a formal outcome: charged/summonsed, youth or adult caution.
+FORMAL_OUTCOME_CODES = (1, 2, 3)
+# Milestones on a case (Referral columns), each reached when a step first gets there.
+DECISION_ROUTE, DIVERTED_AGAIN, FORMAL_OUTCOME = "decision_route_at", "diverted_again_at", "formal_outcome_at"
+
+
+def decision_route_entries(definition: ProgrammeDefinition) -> frozenset[str]:
+    """The entry states of routes where someone decides again (the Youth Justice Unit's): a route
+    whose entry is not an ending and leads on to another route's entry (divert again) as well as
+    to endings. Worked out from the graph, so every version, old or new, answers the same way."""
+    entries = {route.enters for route in definition.routes}
+    found = set()
+    for route in definition.routes:
+        onward = {t.to_state for t in definition.transitions if t.from_state == route.enters}
+        if not definition.state(route.enters).terminal and onward & (entries - {route.enters}):
+            found.add(route.enters)
+    return frozenset(found)
+
+
+def is_formal_outcome(definition: ProgrammeDefinition, state: State) -> bool:
+    """Whether ending in ``state`` is a formal outcome: the state's ``formal_outcome`` flag where the
+    version gives one; otherwise an outcome code of 1-3, an escalation to the traditional pathway
+    (result: escalated), or an ending a decision maker chose on a decision route (version 1's
+    "formal outcome pursued by YJU", which recorded no code)."""
+    if not state.terminal:
+        return False
+    if state.formal_outcome is not None:
+        return state.formal_outcome
+    if state.outcome_code in FORMAL_OUTCOME_CODES or state.result == "escalated":
+        return True
+    decided_from = decision_route_entries(definition)
+    return state.stage == "route" and any(
+        t.from_state in decided_from and t.to_state == state.id for t in definition.transitions
+    )
+
+
+def decision_milestones(definition: ProgrammeDefinition, from_state: str, to_state: str) -> tuple[str, ...]:
+    """The milestones a step from ``from_state`` to ``to_state`` reaches (see the constants above)."""
+    entries = decision_route_entries(definition)
+    others = {route.enters for route in definition.routes} - entries
+    reached = []
+    if to_state in entries:
+        reached.append(DECISION_ROUTE)
+    if from_state in entries and to_state in others:
+        reached.append(DIVERTED_AGAIN)
+    if is_formal_outcome(definition, definition.state(to_state)):
+        reached.append(FORMAL_OUTCOME)
+    return tuple(reached)
+
+
+# --- end decision points ------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
 class ProgrammeDefinition:
     code: str
@@ -195,6 +388,15 @@ class ProgrammeDefinition:
     completion: CompletionRequirements | None = None
     # When participants are reminded of appointments; None: the defaults (rules/messages.py).
     reminders: ReminderTimings | None = None
+    # Issue 14: the roles the programme declares, and whether (and on what) it assesses needs.
+    roles: tuple[RoleDeclaration, ...] = ()
+    needs_assessment: NeedsAssessmentTerms | None = None
+    # None: a version written before populations existed; everyone decided under it is in its base.
+    population: Population | None = None
+    # Reason codes by kind (REASON_KINDS); empty for a version written before they existed.
+    reasons: Mapping[str, tuple[ReasonCode, ...]] = field(default_factory=dict)
+    # Facts the definition declares for itself, with their questions (``declared.py``).
+    facts: tuple[DeclaredFact, ...] = ()
     # The raw, validated document: what is stored, hashed and shown to administrators.
     document: Mapping[str, Any] | None = None
     source: str = "<memory>"
@@ -214,6 +416,9 @@ class ProgrammeDefinition:
             if deadline.id == deadline_id:
                 return deadline
         raise KeyError(deadline_id)
+
+    def declared_role(self, role_id: str) -> RoleDeclaration | None:
+        return next((role for role in self.roles if role.id == role_id), None)
 
     def route(self, route_id: str) -> Route:
         for route in self.routes:

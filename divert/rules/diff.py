@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from divert.rules.codes import label
+from divert.rules.declared import KIND_LABELS, DeclaredFact
 from divert.rules.definition import (
     ConditionGroup,
     Deadline,
     EligibilityRule,
     NonEngagementCriterion,
     ProgrammeDefinition,
+    RoleDeclaration,
     Route,
     RoutingRule,
     State,
@@ -56,6 +58,7 @@ def compare_definitions(old: ProgrammeDefinition, new: ProgrammeDefinition) -> t
     The version number and effective date are not compared: they always differ."""
     sections = [
         ("Programme", _single(_programme(old), _programme(new), "Programme details")),
+        ("Facts and questions", _keyed(old.facts, new.facts, lambda f: f.name, _declared_fact)),
         ("Eligibility rules", _keyed(old.eligibility, new.eligibility, lambda r: r.id, _eligibility)),
         ("Routes", _keyed(old.routes, new.routes, lambda r: r.id, lambda r: _route(r, new, old))),
         ("Routing rules", _keyed(old.routing, new.routing, lambda r: r.id, _routing)),
@@ -82,8 +85,21 @@ def compare_definitions(old: ProgrammeDefinition, new: ProgrammeDefinition) -> t
             "Drop-out reasons",
             _keyed(old.drop_out_reasons, new.drop_out_reasons, label, lambda r: {"Reason": label(r)}),
         ),
+        # Issue 14: the roles a definition declares, and its needs assessment.
+        ("Roles", _keyed(old.roles, new.roles, lambda r: r.id, _role)),
+        ("Needs assessment", _single(_needs(old), _needs(new), "Needs assessment")),
     ]
     return tuple(SectionChanges(title, tuple(items)) for title, items in sections if items)
+
+
+def _role(role: RoleDeclaration) -> Described:
+    return {"Label": role.label, "Held by": ", ".join(label(kind) for kind in role.organisation_kinds)}
+
+
+def _needs(d: ProgrammeDefinition) -> Described | None:
+    if d.needs_assessment is None:
+        return None
+    return {"Areas": ", ".join(label(area) for area in d.needs_assessment.areas) or "The usual areas"}
 
 
 def _keyed(
@@ -179,7 +195,12 @@ def _transition(transition: Transition) -> Described:
 
 
 def _deadline(deadline: Deadline) -> Described:
-    length = f"{deadline.days} days" if deadline.days is not None else f"{deadline.working_days} working days"
+    if deadline.duration is not None:
+        length = deadline.duration.text
+    elif deadline.days is not None:
+        length = f"{deadline.days} days"
+    else:
+        length = f"{deadline.working_days} working days"
     return {"Counts from": label(deadline.starts), "Length": length}
 
 
@@ -206,7 +227,7 @@ def _escalation(d: ProgrammeDefinition) -> Described | None:
 
 def _contract(old: ProgrammeDefinition, new: ProgrammeDefinition) -> list[ItemChange]:
     def length(d: ProgrammeDefinition) -> Described | None:
-        return None if d.contract is None else {"Length in months": str(d.contract.length_months)}
+        return None if d.contract is None else {"Length": d.contract.length.text}
 
     def group(g: ConditionGroup) -> Described:
         hours = "None" if g.hours_min is None else f"{g.hours_min} to {g.hours_max}"
@@ -215,6 +236,7 @@ def _contract(old: ProgrammeDefinition, new: ProgrammeDefinition) -> list[ItemCh
             "Conditions to choose": f"{g.min} to {g.max}",
             "Options": ", ".join(label(option) for option in g.options) or "None",
             "Hours": hours,
+            "Kind": label(g.kind),
         }
 
     changes = _single(length(old), length(new), "Contract")
@@ -235,3 +257,34 @@ def _sessions(d: ProgrammeDefinition) -> Described | None:
         "Label": d.sessions.label,
         "Times recorded": _yes(d.sessions.record_times),
     }
+
+
+# ---- Declared facts (issue 14) ----------------------------------------------------------------------------
+
+
+def _declared_fact(fact: DeclaredFact) -> Described:
+    described = {
+        "Type": KIND_LABELS[fact.kind],
+        "Question": fact.question or "None (not asked)",
+        "Hint": fact.hint or "None",
+        "Asked when": fact.asked_when.text if fact.asked_when else "Whenever a rule needs it",
+        "Sentence when not recorded": _optional(fact.unknown),
+    }
+    if fact.choices:
+        described["Choices"] = ", ".join(f"{value} ({text})" for value, text in fact.choices)
+    if fact.minimum is not None or fact.maximum is not None:
+        described["Range"] = f"{_optional(fact.minimum)} to {_optional(fact.maximum)}"
+    if fact.counted is not None:
+        count = fact.counted
+        described["Counts earlier encounters"] = "; ".join(
+            part
+            for part in (
+                f"in the last {count.within_days} days" if count.within_days else "at any time",
+                f"offences {', '.join(count.offences)}" if count.offences else "",
+                f"programmes {', '.join(count.programmes)}" if count.programmes else "",
+                f"ending {', '.join(count.outcomes)}" if count.outcomes else "",
+                "diverted only" if count.diverted_only else "",
+            )
+            if part
+        )
+    return described

@@ -10,7 +10,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from divert.rules.dates import add_months, add_working_days
+from divert.rules.dates import add_duration, add_working_days
 from divert.rules.definition import Deadline, NonEngagementCriterion, ProgrammeDefinition
 
 SESSION_STATUSES = frozenset({"attended", "late", "missed"})
@@ -52,6 +52,8 @@ class Signal:
 def deadline_due(deadline: Deadline, start: date, holidays: Container[date] = frozenset()) -> date:
     if deadline.working_days is not None:
         return add_working_days(start, deadline.working_days, holidays)
+    if deadline.duration is not None:
+        return add_duration(start, deadline.duration.amount, deadline.duration.unit)
     return start + timedelta(days=deadline.days or 0)
 
 
@@ -60,7 +62,8 @@ def contract_end(definition: ProgrammeDefinition, case: CaseFacts) -> date | Non
         return case.contract_end
     if case.contract_start is None or definition.contract is None:
         return None
-    return add_months(case.contract_start, definition.contract.length_months)
+    length = definition.contract.length
+    return add_duration(case.contract_start, length.amount, length.unit)
 
 
 def non_engagement_signals(

@@ -54,39 +54,41 @@ class Condition:
         return self._fast is not None
 
 
-def compile_condition(text: str) -> Condition:
+def compile_condition(text: str, declared: Mapping[str, FactType] | None = None) -> Condition:
+    """``declared``: the facts the definition declares for itself, which its conditions may name too."""
     if not isinstance(text, str) or not text.strip():
         raise ConditionError("must be a non-empty expression")
+    types = {**_TYPE_MAP, **{name: _RULE_ENGINE_TYPES[kind] for name, kind in (declared or {}).items()}}
+
+    def resolve(name: str) -> Any:
+        if name not in types:
+            raise rule_engine.errors.SymbolResolutionError(name)
+        return types[name]
+
     # A context per condition, because rule-engine records the symbols a rule uses on its context.
-    context = rule_engine.Context(type_resolver=_resolve_type)
+    context = rule_engine.Context(type_resolver=resolve)
     try:
         rule = rule_engine.Rule(text, context=context)
     except rule_engine.errors.SymbolResolutionError as error:
-        raise ConditionError(f"names unknown fact '{error.symbol_name}'{_suggest(error)}") from None
+        raise ConditionError(f"names unknown fact '{error.symbol_name}'{_suggest(error, types)}") from None
     except rule_engine.errors.RuleSyntaxError as error:
         raise ConditionError(f"does not parse: {error.message} in {text!r}") from None
     except rule_engine.errors.EngineError as error:
         raise ConditionError(f"is not a valid expression: {error.message} in {text!r}") from None
-    unknown = sorted(set(context.symbols) - FACTS.keys())
+    unknown = sorted(set(context.symbols) - types.keys())
     if unknown:
         # Built-ins such as $today would make a decision depend on when it was run.
         raise ConditionError(f"names unknown fact '{unknown[0]}'")
     return Condition(text, tuple(sorted(context.symbols)), rule, compile_statement(rule.statement))
 
 
-def _resolve_type(name: str) -> Any:
-    if name not in _TYPE_MAP:
-        raise rule_engine.errors.SymbolResolutionError(name)
-    return _TYPE_MAP[name]
-
-
-def _suggest(error: Any) -> str:
+def _suggest(error: Any, known: Mapping[str, Any]) -> str:
     suggestion = getattr(error, "suggestion", None)
     if suggestion is None:
-        suggestion = _closest(error.symbol_name)
+        suggestion = _closest(error.symbol_name, known)
     return f" (did you mean '{suggestion}'?)" if suggestion else ""
 
 
-def _closest(name: str) -> str | None:
-    matches = difflib.get_close_matches(name, FACTS.keys(), n=1)
+def _closest(name: str, known: Mapping[str, Any]) -> str | None:
+    matches = difflib.get_close_matches(name, known.keys(), n=1)
     return matches[0] if matches else None

@@ -10,10 +10,17 @@ from collections.abc import Callable, Mapping
 from datetime import date, time
 from typing import Any, TypeVar
 
+from divert.rules.codes import ORGANISATION_KINDS
+from divert.rules.declared import FACT_TYPES, DeclaredFact, HistoryCount
+from divert.rules.declared import KINDS as FACT_KINDS
 from divert.rules.definition import (
+    CONDITION_KINDS,
     CRIMINAL_CASE,
     DEADLINE_STARTS,
+    DURATION_UNITS,
     HOME_OFFICE_OUTCOMES,
+    OTHER_REASON,
+    REASON_KINDS,
     RESULTS,
     ROLES,
     SIGNAL_KINDS,
@@ -23,11 +30,16 @@ from divert.rules.definition import (
     Contract,
     Deadline,
     DefinitionError,
+    Duration,
     EligibilityRule,
     Escalation,
     EscalationOption,
+    NeedsAssessmentTerms,
     NonEngagementCriterion,
+    Population,
     ProgrammeDefinition,
+    ReasonCode,
+    RoleDeclaration,
     Route,
     RoutingRule,
     Sessions,
@@ -38,6 +50,7 @@ from divert.rules.expressions import Condition, ConditionError, compile_conditio
 from divert.rules.graph import check_graph
 from divert.rules.messages import BeforeReminder, ReminderTimings
 from divert.rules.sentences import placeholder_problem
+from divert.rules.vocabulary import FACTS, FactType
 
 SLUG = re.compile(r"^[a-z0-9]+([_-][a-z0-9]+)*$")
 _TOP_LEVEL = {
@@ -61,6 +74,13 @@ _TOP_LEVEL = {
     "drop_out_reasons",
     "completion",
     "reminders",
+    # Issue 14: definitions that can say more.
+    "roles",
+    "needs_assessment",
+    "facts",
+    # issue 13: who the programme is for (monitoring's base), and reason codes by decision point
+    "population",
+    "reason_codes",
 }
 T = TypeVar("T")
 
@@ -68,6 +88,9 @@ T = TypeVar("T")
 class _Problems:
     def __init__(self) -> None:
         self.items: list[tuple[str, str]] = []
+        # The document's own declared facts (see the block at the end), which its conditions and
+        # sentences may name as well as the built-in catalogue's.
+        self.declared: dict[str, FactType] = {}
 
     def add(self, path: str, message: str) -> None:
         self.items.append((path, message))
@@ -112,7 +135,7 @@ class _Reader:
             return ""
         if not value.strip():
             self.problems.add(self.at(key), "must not be empty")
-        elif placeholders and (problem := placeholder_problem(value)):
+        elif placeholders and (problem := placeholder_problem(value, self.problems.declared)):
             self.problems.add(self.at(key), problem)
         return value
 
@@ -143,7 +166,7 @@ class _Reader:
         if not value:
             return None
         try:
-            return compile_condition(value)
+            return compile_condition(value, self.problems.declared)
         except ConditionError as error:
             self.problems.add(self.at(key), f"condition {error}")
             return None
@@ -165,10 +188,12 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
     effective_from = _date(top, "effective_from")
     description = top.text("description")
     criminal_case = top.one_of("criminal_case", CRIMINAL_CASE)
-
+    declared_facts = _declared_facts(top, problems)  # first: the rules below may name them
+    declared = _declared_roles(top, problems)
+    known = (*ROLES, *(role.id for role in declared))
     states = _states(top, problems)
     state_ids = {state.id for state in states}
-    transitions = _transitions(top, problems, state_ids)
+    transitions = _transitions(top, problems, state_ids, known)
     routes = _routes(top, problems, state_ids)
     eligibility = _eligibility(top, problems)
     routing = _routing(top, problems, {route.id for route in routes})
@@ -176,12 +201,22 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
     on_decision = _on_decision(top, problems, state_ids)
     deadlines = _deadlines(top, problems)
     non_engagement = _non_engagement(top, problems, {deadline.id for deadline in deadlines})
-    escalation = _escalation(top, problems, transitions)
+    escalation = _escalation(top, problems, transitions, known)
     contract = _contract(top, problems)
+    needs_assessment = _needs_assessment(top, problems)
     sessions = _sessions(top, problems)
     drop_out_reasons = _slug_list(top, problems, "drop_out_reasons")
     completion = _completion(top, problems, sessions, contract)
     reminders = _reminders(top, problems)
+    completion = _completion(top, problems, sessions, contract, known)
+    population = _population(top, problems)
+    reasons = _reason_codes(top, problems)
+    for index, choice in enumerate(reasons.get("drop_out", ())):
+        # A drop-out's exit reason is checked against drop_out_reasons when a case ends.
+        if choice.code not in drop_out_reasons:
+            problems.add(
+                f"reason_codes.drop_out[{index}].code", f"'{choice.code}' is not in drop_out_reasons"
+            )
     if states and len(state_ids) == len(states):
         for path, message in check_graph(states, transitions):
             problems.add(path, message)
@@ -209,6 +244,11 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
         drop_out_reasons=tuple(drop_out_reasons),
         completion=completion,
         reminders=reminders,
+        roles=tuple(declared),
+        needs_assessment=needs_assessment,
+        population=population,
+        reasons=reasons,
+        facts=tuple(declared_facts),
         document=dict(data),
         source=source,
     )
@@ -256,15 +296,19 @@ def _states(top: _Reader, problems: _Problems) -> list[State]:
                 r.at("outcome_code"),
                 "is required on a terminal state (use null if the programme records none)",
             )
-        elif not terminal and r.has("outcome_code"):
-            problems.add(r.at("outcome_code"), "is only allowed on a terminal state")
-        elif terminal and r.data["outcome_code"] is not None:
+        elif r.has("outcome_code") and r.data["outcome_code"] is not None:
+            # Any state may record an outcome (a conditional caution's is known when it is given);
+            # a terminal state must say, even if only that the programme records none.
             outcome = r.whole("outcome_code")
             if outcome is not None and outcome not in HOME_OFFICE_OUTCOMES:
                 problems.add(r.at("outcome_code"), f"{outcome} is not a Home Office outcome code (0-22)")
         result = r.one_of("result", RESULTS, required=False) or None
         if result and not terminal:
             problems.add(r.at("result"), "is only allowed on a terminal state")
+        # issue 13: a formal outcome is an ending, said in the definition rather than only by code
+        formal = r.get("formal_outcome", bool, required=False)
+        if formal is not None and not terminal:
+            problems.add(r.at("formal_outcome"), "is only allowed on a terminal state")
         return State(
             result=result,
             id=r.slug("id"),
@@ -273,13 +317,14 @@ def _states(top: _Reader, problems: _Problems) -> list[State]:
             terminal=terminal,
             outcome_code=outcome,
             initial=r.flag("initial"),
+            formal_outcome=formal,
         )
 
     states = _each(
         top,
         problems,
         "states",
-        {"id", "name", "stage", "terminal", "outcome_code", "initial", "result"},
+        {"id", "name", "stage", "terminal", "outcome_code", "initial", "result", "formal_outcome"},
         build,
     )
     _unique_ids(problems, _ids(top, "states"))
@@ -289,7 +334,9 @@ def _states(top: _Reader, problems: _Problems) -> list[State]:
     return states
 
 
-def _transitions(top: _Reader, problems: _Problems, state_ids: set[str]) -> list[Transition]:
+def _transitions(
+    top: _Reader, problems: _Problems, state_ids: set[str], known: tuple[str, ...]
+) -> list[Transition]:
     seen: set[tuple[str, str]] = set()
 
     def build(r: _Reader) -> Transition:
@@ -300,19 +347,21 @@ def _transitions(top: _Reader, problems: _Problems, state_ids: set[str]) -> list
         if (ends[0], ends[1]) in seen:
             problems.add(r.path, f"duplicate transition from '{ends[0]}' to '{ends[1]}'")
         seen.add((ends[0], ends[1]))
-        return Transition(ends[0], ends[1], tuple(_roles(r, "roles")), r.flag("reason_required"))
+        return Transition(ends[0], ends[1], tuple(_roles(r, "roles", known)), r.flag("reason_required"))
 
     return _each(top, problems, "transitions", {"from", "to", "roles", "reason_required"}, build)
 
 
-def _roles(r: _Reader, key: str) -> list[str]:
+def _roles(r: _Reader, key: str, known: tuple[str, ...] = ROLES) -> list[str]:
     roles: list[str] = []
     entries = r.items(key)
     if not entries and r.has(key):
         r.problems.add(r.at(key), "must name at least one role")
     for path, role in entries:
-        if role not in ROLES:
-            r.problems.add(path, f"unknown role {role!r} (roles are: {', '.join(ROLES)})")
+        if role not in known:
+            r.problems.add(
+                path, f"unknown role {role!r} (roles are: {', '.join(known)}, or one declared under roles)"
+            )
         else:
             roles.append(role)
     return roles
@@ -386,15 +435,22 @@ def _deadlines(top: _Reader, problems: _Problems) -> list[Deadline]:
     def build(r: _Reader) -> Deadline:
         days = r.whole("days", minimum=1, required=False)
         working_days = r.whole("working_days", minimum=1, required=False)
-        if (days is None) == (working_days is None) and r.has("days") == r.has("working_days"):
-            problems.add(r.path, "give exactly one of days or working_days")
+        weeks = r.whole("weeks", minimum=1, required=False)
+        months = r.whole("months", minimum=1, required=False)
+        given = [key for key in ("days", "working_days", "weeks", "months") if r.has(key)]
+        if len(given) != 1:
+            problems.add(r.path, "give exactly one of days, working_days, weeks or months")
+        duration = None
+        if weeks is not None:
+            duration = Duration(weeks, "weeks")
+        elif months is not None:
+            duration = Duration(months, "months")
         return Deadline(
-            r.slug("id"), r.text("label"), r.one_of("starts", DEADLINE_STARTS), days, working_days
+            r.slug("id"), r.text("label"), r.one_of("starts", DEADLINE_STARTS), days, working_days, duration
         )
 
-    deadlines = _each(
-        top, problems, "deadlines", {"id", "label", "starts", "days", "working_days"}, build, required=False
-    )
+    allowed = {"id", "label", "starts", "days", "working_days", "weeks", "months"}
+    deadlines = _each(top, problems, "deadlines", allowed, build, required=False)
     _unique_ids(problems, _ids(top, "deadlines"))
     return deadlines
 
@@ -417,12 +473,14 @@ def _non_engagement(
     return criteria
 
 
-def _escalation(top: _Reader, problems: _Problems, transitions: list[Transition]) -> Escalation | None:
+def _escalation(
+    top: _Reader, problems: _Problems, transitions: list[Transition], known: tuple[str, ...]
+) -> Escalation | None:
     if not top.has("escalation"):
         return None
     r = _Reader(top.data["escalation"], "escalation", problems, {"from", "decided_by", "options"})
     source = r.text("from")
-    deciders = _roles(r, "decided_by")
+    deciders = _roles(r, "decided_by", known)
     allowed = {(t.from_state, t.to_state): t.roles for t in transitions}
 
     def build(option: _Reader) -> EscalationOption:
@@ -446,7 +504,7 @@ def _escalation(top: _Reader, problems: _Problems, transitions: list[Transition]
 def _contract(top: _Reader, problems: _Problems) -> Contract | None:
     if not top.has("contract"):
         return None
-    r = _Reader(top.data["contract"], "contract", problems, {"length_months", "conditions"})
+    r = _Reader(top.data["contract"], "contract", problems, {"length_months", "length", "conditions"})
 
     def build(g: _Reader) -> ConditionGroup:
         low, high = g.whole("min"), g.whole("max", minimum=1)
@@ -459,13 +517,65 @@ def _contract(top: _Reader, problems: _Problems) -> Contract | None:
             if hours_min is not None and hours_max is not None and hours_min > hours_max:
                 problems.add(h.path, f"min ({hours_min}) is more than max ({hours_max})")
         options = tuple(_slug_list(g, problems, "options"))
+        group_id = g.slug("id")
+        # Older definitions name the kind by the group's id (voluntary_work); newer ones say it.
+        kind = g.one_of("kind", CONDITION_KINDS, required=False) or (
+            group_id if group_id in CONDITION_KINDS else "other"
+        )
         return ConditionGroup(
-            g.slug("id"), g.text("label"), low or 0, high or 0, options, hours_min, hours_max
+            group_id, g.text("label"), low or 0, high or 0, options, hours_min, hours_max, kind
         )
 
-    groups = _each(r, problems, "conditions", {"id", "label", "min", "max", "options", "hours"}, build)
+    allowed = {"id", "label", "min", "max", "options", "hours", "kind"}
+    groups = _each(r, problems, "conditions", allowed, build)
     _unique_ids(problems, _ids(r, "conditions"))
-    return Contract(r.whole("length_months", minimum=1) or 0, tuple(groups))
+    if r.has("length") == r.has("length_months"):
+        problems.add(r.path, "give exactly one of length (days, weeks or months) or length_months")
+    if r.has("length"):
+        length = _duration(r, "length")
+    else:
+        length = Duration(r.whole("length_months", minimum=1, required=False) or 0, "months")
+    return Contract(length, tuple(groups))
+
+
+def _duration(parent: _Reader, key: str) -> Duration:
+    """A length written ``{weeks: 12}``: one unit, a whole number of them."""
+    r = _Reader(parent.data.get(key), parent.at(key), parent.problems, set(DURATION_UNITS))
+    given = [unit for unit in DURATION_UNITS if r.has(unit)]
+    if r.ok and len(given) != 1:
+        r.problems.add(r.path, f"give exactly one of {', '.join(DURATION_UNITS)}")
+    unit = given[0] if given else "days"
+    return Duration(r.whole(unit, minimum=1, required=False) or 0, unit)
+
+
+def _declared_roles(top: _Reader, problems: _Problems) -> list[RoleDeclaration]:
+    """Roles the programme uses beyond the built-in ones, each held by organisations of some kinds."""
+
+    def build(r: _Reader) -> RoleDeclaration:
+        role_id = r.slug("id")
+        if role_id in ROLES:
+            problems.add(r.at("id"), f"'{role_id}' is a built-in role: name it in steps without declaring it")
+        kinds = _slug_list(r, problems, "organisation_kinds")
+        if not kinds and r.ok:
+            problems.add(r.at("organisation_kinds"), "must name at least one kind of organisation")
+        for index, kind in enumerate(kinds):
+            if kind not in ORGANISATION_KINDS:
+                problems.add(
+                    f"{r.at('organisation_kinds')}[{index}]",
+                    f"unknown kind '{kind}' (allowed: {', '.join(ORGANISATION_KINDS)})",
+                )
+        return RoleDeclaration(role_id, r.text("label"), tuple(kinds))
+
+    declared = _each(top, problems, "roles", {"id", "label", "organisation_kinds"}, build, required=False)
+    _unique_ids(problems, _ids(top, "roles"))
+    return declared
+
+
+def _needs_assessment(top: _Reader, problems: _Problems) -> NeedsAssessmentTerms | None:
+    if not top.has("needs_assessment"):
+        return None
+    r = _Reader(top.data["needs_assessment"], "needs_assessment", problems, {"areas"})
+    return NeedsAssessmentTerms(tuple(_slug_list(r, problems, "areas")))
 
 
 def _sessions(top: _Reader, problems: _Problems) -> Sessions | None:
@@ -476,7 +586,11 @@ def _sessions(top: _Reader, problems: _Problems) -> Sessions | None:
 
 
 def _completion(
-    top: _Reader, problems: _Problems, sessions: Sessions | None, contract: Contract | None
+    top: _Reader,
+    problems: _Problems,
+    sessions: Sessions | None,
+    contract: Contract | None,
+    known: tuple[str, ...] = ROLES,
 ) -> CompletionRequirements | None:
     """What completion needs; each requirement must be one the programme can record evidence for."""
     if not top.has("completion"):
@@ -502,10 +616,68 @@ def _completion(
             if r.data.get(key):
                 problems.add(r.at(key), "needs a contract section: the programme has no contract")
     minimum_days = r.whole("minimum_days", minimum=1, required=False)
-    early_by = tuple(_roles(r, "early_by")) if r.has("early_by") else ()
+    early_by = tuple(_roles(r, "early_by", known)) if r.has("early_by") else ()
     if early_by and minimum_days is None and not until_end:
         problems.add(r.at("early_by"), "only applies with minimum_days or until_contract_end")
     return CompletionRequirements(attended, absences, conditions_met, minimum_days, until_end, early_by)
+
+
+# --- population (issue 13) ------------------------------------------------------------------------
+def _population(top: _Reader, problems: _Problems) -> Population | None:
+    """Who the programme is for: conditions (all must hold) over the eligibility facts, and a sentence."""
+    if not top.has("population"):
+        return None
+    r = _Reader(top.data["population"], "population", problems, {"all", "description"})
+    description = r.text("description")
+    conditions = []
+    entries = r.items("all")
+    if r.has("all") and not entries:
+        problems.add(r.at("all"), "must list at least one condition")
+    for path, text in entries:
+        if not isinstance(text, str) or not text.strip():
+            problems.add(path, "must be a condition written as text")
+            continue
+        try:
+            conditions.append(compile_condition(text))
+        except ConditionError as error:
+            problems.add(path, f"condition {error}")
+    if len(conditions) != len(entries) or not conditions:
+        return None
+    return Population(tuple(conditions), description)
+
+
+# --- end population -------------------------------------------------------------------------------
+
+
+# --- reason codes (issue 13) ---------------------------------------------------------------------
+def _reason_codes(top: _Reader, problems: _Problems) -> dict[str, tuple[ReasonCode, ...]]:
+    """Per kind of reason, the codes and labels a person chooses from ("other" is always added)."""
+    if not top.has("reason_codes"):
+        return {}
+    r = _Reader(top.data["reason_codes"], "reason_codes", problems, set(REASON_KINDS))
+    found: dict[str, tuple[ReasonCode, ...]] = {}
+    for kind in REASON_KINDS:
+        if not r.has(kind):
+            continue
+
+        def build(c: _Reader) -> ReasonCode:
+            code = c.slug("code")
+            if code == OTHER_REASON:
+                problems.add(c.at("code"), f"'{OTHER_REASON}' is always offered; do not list it")
+            return ReasonCode(code, c.text("label"))
+
+        found[kind] = tuple(_each(r, problems, kind, {"code", "label"}, build))
+        seen: set[str] = set()
+        for path, item in r.items(kind):
+            code = item.get("code") if isinstance(item, Mapping) else None
+            if isinstance(code, str) and code in seen:
+                problems.add(f"{path}.code", f"'{code}' is listed twice")
+            elif isinstance(code, str):
+                seen.add(code)
+    return found
+
+
+# --- end reason codes ------------------------------------------------------------------------------
 
 
 def _slug_list(r: _Reader, problems: _Problems, key: str) -> list[str]:
@@ -588,4 +760,104 @@ def _reminders(top: _Reader, problems: _Problems) -> ReminderTimings | None:
         bool(r.get("on_booking", bool, default=True, required=False)),
         bool(r.get("on_move", bool, default=True, required=False)),
         tuple(before) if before is not None else ReminderTimings().before,
+    )
+
+
+# ---- Declared facts (issue 14): the facts and questions a definition adds to the built-in catalogue -------
+
+_FACT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_DECLARED_FIELDS = {
+    "name",
+    "type",
+    "question",
+    "hint",
+    "asked_when",
+    "unknown",
+    "choices",
+    "min",
+    "max",
+    "counted",
+    "optional",
+}
+
+
+def _declared_facts(top: _Reader, problems: _Problems) -> list[DeclaredFact]:
+    entries = [(path, item) for path, item in top.items("facts", required=False) if isinstance(item, Mapping)]
+    # Every name is known before any condition is compiled, so one fact's asked_when may name another.
+    for path, item in entries:
+        name = item.get("name")
+        if not isinstance(name, str) or not _FACT_NAME.match(name):
+            continue
+        if name in FACTS:
+            problems.add(f"{path}.name", f"'{name}' is a built-in fact: declare only new ones")
+        elif name in problems.declared:
+            problems.add(f"{path}.name", f"'{name}' is declared twice")
+        elif (kind := item.get("type")) in FACT_KINDS:
+            problems.declared[name] = FACT_TYPES[kind]
+
+    def build(r: _Reader) -> DeclaredFact | None:
+        name = r.text("name")
+        if name and not _FACT_NAME.match(name):
+            problems.add(
+                r.at("name"), f"'{name}' must be lower-case letters, digits or '_', starting with a letter"
+            )
+        kind = r.one_of("type", FACT_KINDS)
+        counted = _counted(r) if kind == "counted" else None
+        if kind == "counted" and counted is None and not r.has("counted"):
+            problems.add(r.at("counted"), "is required for a counted fact")
+        elif kind != "counted" and r.has("counted"):
+            problems.add(r.at("counted"), "is only allowed on a counted fact")
+        question = r.text("question", required=kind != "counted")
+        asked_when = r.condition("asked_when") if r.has("asked_when") else None
+        if asked_when is not None and name in asked_when.facts:
+            problems.add(r.at("asked_when"), "cannot depend on the fact's own answer")
+        choices = _choices(r) if kind == "choice" else ()
+        if kind != "choice" and r.has("choices"):
+            problems.add(r.at("choices"), "is only allowed on a choice fact")
+        low = r.whole("min", required=False)
+        high = r.whole("max", required=False)
+        if low is not None and high is not None and low > high:
+            problems.add(r.path, f"min ({low}) is more than max ({high})")
+        unknown = r.text("unknown", required=False, placeholders=True) or None
+        if not name or not kind:
+            return None
+        return DeclaredFact(
+            name=name,
+            kind=kind,
+            question=question,
+            hint=r.text("hint", required=False),
+            asked_when=asked_when,
+            unknown=unknown,
+            choices=choices,
+            minimum=low,
+            maximum=high,
+            counted=counted,
+            optional=r.flag("optional"),
+        )
+
+    return _each(top, problems, "facts", _DECLARED_FIELDS, build, required=False)
+
+
+def _choices(r: _Reader) -> tuple[tuple[str, str], ...]:
+    chosen: list[tuple[str, str]] = []
+    for path, item in r.items("choices"):
+        c = _Reader(item, path, r.problems, {"value", "label"})
+        if c.ok:
+            chosen.append((c.slug("value"), c.text("label")))
+    if r.has("choices") and not chosen:
+        r.problems.add(r.at("choices"), "must list at least one choice")
+    return tuple(chosen)
+
+
+def _counted(r: _Reader) -> HistoryCount | None:
+    if not r.has("counted"):
+        return None
+    allowed = {"within_days", "offences", "programmes", "outcomes", "diverted_only"}
+    c = _Reader(r.data["counted"], r.at("counted"), r.problems, allowed)
+    return HistoryCount(
+        within_days=c.whole("within_days", minimum=1, required=False),
+        offences=tuple(_slug_list(c, r.problems, "offences")),
+        programmes=tuple(_slug_list(c, r.problems, "programmes")),
+        outcomes=tuple(_slug_list(c, r.problems, "outcomes")),
+        diverted_only=c.flag("diverted_only"),
     )

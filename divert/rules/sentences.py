@@ -7,7 +7,7 @@ only bare catalogue names are allowed and substituted here.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from divert.rules.codes import words
 from divert.rules.vocabulary import FACTS, FactValue
@@ -15,8 +15,9 @@ from divert.rules.vocabulary import FACTS, FactValue
 _FORMATTER = string.Formatter()
 
 
-def placeholder_problem(text: str) -> str | None:
-    """What is wrong with the placeholders in ``text``, or ``None`` when they are all usable."""
+def placeholder_problem(text: str, declared: Collection[str] = ()) -> str | None:
+    """What is wrong with the placeholders in ``text``, or ``None`` when they are all usable
+    (``declared``: the facts the definition declares for itself)."""
     try:
         parts = list(_FORMATTER.parse(text))
     except ValueError as error:
@@ -24,7 +25,7 @@ def placeholder_problem(text: str) -> str | None:
     for _literal, name, spec, conversion in parts:
         if name is None:
             continue
-        if name not in FACTS:
+        if name not in FACTS and name not in declared:
             return f"uses placeholder '{{{name}}}', which is not a known fact"
         if spec or conversion:
             return f"placeholder '{{{name}}}' must be a bare fact name, without formatting"

@@ -87,7 +87,8 @@ def seed_demo(
     return DemoResult(
         organisations=len(orgs),
         users=[
-            (u.role, u.email, demo_password(u.role)) for u in sorted(users, key=lambda u: ROLES.index(u.role))
+            (u.role, u.email, demo_password(u.role))
+            for u in sorted(users, key=lambda u: ROLES.index(u.role) if u.role in ROLES else len(ROLES))
         ],
         people=people,
         encounters=encounters,

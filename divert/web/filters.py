@@ -8,7 +8,8 @@ from typing import Any
 from flask import Flask, request, url_for
 from flask_login import current_user
 
-from divert.app.clock import LONDON
+from divert.app import clock
+from divert.app.clock import uk_moment_text
 from divert.auth.policy import can, holds
 from divert.models import Referral
 from divert.models.programme import compiled
@@ -41,15 +42,12 @@ def uk_date(value: date | datetime | None) -> str:
     if value is None:
         return "Not recorded"
     if isinstance(value, datetime):
-        value = value.astimezone(LONDON).date()
+        value = clock.uk_date(value)
     return f"{value.day} {value:%B %Y}"
 
 
 def uk_datetime(value: datetime | None) -> str:
-    if value is None:
-        return "Not recorded"
-    local = value.astimezone(LONDON)
-    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
+    return uk_moment_text(value)
 
 
 def state_name(case: Referral) -> str:

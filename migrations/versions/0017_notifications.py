@@ -7,7 +7,7 @@
 - ``staff_notifications``: what a member of staff sees on their home page.
 
 Revision ID: 0017
-Revises: 0016
+Revises: 0021
 Create Date: 2026-12-01 12:45:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0016"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -161,6 +162,10 @@ def wcag_violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
 def fill_date(page: Page, legend: str, day: date, *, within: Locator | None = None) -> None:
     """Fill a GOV.UK date input (three boxes) found by its fieldset legend."""
     group = (within or page).get_by_role("group", name=legend, exact=True)
+    if not group.is_visible():
+        # Prefilled answers that are rarely changed sit in a closed details component (the encounter's date).
+        # (Role queries skip hidden elements, so the details is found by its legend's text.)
+        expand((within or page).locator("details", has=page.locator("legend", has_text=legend)))
     group.get_by_label("Day").fill(str(day.day))
     group.get_by_label("Month").fill(str(day.month))
     group.get_by_label("Year").fill(str(day.year))
@@ -209,24 +214,33 @@ def fill_encounter(page: Page, answers: EncounterAnswers) -> list[str]:
     if answers.offence is not None:
         page.get_by_label("Offence", exact=True).select_option(label=answers.offence)
         answered.append("Offence")
-    if answers.drug_class is not None:
-        page.get_by_role("group", name="Drug class (drug offences)").get_by_label(answers.drug_class).check()
+    # The form asks only what the programmes in scope need for this offence (issue 14): a question the
+    # officer is not shown is not answered, nor counted.
+    if answers.drug_class is not None and _shown(group := page.get_by_role("group", name="Drug class")):
+        group.get_by_label(answers.drug_class).check()
         answered.append("Drug class")
-    if answers.drug is not None:
-        page.get_by_label("Drug (optional)").fill(answers.drug)
+    if answers.drug is not None and _shown(drug := page.get_by_label("Drug (optional)")):
+        drug.fill(answers.drug)
         answered.append("Drug")
-    if answers.personal_use is not None:
-        page.get_by_role("group", name="Was it for personal use?").get_by_label(answers.personal_use).check()
+    if answers.personal_use is not None and _shown(
+        group := page.get_by_role("group", name="Was it for personal use?")
+    ):
+        group.get_by_label(answers.personal_use).check()
         answered.append("Personal use")
-    if answers.admission is not None:
-        page.get_by_role("group", name="Admission").get_by_label(answers.admission).check()
+    if answers.admission is not None and _shown(group := page.get_by_role("group", name="Admission")):
+        group.get_by_label(answers.admission).check()
         answered.append("Admission")
     return answered
 
 
+def _shown(locator: Locator) -> bool:
+    return locator.count() == 1 and locator.is_visible()
+
+
 def submit_encounter(page: Page) -> None:
+    # "Continue" while an answer not given yet (the offence, before one is chosen) could reveal a question.
     with page.expect_navigation():
-        page.get_by_role("button", name="Record and check eligibility").click()
+        page.get_by_role("button", name=re.compile(r"^(Record and check eligibility|Continue)$")).click()
 
 
 def record_offer(page: Page, answer: str = "Offered diversion, and the person accepted") -> str:

@@ -142,7 +142,7 @@ def test_the_youth_caseworkers_and_yju_pages(
         "Assigned to me",
         "New referrals not yet taken",
         "All open cases",
-        "Non-engagement flags",
+        "Flagged for review",
         "Overdue work",
         "Closed cases",
     ):
@@ -206,8 +206,8 @@ def test_the_supervisors_pages(new_context: NewContext, live_server: LiveServer,
     audit(page, "supervisor home")
     follow_navigation(page, "Cases")
     audit(page, "worklist 'All open cases' with reallocation")
-    page.get_by_role("navigation", name="Worklists").get_by_role("link", name="Non-engagement flags").click()
-    audit(page, "worklist 'Non-engagement flags'")
+    page.get_by_role("navigation", name="Worklists").get_by_role("link", name="Flagged for review").click()
+    audit(page, "worklist 'Flagged for review'")
     page.get_by_role("link", name=reference, exact=True).click()
     expect(page.get_by_test_id("flags")).to_be_visible()
     audit(page, "case: non-engagement flag")

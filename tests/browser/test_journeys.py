@@ -85,11 +85,9 @@ def test_1_officer_records_a_first_possession_on_a_phone_and_refers_it(
     page = open_signed_in(new_context, live_server.users["officer"], PHONE)
     page.get_by_role("link", name="Record an encounter").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Record an encounter")
-    # The date and time are filled in already; only the supply question has a default answer.
-    expect(page.get_by_role("group", name="Date of the encounter").get_by_label("Year")).to_have_value(
-        str(TODAY.year)
-    )
-    expect(page.get_by_label("Time", exact=True)).to_have_value(re.compile(r"^\d{2}:\d{2}$"))
+    # The date and time are filled in already, folded away (most encounters are recorded as they happen);
+    # only the supply question has a default answer.
+    expect(page.get_by_text(re.compile(r"^When: today at \d{2}:\d{2} \(change\)$"))).to_be_visible()
 
     youth["given"], youth["family"] = "Tia", _unique("Marlow")
     answers = EncounterAnswers(
@@ -264,7 +262,7 @@ def test_4_missed_sessions_raise_a_flag_that_a_supervisor_decides_on(
     supervisor = open_signed_in(new_context, live_server.users["supervisor"])
     follow_navigation(supervisor, "Cases")
     supervisor.get_by_role("navigation", name="Worklists").get_by_role(
-        "link", name="Non-engagement flags"
+        "link", name="Flagged for review"
     ).click()
     row = supervisor.get_by_test_id("worklist").get_by_role("row").filter(has_text=reference)
     expect(row.locator(".govuk-tag--red")).to_have_text("Flag")
@@ -287,7 +285,7 @@ def test_4_missed_sessions_raise_a_flag_that_a_supervisor_decides_on(
 
     follow_navigation(supervisor, "Cases")
     supervisor.get_by_role("navigation", name="Worklists").get_by_role(
-        "link", name="Non-engagement flags"
+        "link", name="Flagged for review"
     ).click()
     expect(supervisor.get_by_role("link", name=reference, exact=True)).to_have_count(0)
 

@@ -6,7 +6,7 @@ furthest point reached ("enc" encountered only, "elig" eligible, "off" offered, 
 referral's Home Office outcome code (1, 2, 3 count as a formal outcome).
 
     group  code   journeys (P)                                  enc/elig/off/acc/eng/comp/esc/formal
-    White  W1     3 comp (one on 31 March 23:00 UTC, completed in April),
+    White  W1     3 comp (one at 23:30 UK time on 31 March, 22:30 UTC, completed in April),
                   1 eng+esc code 1, 1 acc code 2, 1 off, 2 elig,
                   2 enc (one decided eligible, then overridden to not eligible)   10/8/6/5/4/3/1/2
     Black  B1/B2  1 eng+esc code 1, 1 acc code 2, 1 off code 3,
@@ -54,7 +54,7 @@ class Journey:
 
 def journeys() -> list[Journey]:
     white = [
-        Journey("W1", "comp", when=datetime(2026, 3, 31, 23, 0, tzinfo=UTC)),
+        Journey("W1", "comp", when=datetime(2026, 3, 31, 22, 30, tzinfo=UTC)),
         Journey("W1", "comp"),
         Journey("W1", "comp"),
         Journey("W1", "eng", esc=True, outcome=1),

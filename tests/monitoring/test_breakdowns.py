@@ -66,11 +66,15 @@ def test_not_offered_and_drop_out_reasons_by_group(db_session: Session) -> None:
     assert any(r.count == 0 for r in published)
 
 
-def test_overrides_by_direction(db_session: Session) -> None:
+def test_overrides_by_direction_and_code(db_session: Session) -> None:
     dataset.load(db_session)
     scope = Scope("ethnicity_group", "year", P)
     got = {(c.group, c.reason): c.count for c in count_reasons(db_session, scope, "override")}
-    assert got == {("White", "Eligible → not eligible"): 1, ("Black", "Not eligible → eligible"): 1}
+    # Typed with no code (version 1 lists none): counted as free text, never shown.
+    assert got == {
+        ("White", "Eligible → not eligible: Other (free text)"): 1,
+        ("Black", "Not eligible → eligible: Other (free text)"): 1,
+    }
 
 
 def test_override_made_through_the_operation_is_counted(db_session: Session) -> None:
@@ -83,4 +87,6 @@ def test_override_made_through_the_operation_is_counted(db_session: Session) -> 
         db_session, supervisor, decision, eligible=False, route=None, reason="Supply suspected after all"
     )
     got = count_reasons(db_session, Scope("ethnicity_group", "year"), "override")
-    assert [(c.group, c.reason, c.count) for c in got] == [("Asian", "Eligible → not eligible", 1)]
+    assert [(c.group, c.reason, c.count) for c in got] == [
+        ("Asian", "Eligible → not eligible: Other (free text)", 1)
+    ]

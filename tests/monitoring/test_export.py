@@ -28,8 +28,8 @@ def test_csv_has_exactly_the_columns_in_order(db_session: Session) -> None:
     lines = out.getvalue().splitlines()
     assert lines[0] == "# Scope: every organisation (a national export)"
     assert lines[1] == HEADER
-    # 2 quarters × (6 groups + All) × 8 points
-    assert written == len(lines) - 2 == 2 * 7 * 8
+    # 2 quarters × (6 groups + All) × 11 points
+    assert written == len(lines) - 2 == 2 * 7 * 11
     rows = list(dataset.csv_rows(out.getvalue()))
     black = next(
         r for r in rows if r["group"] == "Black" and r["point"] == "eligible" and r["period"] == "2026-Q1"

@@ -49,6 +49,7 @@ def test_a_case_moving_on_moves_its_journey(db_session: Session) -> None:
     assert _encounter_row(db_session, case.encounter_id) == {
         "eligible": 1,
         **dict.fromkeys(("offered", "accepted", "engaged", "completed", "escalated", "formal_outcome"), 0),
+        **dict.fromkeys(("decision_route", "diverted_again", "decision_formal"), 0),
     }
     refer(db_session, officer, case)
     row = _encounter_row(db_session, case.encounter_id)

@@ -38,7 +38,7 @@ def loaded(db_session: Session) -> Session:
 def test_counts_per_group_and_point_for_one_programme(loaded: Session) -> None:
     got = _as_dict(count_points(loaded, Scope("ethnicity_group", "quarter", dataset.P)))
     assert got == {
-        # The White encounter at 23:00 UTC on 31 March is Q1, completed in May: still Q1's cohort.
+        # The White encounter at 23:30 UK time on 31 March is Q1, completed in May: still Q1's cohort.
         ("2026-Q1", "White"): (10, 8, 6, 5, 4, 3, 1, 2),
         # The override to eligible counts; the divert-only offer does not count for this programme.
         ("2026-Q1", "Black"): (10, 6, 3, 2, 1, 0, 1, 3),
@@ -66,7 +66,7 @@ def test_totals_add_up_to_every_encounter(loaded: Session) -> None:
 def test_month_and_year_periods_and_date_range(loaded: Session) -> None:
     months = _as_dict(count_points(loaded, Scope("gender", "month", dataset.P)))
     assert {k for k in months} == {("2026-02", "male"), ("2026-03", "male"), ("2026-04", "male")}
-    assert months[("2026-03", "male")][0] == 1  # only the 31 March 23:00 UTC encounter
+    assert months[("2026-03", "male")][0] == 1  # only the encounter at 23:30 UK time on 31 March
     year = _as_dict(count_points(loaded, Scope("gender", "year", dataset.P)))
     assert year == {("2026", "male"): (26, 18, 13, 11, 9, 7, 2, 5)}
     q2_only = _as_dict(

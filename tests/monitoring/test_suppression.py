@@ -136,6 +136,9 @@ def journeys(draw: st.DrawFn) -> list[GroupCounts]:
             ("completed", "engaged"),
             ("escalated", "accepted"),
             ("formal_outcome", "encountered"),
+            ("decision_route", "accepted"),
+            ("diverted_again", "decision_route"),
+            ("decision_formal", "decision_route"),
         ):
             c[point] = draw(st.integers(0, c[base]))
         rows.append(GroupCounts("2026-Q1", group, c))

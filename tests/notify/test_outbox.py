@@ -285,13 +285,17 @@ def test_a_reminder_for_a_passed_appointment_is_not_sent(
     assert (report.skipped, report.sent, list(sender.sent)) == (2, 0, [])
 
 
-def test_reallocation_tells_the_new_worker(
-    db_session: Session, team: dict[str, User], case: Referral
-) -> None:
-    other = staff(db_session, "yot_caseworker", team["supervisor"].organisation)
-    reallocate(db_session, team["supervisor"], [case], other, "Cover while on leave")
+def test_reallocation_tells_the_new_worker(db_session: Session, team: dict[str, User]) -> None:
+    from ..test_casework_pages import _receiving
+
+    yot_team = _receiving(db_session, "tvp-youth-drugs", "yot")
+    boss, other = staff(db_session, "supervisor", yot_team), staff(db_session, "yot_caseworker", yot_team)
+    case = referred_case(db_session, "tvp-youth-drugs", team["officer"])
+    reallocate(db_session, boss, [case], other, "Cover while on leave")
     [notice] = db_session.scalars(
-        select(StaffNotification).where(StaffNotification.user_id == other.id)
+        select(StaffNotification).where(
+            StaffNotification.user_id == other.id, StaffNotification.kind == "case_reallocated"
+        )
     ).all()
     assert notice.text == f"Case {case.reference} has been given to you"
     [email] = db_session.scalars(

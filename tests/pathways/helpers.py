@@ -44,6 +44,15 @@ ELIGIBLE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"date_of_birth": ADULT, "gender": "female"},
         {"offence_category": "theft", "drug_class": None, "personal_use": None},
     ),
+    # The example schemes of issue 14 (seeds/programmes/womens-diversion.yaml, conditional-caution.yaml).
+    "womens-diversion": (
+        {"date_of_birth": ADULT, "gender": "female"},
+        {"offence_category": "theft", "drug_class": None, "personal_use": None},
+    ),
+    "conditional-caution": (
+        {"date_of_birth": ADULT},
+        {"offence_category": "criminal_damage", "drug_class": None, "personal_use": None},
+    ),
 }
 _names = itertools.count(1)
 

@@ -141,7 +141,7 @@ def test_only_a_navigator_after_a_needs_assessment_and_only_once(
 ) -> None:
     assert (
         refused(draw, db_session, people["supervisor"], assessed)
-        == "Only a navigator can draw up a contract."
+        == "Only a Checkpoint navigator can draw up a contract."
     )
     fresh = referred_case(db_session, "checkpoint", people["officer"])
     assert refused(draw, db_session, people["navigator"], fresh) == (
@@ -240,7 +240,8 @@ def test_a_variation_must_leave_a_valid_contract(
     )
     assert vary(new_end=STARTS) == "The new end date must be after the contract starts"
     assert (
-        vary(actor=people["supervisor"], new_end=date(2026, 8, 1)) == "Only a navigator can vary a contract."
+        vary(actor=people["supervisor"], new_end=date(2026, 8, 1))
+        == "Only a Checkpoint navigator can vary a contract."
     )
     assert all(c.removed_at is None for c in contract.conditions)
 
@@ -281,7 +282,7 @@ def test_checkpoint_plus_interventions(db_session: Session, people: dict[str, Us
     )
     assert refused(
         draw_up_contract, db_session, nav, case, starts_on=STARTS, conditions=four[:1], voluntary_hours=20
-    ) == ("Checkpoint Plus (Surrey) contracts have no voluntary work.")
+    ) == ("Checkpoint Plus (Surrey) contracts have no condition counted in hours.")
     contract = draw_up_contract(db_session, nav, case, starts_on=STARTS, conditions=four[:3])
     assert contract.ends_on == STARTS.replace(month=7) and contract.voluntary_hours is None
     assert [c.condition_group for c in contract.conditions] == [

@@ -23,10 +23,14 @@ RECEIVING = {
     "yju": frozenset({"yju_decision_maker", "supervisor"}),
     "navigator": frozenset({"navigator", "supervisor"}),
     "coach": frozenset({"coach", "supervisor"}),
-    # Drug services and education providers have no role of their own yet; the officer works these cases.
+    # Drug services and education providers have no built-in role: the officer works these cases,
+    # unless the definition declares a role their staff hold (below).
     "drug_service": frozenset(),
     "education": frozenset(),
 }
+# The kind of organisation receiving each route in the demo; a route the demo does not run (the example
+# schemes') is received by a provider.
+RECEIVER_KIND = {"yot": "yot", "yju": "yju"}
 # Definitions known to stall; empty now that the organisations whose roles act on a state are made party
 # to the case when it enters that state (pathways.cases._add_acting_parties).
 KNOWN: dict[str, str] = {}
@@ -51,6 +55,14 @@ def _leavers(definition: ProgrammeDefinition, state: str) -> dict[str, frozenset
     return steps
 
 
+def _receiving(definition: ProgrammeDefinition, route: str) -> frozenset[str]:
+    """The roles a route's receiving organisation holds: its built-in ones (a supervisor at least), and
+    those the definition declares for organisations of its kind (roles as data, issue 14)."""
+    kind = RECEIVER_KIND.get(route, "provider")
+    declared = {role.id for role in definition.roles if kind in role.organisation_kinds}
+    return RECEIVING.get(route, frozenset({"supervisor"})) | declared
+
+
 def dead_ends(definition: ProgrammeDefinition) -> list[str]:
     entered_by = {route.enters: route.id for route in definition.routes}
     start = (definition.initial_state.id, frozenset[str]())
@@ -66,7 +78,7 @@ def dead_ends(definition: ProgrammeDefinition) -> list[str]:
         movers = {role for t in definition.transitions if t.from_state == state for role in t.roles}
         if movers - POLICE and not routes:
             routes = frozenset(r.id for r in definition.routes)
-        held = POLICE.union(*(RECEIVING[r] for r in routes))
+        held = POLICE.union(*(_receiving(definition, r) for r in routes))
         leavers = _leavers(definition, state)
         if not any(roles & held for roles in leavers.values()):
             parties = ", ".join(["police", *sorted(routes)])
@@ -106,4 +118,26 @@ def test_the_walk_finds_a_dead_end() -> None:
     broken = definition_from_dict(document)
     assert dead_ends(broken) == [
         "'Non-engagement under review' (parties: police, yot) cannot be left",
+    ]
+
+
+def test_shipped_definitions_include_declared_roles() -> None:
+    """The walk above covers definitions whose steps are taken by roles they declare."""
+    declared = {role.id for d in shipped() for role in d.roles}
+    assert {"womens_centre_keyworker", "liaison_diversion_practitioner"} <= declared
+
+
+def test_the_walk_finds_a_declared_role_no_party_holds() -> None:
+    # Only the keyworker takes a referral on, but the keyworker is declared for organisations the case
+    # never reaches (a PCC's office): the women's centre, a provider, holds no one who can.
+    womens = next(d for d in shipped() if d.code == "womens-diversion")
+    document = dict(womens.document or {})
+    document["roles"] = [{**role, "organisation_kinds": ["pcc"]} for role in document["roles"]]
+    document["transitions"] = [
+        {**t, "roles": ["womens_centre_keyworker"]} if t["from"] == "referred" else t
+        for t in document["transitions"]
+    ]
+    broken = definition_from_dict(document)
+    assert dead_ends(broken) == [
+        "'Referred to the women's centre' (parties: police, womens_centre) cannot be left",
     ]

@@ -6,11 +6,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from divert.pathways.cases import offer, respond
 from divert.pathways.people import search_people
 from divert.pathways.programmes import assign_operator
 
 from ..factories import create_encounter, create_organisation, create_person
-from .helpers import police_force, referred_case, staff
+from .helpers import open_case, police_force, referred_case, staff
 
 
 def _seen(session: Session, organisation: Any, given: str, family: str, **fields: Any) -> Any:
@@ -67,11 +68,14 @@ def test_only_people_the_organisation_met_or_has_a_case_for(db_session: Session)
     assert _names(search_people(db_session, officer, "mensah")) == ["Ada Mensah"]
 
     yot = create_organisation(db_session, kind="yot")
-    case = referred_case(db_session, "tvp-youth-drugs", officer)
+    # Declined, so closed: a repeat during a live case would be folded into it, not opened beside it.
+    case = open_case(db_session, "tvp-youth-drugs", officer)
+    offer(db_session, officer, case, True)
+    respond(db_session, officer, case, False, "Wanted to go to court")
     assign_operator(db_session, case.programme, yot.id, "receiving", "yot")
     caseworker = staff(db_session, "yot_caseworker", yot)
     family = case.person.family_name
-    assert search_people(db_session, caseworker, family) == []  # referred before the YOT received it
+    assert search_people(db_session, caseworker, family) == []  # never referred to the YOT
     # The second possession is a repeat (recorded in the same minute, but after the first), so it goes
     # to the Youth Justice Unit: party to the second case only, never met them, but may find them.
     yju = create_organisation(db_session, kind="yju")

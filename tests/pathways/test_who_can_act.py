@@ -34,6 +34,11 @@ KINDS = {spec["code"]: spec["kind"] for spec in DEMO["organisations"]}
 ROLES_BY_KIND: dict[str, set[str]] = {}
 for _user in DEMO["users"]:
     ROLES_BY_KIND.setdefault(KINDS[_user["organisation"]], set()).add(_user["role"])
+# Roles a definition declares are held by staff of the organisation kinds it names (issue 14).
+for _definition in DEFINITIONS:
+    for _role in _definition.roles:
+        for _kind in _role.organisation_kinds:
+            ROLES_BY_KIND.setdefault(_kind, set()).add(_role.id)
 
 
 def _installation(session: Session, definition: ProgrammeDefinition) -> User:

@@ -104,7 +104,12 @@ BAD = [
         "states[2].outcome_code",
         "99 is not a Home Office outcome code",
     ),
-    (_set(["states", 1, "outcome_code"], 8), "states[1].outcome_code", "only allowed on a terminal state"),
+    # Any state may record an outcome (a conditional caution's, when it is given), but a real one.
+    (
+        _set(["states", 1, "outcome_code"], 30),
+        "states[1].outcome_code",
+        "30 is not a Home Office outcome code",
+    ),
     (_set(["eligibility", 0, "when"], "age >= "), "eligibility[0].when", "condition does not parse"),
     (
         _set(["eligibility", 0, "when"], "agee >= 18"),
@@ -166,7 +171,7 @@ BAD = [
     (
         _set(["deadlines"], [{"id": "x", "label": "X", "starts": "referral", "days": 3, "working_days": 2}]),
         "deadlines[0]",
-        "exactly one of days or working_days",
+        "exactly one of days, working_days, weeks or months",
     ),
     (
         _set(["non_engagement"], [{"id": "n", "kind": "no_first_contact", "deadline": "nope", "text": "T"}]),

@@ -38,6 +38,11 @@ COLUMNS = (
     "closed_on",
 )
 
+# Columns a file may leave out (added after forces built their extracts). ``reason_code``: the
+# programme's code for why the person was not offered diversion, or declined (issue 13); the words
+# in not_offered_reason are then optional and stay on the case.
+OPTIONAL_COLUMNS = ("reason_code",)
+
 # Row 1 is the header, so the first record is row 2: the number a spreadsheet shows beside it.
 FIRST_ROW = 2
 

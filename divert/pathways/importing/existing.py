@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from divert.app.clock import LONDON
+from divert.app.clock import uk_date
 from divert.models import Decision, Encounter, Person, Programme, ProgrammeVersion, Referral
 from divert.models.person import normalise_name
 from divert.models.programme import compiled
@@ -123,7 +123,7 @@ def differences(session: Session, rows: Sequence[Row], stored: dict[str, Any]) -
 
 
 def _day(value: datetime | None) -> date | None:
-    return value.astimezone(LONDON).date() if value else None
+    return uk_date(value) if value else None
 
 
 def _stored_values(

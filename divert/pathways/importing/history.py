@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from divert.app.clock import uk_date
 from divert.models import Encounter, Person, Programme, ProgrammeVersion, Referral
 from divert.models.programme import compiled
 from divert.pathways.facts import DIVERTED_STAGES
@@ -31,6 +32,17 @@ Dated = tuple[datetime, int, PriorEncounter]  # (when, tie-break, what)
 
 
 @dataclass
+class LiveCase:
+    """A case of the person still open: stored (``referral_id``), or opened by an earlier row."""
+
+    programme_id: int
+    occurred_at: datetime
+    referral_id: int | None = None
+    reference: str | None = None
+    row: Decided | None = None
+
+
+@dataclass
 class Decided:
     row: Row
     person: PersonRef
@@ -39,6 +51,10 @@ class Decided:
     eligible: bool  # what is recorded: the file's answer if it gave one, else the rules'
     route: str | None
     case: CasePlan | None
+    # The live case of this row's programme that it is folded into instead of opening a second.
+    live_case: LiveCase | None = None
+    # The person's live cases this encounter came during: each gets a reoffending review flag.
+    during: list[LiveCase] = field(default_factory=list)
 
     @property
     def overridden(self) -> bool:
@@ -75,20 +91,54 @@ def stored_history(session: Session, person_ids: set[int]) -> dict[int, list[Dat
         offence = recorded_offence or ""
         target = history[owner[person_id]]
         if not cases[encounter_id]:
-            target.append((occurred_at, encounter_id, PriorEncounter(occurred_at.date(), offence)))
+            target.append((occurred_at, encounter_id, PriorEncounter(uk_date(occurred_at), offence)))
         for code, state, version_id in cases[encounter_id]:
             version = session.get(ProgrammeVersion, version_id)
             assert version is not None
             stage = compiled(version).state(state).stage
-            prior = PriorEncounter(occurred_at.date(), offence, code, stage in DIVERTED_STAGES, state)
+            prior = PriorEncounter(uk_date(occurred_at), offence, code, stage in DIVERTED_STAGES, state)
             target.append((occurred_at, encounter_id, prior))
     return history
 
 
+def stored_live_cases(session: Session, person_ids: set[int]) -> dict[int, list[LiveCase]]:
+    """The stored people's live cases (open, and accepted: a place on the programme), with when
+    each one's encounter happened."""
+    live: dict[int, list[LiveCase]] = defaultdict(list)
+    for part in chunks(sorted(person_ids)):
+        for referral_id, reference, person_id, programme_id, occurred_at in session.execute(
+            select(
+                Referral.id,
+                Referral.reference,
+                Referral.person_id,
+                Referral.programme_id,
+                Encounter.occurred_at,
+            )
+            .join(Encounter, Encounter.id == Referral.encounter_id)
+            .where(
+                Referral.person_id.in_(part),
+                Referral.closed_at.is_(None),
+                Referral.accepted_at.is_not(None),
+            )
+            .order_by(Encounter.occurred_at, Referral.id)
+        ):
+            live[person_id].append(LiveCase(programme_id, occurred_at, referral_id, reference))
+    return live
+
+
 def decide_rows(
-    rows: Sequence[tuple[Row, PersonRef]], stored: dict[int, list[Dated]]
+    rows: Sequence[tuple[Row, PersonRef]],
+    stored: dict[int, list[Dated]],
+    live: dict[int, list[LiveCase]] | None = None,
 ) -> tuple[list[Decided], list[Problem]]:
-    """Decide every row in date order per person, each seeing the ones before it."""
+    """Decide every row in date order per person, each seeing the ones before it.
+
+    As on the officer's form, a person has one live case of a programme at a time (open, and
+    accepted): a row that only says the encounter was eligible, for someone with a live case of
+    the programme, opens no second case; a row whose case is accepted and left open is a problem,
+    since the file then holds two live cases at once. Every row is a new encounter during the
+    person's live cases that began before it, which flags them for review.
+    """
     by_person: dict[int, list[tuple[Row, PersonRef]]] = defaultdict(list)
     for row, person in rows:
         by_person[id(person)].append((row, person))
@@ -96,22 +146,56 @@ def decide_rows(
     problems: list[Problem] = []
     for group in by_person.values():
         group.sort(key=lambda item: (item[0].occurred_at, item[0].number))
-        earlier: list[Dated] = list(stored.get(group[0][1].id, [])) if group[0][1].id is not None else []
+        person_id = group[0][1].id
+        earlier: list[Dated] = list(stored.get(person_id, [])) if person_id is not None else []
+        open_cases: list[LiveCase] = list((live or {}).get(person_id, [])) if person_id is not None else []
         for row, person in group:
             history = sorted((d for d in earlier if d[0] < row.occurred_at), key=lambda d: (d[0], d[1]))
             outcome = _decide(row, person, tuple(d[2] for d in history))
             if isinstance(outcome, Problem):
                 problems.append(outcome)
                 continue
+            outcome.during = [c for c in open_cases if c.occurred_at <= row.occurred_at]
+            same = next((c for c in open_cases if c.programme_id == row.version.programme_id), None)
+            if outcome.case is not None and same is not None:
+                if "accepted_at" in outcome.case.milestones and outcome.case.closed_at is None:
+                    problems.append(_second_live_case(row, same))
+                    continue
+                if not outcome.case.steps:
+                    outcome.case, outcome.live_case = None, same
             decided.append(outcome)
             earlier.append((row.occurred_at, -row.number, _as_prior(outcome)))
+            if (
+                outcome.case is not None
+                and outcome.case.closed_at is None
+                and "accepted_at" in outcome.case.milestones
+            ):
+                open_cases.append(LiveCase(row.version.programme_id, row.occurred_at, row=outcome))
     decided.sort(key=lambda d: d.row.number)
     return decided, problems
 
 
+def live_case_named(case: LiveCase) -> str:
+    return (
+        f"case {case.reference}"
+        if case.reference
+        else f"the case of row {case.row.row.number if case.row else '?'}"
+    )
+
+
+def _second_live_case(row: Row, same: LiveCase) -> Problem:
+    return Problem(
+        row.number,
+        "offered",
+        f"The person's {live_case_named(same)} in this programme is still open, and this row would open a "
+        "second one beside it. Leave offered and the later columns blank to record the encounter against "
+        "the open case, or complete or escalate the earlier case first",
+    )
+
+
 def _decide(row: Row, person: PersonRef, history: tuple[PriorEncounter, ...]) -> Decided | Problem:
     facts = EncounterFacts(
-        occurred_on=row.occurred_at.date(),
+        occurred_on=uk_date(row.occurred_at),
         offence_category=row.offence,
         date_of_birth=row.date_of_birth,
         gender=row.gender,
@@ -167,8 +251,8 @@ def stored_facts(facts: EncounterFacts) -> dict[str, Any]:
 def _as_prior(decided: Decided) -> PriorEncounter:
     row = decided.row
     if decided.case is None:
-        return PriorEncounter(row.occurred_at.date(), row.offence)
+        return PriorEncounter(uk_date(row.occurred_at), row.offence)
     stage = compiled(row.version).state(decided.case.state).stage
     return PriorEncounter(
-        row.occurred_at.date(), row.offence, row.programme, stage in DIVERTED_STAGES, decided.case.state
+        uk_date(row.occurred_at), row.offence, row.programme, stage in DIVERTED_STAGES, decided.case.state
     )

@@ -17,7 +17,7 @@ from divert.models import User, audit, utcnow
 from divert.pathways.identity import hold_organisation
 from divert.pathways.importing.columns import Problem
 from divert.pathways.importing.existing import differences, stored_refs
-from divert.pathways.importing.history import decide_rows, stored_history
+from divert.pathways.importing.history import decide_rows, stored_history, stored_live_cases
 from divert.pathways.importing.parse import MAX_ROWS, RawRow, read_file
 from divert.pathways.importing.people import People, chunks
 from divert.pathways.importing.reference import load_reference
@@ -108,7 +108,9 @@ def import_rows(
     hold_organisation(session, organisation_id)
     people = People(session, organisation_id, new)
     pairs = [(row, people.resolve(row)) for row in new]
-    decided, found = decide_rows(pairs, stored_history(session, people.matched))
+    decided, found = decide_rows(
+        pairs, stored_history(session, people.matched), stored_live_cases(session, people.matched)
+    )
     problems.extend(found)
     if problems:
         raise ImportFailed(problems)

@@ -20,7 +20,7 @@ from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from openpyxl.xml import DEFUSEDXML  # type: ignore[import-untyped]
 
-from divert.pathways.importing.columns import COLUMNS, FIRST_ROW, Problem
+from divert.pathways.importing.columns import COLUMNS, FIRST_ROW, OPTIONAL_COLUMNS, Problem
 from divert.rules.limits import too_long
 
 # openpyxl parses through defusedxml (no entity expansion: a "billion laughs" workbook is refused)
@@ -204,7 +204,8 @@ def _from_table(table: Iterable[Sequence[str]], max_rows: int = MAX_ROWS) -> She
             sheet.problems.append(Problem(number, "", "The row has more values than there are columns"))
             continue
         cleaned += [""] * (len(names) - len(cleaned))
-        sheet.rows.append(RawRow(number, dict(zip(names, cleaned, strict=False))))
+        values = dict.fromkeys(OPTIONAL_COLUMNS, "") | dict(zip(names, cleaned, strict=False))
+        sheet.rows.append(RawRow(number, values))
     if not sheet.rows and not sheet.problems:
         sheet.problems.append(Problem(0, "", "The file has no rows to import"))
     return sheet
@@ -239,7 +240,7 @@ def _header_problems(names: list[str]) -> list[Problem]:
     for name in names:
         if not name:
             problems.append(Problem(1, "", "A column has no name in the header row"))
-        elif name not in COLUMNS:
+        elif name not in COLUMNS and name not in OPTIONAL_COLUMNS:
             problems.append(Problem(1, name, "Unknown column; see seeds/import/README.md for the columns"))
         elif name in seen:
             problems.append(Problem(1, name, "The column appears more than once"))

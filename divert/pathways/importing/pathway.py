@@ -21,6 +21,8 @@ class Step:
     at: datetime
     milestone: str | None
     reason: str = ""
+    # The reason code monitoring groups by (not offered, declined); "other" for words without one.
+    reason_code: str | None = None
 
 
 @dataclass
@@ -71,7 +73,8 @@ def plan_case(definition: ProgrammeDefinition, route: str | None, row: Row) -> C
         state = _find(definition, stage="offer", terminal=True)
         if state is None:
             return Problem(row.number, "offered", f"{definition.name} has no ‘not offered’ step")
-        plan.steps.append(Step(state.id, row.occurred_at, None, row.not_offered_reason))
+        code = row.reason_code or ("other" if row.not_offered_reason else None)
+        plan.steps.append(Step(state.id, row.occurred_at, None, row.not_offered_reason, code))
         plan.closed_at = at(row.closed_on, row.occurred_at) if row.closed_on else row.occurred_at
         return plan
     offered = _find(definition, stage="offer")
@@ -84,7 +87,7 @@ def plan_case(definition: ProgrammeDefinition, route: str | None, row: Row) -> C
         declined = _find(definition, stage="acceptance", terminal=True)
         if declined is None:
             return Problem(row.number, "accepted", f"{definition.name} has no ‘declined’ step")
-        plan.steps.append(Step(declined.id, row.occurred_at, None, "Declined"))
+        plan.steps.append(Step(declined.id, row.occurred_at, None, "Declined", row.reason_code))
         plan.closed_at = at(row.closed_on, row.occurred_at) if row.closed_on else row.occurred_at
         plan.exit_reason = "declined"
         return plan

@@ -11,13 +11,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from divert.app.clock import LONDON
-from divert.models.programme import ProgrammeVersion
+from divert.app.clock import LONDON, uk_date
+from divert.models.programme import ProgrammeVersion, compiled
 from divert.pathways.importing.columns import Problem
 from divert.pathways.importing.parse import RawRow
 from divert.pathways.importing.reference import Reference
 from divert.rules import codes
 from divert.rules.codes import ADMISSIONS, DRUG_CLASSES, GENDERS, SETTINGS
+from divert.rules.definition import reason_codes
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
@@ -65,6 +66,8 @@ class Row:
     eligible: bool | None
     offered: bool | None
     not_offered_reason: str
+    # The programme's reason code for not offered or declined (None: no reason given).
+    reason_code: str | None
     accepted: bool | None
     engaged_on: date | None
     completed_on: date | None
@@ -143,6 +146,18 @@ class _RowChecker:
             return None
         return value == "true"
 
+    def reason_code(self, version: ProgrammeVersion | None) -> str | None:
+        """The version's code for not offered (offered is false) or declined, as the pages take it."""
+        value = self.values.get("reason_code", "")
+        if not value or version is None:
+            return None
+        kind = "not_offered" if self.values["offered"].lower() == "false" else "declined"
+        choices = reason_codes(compiled(version), kind)
+        if value not in {c.code for c in choices}:
+            self.problem("reason_code", "Enter a reason code: one of " + ", ".join(c.code for c in choices))
+            return None
+        return value
+
     def day(self, column: str, example: str) -> date | None:
         value = self.values[column]
         if not value:
@@ -178,7 +193,7 @@ class _RowChecker:
             return None
         # Without an offset the time is as a person in England and Wales would read it.
         parsed = parsed.replace(tzinfo=LONDON) if parsed.tzinfo is None else parsed
-        if parsed.date() > self.today:
+        if uk_date(parsed) > self.today:
             self.problem(column, f"The {NOUNS[column]} must be today or in the past")
             return None
         return parsed.astimezone(UTC)
@@ -213,12 +228,12 @@ class _RowChecker:
             return None
         if occurred_at is None:
             return None
-        version = info.in_force(occurred_at.date())
+        version = info.in_force(uk_date(occurred_at))
         if version is None:
             first = min(v.effective_from for v in info.versions) if info.versions else None
             since = f"; it starts on {first.isoformat()}" if first else ""
             self.problem(
-                "programme", f"{info.programme.name} was not in force on {occurred_at.date()}{since}"
+                "programme", f"{info.programme.name} was not in force on {uk_date(occurred_at)}{since}"
             )
         return version
 
@@ -232,7 +247,7 @@ class _RowChecker:
         forenames = self.text("forenames", 100, required=True)
         surname = self.text("surname", 100, required=True)
         dob = self.day("date_of_birth", "2009-05-01")
-        if dob and occurred_at and dob >= occurred_at.date():
+        if dob and occurred_at and dob >= uk_date(occurred_at):
             self.problem("date_of_birth", "The date of birth must be before the encounter")
         setting = self.choice("setting", SETTINGS, None)
         offence = self.choice("offence", self.reference.offences, None)
@@ -253,6 +268,7 @@ class _RowChecker:
             "eligible": self.boolean("eligible"),
             "offered": self.boolean("offered"),
             "not_offered_reason": self.text("not_offered_reason", 500),
+            "reason_code": self.reason_code(version),
             "accepted": self.boolean("accepted"),
             "engaged_on": self.day("engaged_on", "2024-05-01"),
             "completed_on": self.day("completed_on", "2024-06-01"),
@@ -261,7 +277,7 @@ class _RowChecker:
             "closed_on": self.day("closed_on", "2024-06-01"),
         }
         if occurred_at is not None:
-            self.check_journey(occurred_at.astimezone(LONDON).date(), fields)
+            self.check_journey(uk_date(occurred_at), fields)
         if self.problems or occurred_at is None or version is None or setting is None or offence is None:
             return None
         return Row(
@@ -296,7 +312,9 @@ class _RowChecker:
             stop, allowed = "", set(given) - {"not_offered_reason"}
         for column in sorted(given - allowed, key=("offered", "not_offered_reason", *LATER).index):
             self.problem(column, f"Leave {column} blank {stop or 'when offered is true'}")
-        if f["offered"] is False and not f["not_offered_reason"]:
+        if self.values.get("reason_code") and f["offered"] is not False and f["accepted"] is not False:
+            self.problem("reason_code", "Leave reason_code blank unless offered or accepted is false")
+        if f["offered"] is False and not f["not_offered_reason"] and not f["reason_code"]:
             self.problem("not_offered_reason", "Enter the reason the person was not offered diversion")
         if f["accepted"] is True and f["completed_on"] and f["escalated_on"]:
             self.problem(

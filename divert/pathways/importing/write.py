@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, insert, text
+from sqlalchemy import JSON, Table, insert, or_, text, update
 from sqlalchemy.orm import Session
 
 from divert.app.clock import uk_date
 from divert.models import (
+    CaseFlag,
     Decision,
     Encounter,
     EncounterJourney,
@@ -30,10 +31,17 @@ from divert.models import (
     ReferralParty,
 )
 from divert.models.person import normalise_name
+from divert.models.programme import compiled
 from divert.monitoring import journeys
-from divert.pathways.cases import reference_for
-from divert.pathways.importing.history import Decided, stored_facts
-from divert.pathways.programmes import receiving_organisation
+from divert.pathways.cases import acting_organisations, reference_for, reoffending_detail
+from divert.pathways.importing.history import Decided, live_case_named, stored_facts
+from divert.rules.definition import (
+    DECISION_ROUTE,
+    DIVERTED_AGAIN,
+    FORMAL_OUTCOME,
+    IMPORTED_OVERRIDE,
+    decision_milestones,
+)
 
 CHUNK_ROWS = 5000
 
@@ -56,7 +64,10 @@ class Writer:
         self.source = source
         self.now = now
         self.written = Written()
-        self._receivers: dict[tuple[int, str | None, date], int | None] = {}
+        self._receivers: dict[tuple[int, str, str | None, date], list[int]] = {}
+        # The referral each row opened and the encounter of each row that came during a live case.
+        self._referral_ids: dict[int, int] = {}
+        self._encounter_ids: dict[int, int] = {}
 
     def write(self, rows: Sequence[Decided], progress: Callable[[int], None]) -> Written:
         for start in range(0, len(rows), CHUNK_ROWS):
@@ -65,10 +76,15 @@ class Writer:
             encounter_ids = self._insert(Encounter, [self._encounter(d) for d in chunk])
             decision_ids = self._decisions(chunk, encounter_ids)
             self._cases(chunk, encounter_ids, decision_ids)
+            self._encounter_ids.update(
+                (id(d), e) for d, e in zip(chunk, encounter_ids, strict=True) if d.during
+            )
             # Core inserts pass the session hook by, so the monitoring rows are written here; the
             # encounters are all new, so their rows are only inserted.
             journeys.refresh(self.session.connection(), encounter_ids, new=True)
             progress(len(chunk))
+        # After every chunk: a row may come during a case that a later chunk's row opened.
+        self._flag_live_cases([d for d in rows if d.during])
         if rows and self.session.get_bind().dialect.name == "postgresql":
             # After a bulk load the planner still thinks these tables are as small as before, and
             # picks plans (an organisation-wide index scan to find references) that take minutes
@@ -206,6 +222,16 @@ class Writer:
                 *reasons,
                 {"rule_id": "import", "text": f"Recorded as {said} in the imported file", "passed": eligible},
             ]
+        if decided.live_case is not None and (recorded or not decided.overridden):
+            reasons = [
+                *reasons,
+                {
+                    "rule_id": "live_case",
+                    "text": f"Already in the programme ({live_case_named(decided.live_case)}, still open): "
+                    "no second case is opened, and that case's team is asked to review it.",
+                    "passed": True,
+                },
+            ]
         return {
             "encounter_id": encounter_id,
             "programme_version_id": decided.row.version.id,
@@ -217,6 +243,8 @@ class Writer:
             "decided_by_id": self.actor_id,
             "overrides_id": None,
             "override_reason": "",
+            "override_reason_code": None,
+            "in_population": decided.rules.in_population,
         }
 
     def _decisions(self, chunk: Sequence[Decided], encounter_ids: list[int]) -> list[int]:
@@ -231,7 +259,15 @@ class Writer:
         overrides = []
         for i in overridden:
             override = self._decision(chunk[i], encounter_ids[i], recorded=True)
-            overrides.append(override | {"overrides_id": ids[i], "override_reason": "Imported record"})
+            overrides.append(
+                override
+                | {
+                    "overrides_id": ids[i],
+                    "override_reason": "Imported record",
+                    # Not anyone's words: the file said so. Monitoring names it (breakdowns.py).
+                    "override_reason_code": IMPORTED_OVERRIDE,
+                }
+            )
         for i, override_id in zip(overridden, self._insert(Decision, overrides), strict=True):
             ids[i] = override_id
         self.written.decisions += len(first) + len(overrides)
@@ -263,12 +299,14 @@ class Writer:
                     "decision_id": decision_id,
                     "exit_reason": case.exit_reason,
                     **{m: case.milestones.get(m) for m in _MILESTONES},
+                    **{m: None for m in _DECISION_MILESTONES} | _decision_milestones(decided),
                     **self._stamps(),
                 }
             )
         referral_ids = self._insert(Referral, rows)
         parties, events = [], []
         for (decided, _, decision_id), referral_id in zip(opened, referral_ids, strict=True):
+            self._referral_ids[id(decided)] = referral_id
             parties.extend(self._parties(decided, referral_id))
             events.extend(self._events(decided, referral_id, decision_id))
         if parties:
@@ -278,19 +316,97 @@ class Writer:
         self.written.cases += len(rows)
 
     def _parties(self, decided: Decided, referral_id: int) -> list[dict[str, Any]]:
-        out = [{"referral_id": referral_id, "organisation_id": self.organisation_id, "role": "police"}]
-        if decided.row.accepted:  # referred on: the route's receiving organisation joins the case
-            # Assignments have effective dates: the receiver is the one on the encounter's UK date.
-            on = uk_date(decided.row.occurred_at)
-            key = (decided.row.version.programme_id, decided.route, on)
+        """The recording force, and every organisation whose roles act on a state the case was in,
+        as recording the case one step at a time makes them (``cases.acting_organisations``): a
+        DIVERT case still "eligible" has the coaches as party, who make the offer."""
+        case, row = decided.case, decided.row
+        assert case is not None
+        # Assignments have effective dates: the receivers are the ones on the encounter's UK date.
+        on = uk_date(row.occurred_at)
+        programme_id = row.version.programme_id
+        states = [case.eligible_state, *(step.to_state for step in case.steps)]
+        receivers: list[int] = []
+        for state in dict.fromkeys(states):
+            key = (row.version.id, state, decided.route, on)
             if key not in self._receivers:
-                programme = self.session.get(Programme, key[0])
+                programme = self.session.get(Programme, programme_id)
                 assert programme is not None
-                self._receivers[key] = receiving_organisation(self.session, programme, decided.route, on)
-            receiver = self._receivers[key]
-            if receiver is not None and receiver != self.organisation_id:
-                out.append({"referral_id": referral_id, "organisation_id": receiver, "role": "receiving"})
+                self._receivers[key] = acting_organisations(
+                    self.session, programme, compiled(row.version), state, decided.route, on
+                )
+            receivers.extend(r for r in self._receivers[key] if r not in receivers)
+        out = [{"referral_id": referral_id, "organisation_id": self.organisation_id, "role": "police"}]
+        out.extend(
+            {"referral_id": referral_id, "organisation_id": receiver, "role": "receiving"}
+            for receiver in receivers
+            if receiver != self.organisation_id
+        )
         return out
+
+    def _flag_live_cases(self, rows: Sequence[Decided]) -> None:
+        """A reoffending review flag on each live case a row's encounter came during, as the form
+        raises (``cases.raise_reoffending_flag``), and the re-arrest DIVERT counts."""
+        flags: list[dict[str, Any]] = []
+        for decided in rows:
+            encounter_id = self._encounter_ids[id(decided)]
+            for case in decided.during:
+                referral_id = case.referral_id or self._referral_ids.get(id(case.row))
+                if referral_id is None:
+                    continue
+                flags.append(
+                    {
+                        "referral_id": referral_id,
+                        "kind": "reoffending_review",
+                        "key": f"reoffending:{encounter_id}",
+                        "detail": reoffending_detail(uk_date(decided.row.occurred_at), decided.row.offence),
+                        "raised_at": self.now,
+                        "due_on": uk_date(self.now),
+                        "assigned_to_id": None,
+                        "resolved_at": None,
+                        "resolved_by_id": None,
+                        "resolution": "",
+                        "_at": decided.row.occurred_at,
+                        "_encounter": encounter_id,
+                    }
+                )
+        if not flags:
+            return
+        stored = [{k: v for k, v in f.items() if not k.startswith("_")} for f in flags]
+        flag_ids = self._insert(CaseFlag, stored)
+        self._insert(
+            ReferralEvent,
+            [
+                {
+                    "referral_id": f["referral_id"],
+                    "occurred_at": self.now,
+                    "recorded_at": self.now,
+                    "actor_id": self.actor_id,
+                    "kind": "flag_raised",
+                    "from_state": None,
+                    "to_state": None,
+                    "reason": f["detail"],
+                    "data": {
+                        "flag_id": flag_id,
+                        "flag_kind": "reoffending_review",
+                        "encounter_id": f["_encounter"],
+                        "import": self.source,
+                    },
+                }
+                for f, flag_id in zip(flags, flag_ids, strict=True)
+            ],
+            ids=False,
+        )
+        referrals = _table(Referral)
+        for f in flags:
+            # The first new encounter while the case was open (the earliest, whatever the row order).
+            self.session.execute(
+                update(referrals)
+                .where(
+                    referrals.c.id == f["referral_id"],
+                    or_(referrals.c.rearrested_at.is_(None), referrals.c.rearrested_at > f["_at"]),
+                )
+                .values(rearrested_at=f["_at"])
+            )
 
     def _events(self, decided: Decided, referral_id: int, decision_id: int) -> list[dict[str, Any]]:
         case, row = decided.case, decided.row
@@ -308,11 +424,15 @@ class Writer:
                 "reason": " ".join(r.text for r in reasons if r.passed)
                 or "Recorded as eligible in the imported file",
                 "data": {"decision_id": decision_id, "route": decided.route, **origin},
+                "reason_code": None,
             }
         ]
         state = case.eligible_state
+        definition = compiled(row.version)
         for step in case.steps:
             data = origin | ({"milestone": step.milestone} if step.milestone else {})
+            if reached := list(decision_milestones(definition, state, step.to_state)):
+                data["decision_milestones"] = reached
             events.append(
                 common
                 | {
@@ -321,6 +441,7 @@ class Writer:
                     "from_state": state,
                     "to_state": step.to_state,
                     "reason": step.reason or f"Imported from {self.source}, row {row.number}",
+                    "reason_code": step.reason_code,
                     "data": data,
                 }
             )
@@ -329,6 +450,21 @@ class Writer:
 
 
 _MILESTONES = ("offered_at", "accepted_at", "engaged_at", "completed_at", "escalated_at")
+_DECISION_MILESTONES = (DECISION_ROUTE, DIVERTED_AGAIN, FORMAL_OUTCOME)
+
+
+def _decision_milestones(decided: Decided) -> dict[str, datetime]:
+    """When the file's steps first reached each of the case's decision milestones (as ``_move``)."""
+    case = decided.case
+    assert case is not None
+    definition = compiled(decided.row.version)
+    reached: dict[str, datetime] = {}
+    state = case.eligible_state
+    for step in case.steps:
+        for milestone in decision_milestones(definition, state, step.to_state):
+            reached.setdefault(milestone, step.at)
+        state = step.to_state
+    return reached
 
 
 def _table(model: Any) -> Table:

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea
-from wtforms import RadioField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea
+from wtforms import RadioField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
 
 from divert.rules import limits
+from divert.rules.definition import ProgrammeDefinition, reason_codes
 from divert.rules.limits import too_long
 from divert.web.forms.base import GovForm, VersionField
 
@@ -17,15 +18,34 @@ class OverrideForm(GovForm):
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select the decision")],
     )
+    # The programme's override codes (set_reasons): what monitoring counts; the words stay on the
+    # decision. Words without a code are counted as "Other (free text)", never shown.
+    reason_code = SelectField(
+        "Why are you overriding the rules?", widget=GovSelect(), validators=[Optional()], validate_choice=True
+    )
     reason = TextAreaField(
-        "Why are you overriding the rules?",
+        "More about the reason (optional if you chose one above)",
         widget=GovTextArea(),
         validators=[
-            InputRequired(message="Enter a reason for overriding the decision"),
+            Optional(),
             Length(max=limits.REASON, message=too_long("Reason", limits.REASON)),
         ],
     )
     submit = SubmitField("Override decision", widget=GovSubmitInput())
+
+    def set_reasons(self, definition: ProgrammeDefinition) -> None:
+        choices = reason_codes(definition, "override")
+        self.reason_code.choices = [("", "Select a reason")] + [(c.code, c.label) for c in choices]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid: bool = super().validate(extra_validators)
+        if not self.reason_code.data and not (self.reason.data or "").strip():
+            self.reason_code.errors = [
+                *self.reason_code.errors,
+                "Enter a reason for overriding the decision, or select one",
+            ]
+            valid = False
+        return valid
 
     def set_routes(self, routes: list[tuple[str, str]]) -> None:
         """Choices: each route means 'eligible, by this route'; or not eligible."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -24,6 +26,7 @@ from divert.models import (
 )
 from divert.models.programme import compiled
 from divert.pathways.errors import OperationError
+from divert.pathways.programmes import roles_for
 from divert.pathways.users import change_role, create_user, issue_reset, set_active
 from divert.web.forms.admin import RoleForm, UserForm
 from divert.web.shown import audit_shown
@@ -58,7 +61,14 @@ def _managed_user(user_id: int) -> User:
 @requires("manage_users")
 def user(user_id: int) -> str:
     managed = _managed_user(user_id)
-    return render_template("admin/user.html", user=managed, role_form=RoleForm(role=managed.role))
+    form = RoleForm(role=managed.role)
+    _offer_roles(form.role, managed.organisation)
+    return render_template("admin/user.html", user=managed, role_form=form)
+
+
+def _offer_roles(field: Any, organisation: Organisation) -> None:
+    # The built-in roles and those the programme definitions declare for the organisation's kind.
+    field.choices = list(roles_for(db.session, organisation.kind).items())
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
@@ -66,6 +76,7 @@ def user(user_id: int) -> str:
 def user_role(user_id: int) -> str | Response | tuple[str, int]:
     managed = _managed_user(user_id)
     form = RoleForm()
+    _offer_roles(form.role, managed.organisation)
     if form.validate_on_submit():
         try:
             change_role(db.session, managed, form.role.data, current_user)
@@ -121,6 +132,7 @@ def end_user_sessions(user_id: int) -> Response:
 @requires("manage_users")
 def new_user() -> str | Response | tuple[str, int]:
     form = UserForm()
+    _offer_roles(form.role, current_user.organisation)
     if form.validate_on_submit():
         try:
             user = create_user(

@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from divert.app import jobs
 from divert.app.clock import today
+from divert.app.db import reads_only
 from divert.app.extensions import db
 from divert.auth import holds, requires
-from divert.models import Organisation, User, audit
-from divert.queries.audit import AuditFilters, actions, export_rows, search
+from divert.background.exports import filters_of, queue_audit_export
+from divert.models import Job, Organisation, User, audit
+from divert.queries.audit import AuditFilters, actions, count, search, write_csv
 from divert.rules.codes import label
-from divert.web.filters import uk_datetime
 from divert.web.forms.audit import AuditSearchForm
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
-
-CSV_COLUMNS = ("When", "User", "Email", "Organisation", "Action", "Record", "Record id", "Detail", "From")
 
 
 def _form() -> AuditSearchForm:
@@ -73,42 +72,69 @@ def search_page() -> str | tuple[str, int]:
     return render_template("audit/search.html", form=form, result=result, query_string=_query_string)
 
 
-@bp.route("/export.csv")
+@bp.route("/export.csv", methods=["GET", "POST"])
 @requires("search_audit")
-def export() -> Response | tuple[str, int]:
+def export() -> Response | str | tuple[str, int]:
     form = _form()
     if not form.validate():
         return render_template("audit/search.html", form=form, result=None), 400
     filters = _filters(form)
+    expected = count(db.session, current_user, filters)
+    if expected > current_app.config["AUDIT_EXPORT_INLINE_ROWS"]:
+        # Too many to write within a request: the worker makes the file. Starting that is a
+        # change, so it takes a POST (with the form's CSRF token), never a followed link.
+        if request.method != "POST":
+            return render_template("audit/export_start.html", expected=expected, query=request.args)
+        job = queue_audit_export(db.session, current_user, filters, expected)
+        return redirect(url_for("audit.export_job", job_id=job.id))
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    count = 0
-    for row in export_rows(db.session, current_user, filters):
-        entry = row.entry
-        writer.writerow(
-            _safe(value)
-            for value in (
-                uk_datetime(entry.at),
-                row.user_name or "divert (no user)",
-                row.user_email or "",
-                row.organisation_name or "",
-                entry.action,
-                entry.object_type,
-                entry.object_id or "",
-                entry.detail,
-                entry.ip_address or "command line",
-            )
-        )
-        count += 1
+    written = write_csv(db.session, current_user, filters, out)
     audit.record(
-        db.session, current_user, "export", "audit_log", None, detail=f"{count} entries; {filters.describe()}"
+        db.session,
+        current_user,
+        "export",
+        "audit_log",
+        None,
+        detail=f"{written} entries; {filters.describe()}",
     )
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="audit-{today().isoformat()}.csv"'
     return response
 
 
-def _safe(value: str) -> str:
-    # A spreadsheet runs a cell starting with one of these as a formula; typed text must not.
-    return f"'{value}" if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+def _own_export(job_id: int) -> Job:
+    found = db.session.get(Job, job_id)
+    # An export holds what its asker's scope let them search: it is theirs alone, and anyone
+    # else's is not there at all as far as this user can tell.
+    if found is None or found.kind != "export" or found.started_by_id != current_user.id:
+        abort(404)
+    return found
+
+
+@bp.route("/exports/<int:job_id>")
+@reads_only
+@requires("search_audit")
+def export_job(job_id: int) -> str:
+    found = _own_export(job_id)
+    live = {} if found.finished else jobs.progress(found.id)
+    return render_template("audit/export_job.html", job=found, live=live)
+
+
+@bp.route("/exports/<int:job_id>/file")
+@requires("search_audit")
+def export_file(job_id: int) -> Response:
+    found = _own_export(job_id)
+    if found.status != "done" or found.output is None:
+        abort(404)
+    described = filters_of(found.params["filters"]).describe() if found.params else "no filters"
+    audit.record(
+        db.session,
+        current_user,
+        "export",
+        "audit_log",
+        None,
+        detail=f"{found.done} entries; {described}; made in the background (job {found.id})",
+    )
+    response = Response(found.output, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{found.name}"'
+    return response

@@ -30,12 +30,14 @@ from divert.models.programme import compiled
 from divert.pathways.casework import completion_evidence, need_areas, open_flags
 from divert.pathways.deadlines import due_dates
 from divert.pathways.steps import next_steps
+from divert.queries.history import earlier_cases
 from divert.queries.messages import case_messages
 from divert.rules import ProgrammeDefinition
-from divert.rules.codes import GOAL_KINDS, GOAL_STATUSES, NEED_LEVELS, label
+from divert.rules.codes import GOAL_KINDS, GOAL_STATUSES, NEED_LEVELS, VISIBILITIES, label
 from divert.rules.completion import sessions_progress, unmet_requirements
 from divert.rules.pathway import roles_to_act
 from divert.web.forms.casework import AttendanceForm, ContactForm, NoteForm, StepForm
+from divert.web.shown import audit_shown
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -112,6 +114,9 @@ def render_case(
         (r, label(r)) for r in definition.drop_out_reasons
     ]
     audit.record(db.session, current_user, "view", "referral", case.id)
+    earlier = earlier_cases(db.session, current_user, case)
+    if earlier:
+        audit_shown(f"earlier cases on case {case.reference}", "referral", (e.referral_id for e in earlier))
     return render_template(
         "cases/show.html",
         case=case,
@@ -137,6 +142,8 @@ def render_case(
         needs=needs,
         need_areas=need_areas(definition),
         need_levels=NEED_LEVELS,
+        # The working team only comes first: sharing with the force is the choice to make.
+        visibilities=VISIBILITIES,
         contract=contract,
         progress=_condition_progress(events),
         dues=due_dates(case, definition, contacts, needs, contract) if case.closed_at is None else [],
@@ -154,6 +161,7 @@ def render_case(
         goal_statuses=GOAL_STATUSES,
         completion=_completion(case, definition),
         reminders=case_messages(db.session, case),
+        earlier=earlier,
         waiting_for=" or ".join(f"a {label(r)}" for r in roles_to_act(definition, case.state)),
     )
 

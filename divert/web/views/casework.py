@@ -248,6 +248,8 @@ def needs(case_id: int) -> Response | tuple[str, int]:
             assessed_on=today(),
             needs=areas,
             summary=(request.form.get("summary") or "").strip(),
+            # Left unset (an older page, a script), an assessment stays with the working team.
+            visibility=request.form.get("visibility") or "team",
         )
     except OperationError as error:
         return _again(case, error)

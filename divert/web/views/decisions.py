@@ -1,4 +1,5 @@
-"""A supervisor's override of a rule decision, and the correction of a mistaken step."""
+"""A supervisor's override of a rule decision (and the list to find one in), and the correction of a
+mistaken step."""
 
 from __future__ import annotations
 
@@ -12,10 +13,30 @@ from divert.models import Decision
 from divert.models.programme import compiled
 from divert.pathways.cases import correct_last_step, override_decision
 from divert.pathways.errors import OperationError
+from divert.queries.worklists import not_eligible
 from divert.web.forms.decisions import CorrectionForm, OverrideForm
+from divert.web.shown import audit_shown
 from divert.web.views.cases import case_or_404
 
 bp = Blueprint("decisions", __name__)
+
+
+@bp.route("/decisions/not-eligible")
+@requires("override_decision")
+def not_eligible_list() -> str:
+    """The force's encounters found not eligible, each with the link to override its decision."""
+    result = not_eligible(db.session, current_user, page=request.args.get("page", 1, type=int))
+    audit_shown(
+        f"not-eligible encounters, page {result.page}", "encounter", (d.encounter_id for d in result.rows)
+    )
+    return render_template(
+        "decisions/not_eligible.html",
+        result=result,
+        failed={
+            d.id: [r["text"] for r in d.reasons if not r["passed"]] or [d.override_reason]
+            for d in result.rows
+        },
+    )
 
 
 @bp.route("/decisions/<int:decision_id>/override", methods=["GET", "POST"])
@@ -27,9 +48,17 @@ def override(decision_id: int) -> str | Response | tuple[str, int]:
     definition = compiled(decision.programme_version)
     form = OverrideForm()
     form.set_routes([(route.id, route.name) for route in definition.routes])
+    form.set_reasons(definition)
     if form.validate_on_submit():
         try:
-            override_decision(db.session, current_user, decision, reason=form.reason.data, **form.decision())
+            override_decision(
+                db.session,
+                current_user,
+                decision,
+                reason=form.reason.data or "",
+                reason_code=form.reason_code.data or None,
+                **form.decision(),
+            )
         except OperationError as error:
             form.reason.errors = [str(error)]
         else:

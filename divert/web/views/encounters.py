@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from divert.app.clock import LONDON
+from divert.app.clock import LONDON, today
 from divert.app.extensions import db
 from divert.app.ids import parse_id
 from divert.auth import requires
@@ -23,33 +23,40 @@ from divert.pathways.cases import offer, respond
 from divert.pathways.encounters import record_from_form
 from divert.pathways.errors import OperationError, StaleEdit
 from divert.pathways.matching import possible_matches
-from divert.pathways.programmes import uses_offence_date
-from divert.web.forms.encounter import EncounterForm, OfferForm
+from divert.pathways.programmes import definitions_in_force
+from divert.rules import ProgrammeDefinition, codes
+from divert.rules.questions import CORE_INPUTS, answered_values, select_questions
+from divert.web.forms.encounter import EncounterForm, OfferForm, encounter_form
 from divert.web.shown import audit_shown
 
 bp = Blueprint("encounters", __name__)
 
 
-def _choices(form: EncounterForm) -> None:
-    codes = db.session.scalars(select(EthnicityCode).order_by(EthnicityCode.sort_order)).all()
+def _choices(form: EncounterForm, definitions: list[ProgrammeDefinition]) -> None:
+    ethnicities = db.session.scalars(select(EthnicityCode).order_by(EthnicityCode.sort_order)).all()
     form.self_defined_ethnicity.choices = [("", "Select ethnicity")] + [
-        (c.code, c.label) for c in codes if c.scheme == "self_defined"
+        (c.code, c.label) for c in ethnicities if c.scheme == "self_defined"
     ]
     form.officer_defined_ethnicity.choices = [("", "Not recorded")] + [
-        (c.code, f"{c.code} – {c.label}") for c in codes if c.scheme == "officer_defined"
+        (c.code, f"{c.code} – {c.label}") for c in ethnicities if c.scheme == "officer_defined"
     ]
     offences = db.session.scalars(
         select(OffenceCategory).where(OffenceCategory.active.is_(True)).order_by(OffenceCategory.sort_order)
     ).all()
     form.offence_category.choices = [("", "Select offence")] + [(o.slug, o.label) for o in offences]
+    # Every box any programme in scope could ask, so an answer posted from an earlier page stays valid.
+    flags = [*codes.FACTS, *(f.name for d in definitions for f in d.facts if f.kind == "flag")]
+    form.facts.choices = [(flag, flag) for flag in dict.fromkeys(flags)]
 
 
 @bp.route("/encounters/new", methods=["GET", "POST"])
 @requires("record_encounter")
 def new() -> str | Response | tuple[str, int]:
     person = _known_person(request.args.get("person"))
-    form = EncounterForm()
-    _choices(form)
+    on = today()
+    definitions = definitions_in_force(db.session, current_user.organisation_id, on)
+    form = encounter_form(fact for definition in definitions for fact in definition.facts)
+    _choices(form, definitions)
     if request.method == "GET":
         now = datetime.now(LONDON)
         form.occurred_on.data = now.date()
@@ -57,9 +64,15 @@ def new() -> str | Response | tuple[str, int]:
         form.submission_key.data = secrets.token_hex(16)
         if person is not None:
             form.process(obj=person, occurred_on=now.date(), occurred_time=now.strftime("%H:%M"))
-            _choices(form)
+            _choices(form, definitions)
             form.submission_key.data = secrets.token_hex(16)
-    if form.validate_on_submit():
+    elif isinstance(form.occurred_on.data, date) and form.occurred_on.data != on:
+        # The rules in force on the encounter's day decide it, so they choose its questions too.
+        definitions = definitions_in_force(db.session, current_user.organisation_id, form.occurred_on.data)
+    declared = [fact for definition in definitions for fact in definition.facts]
+    values = answered_values(form.answers(), declared)
+    form.selection = select_questions(definitions, values)
+    if form.validate_on_submit() and not form.revealed():
         recorded = record_from_form(
             db.session,
             current_user,
@@ -70,8 +83,39 @@ def new() -> str | Response | tuple[str, int]:
         )
         return redirect(url_for("encounters.show", encounter_id=recorded.encounter.id))
     status = 400 if form.errors else 200
-    asks = uses_offence_date(db.session, current_user.organisation_id)
-    return render_template("encounters/new.html", form=form, person=person, asks_offence_date=asks), status
+    selection = form.selection
+    revealed = len(form.revealed()) if not form.errors else 0  # before the page asks them too
+    form.asked.data = " ".join((*CORE_INPUTS, *selection.inputs))
+    # With JavaScript the page shows or hides questions as the offence changes (the server still decides
+    # on submit): what each offence would ask, worked out here, since only here are the rules.
+    by_offence = {"": selection}
+    for slug, _label in form.offence_category.choices[1:]:
+        by_offence[slug] = select_questions(definitions, {**values, "offence_category": slug})
+    questions = {q.input: q for choice in by_offence.values() for q in choice.questions}
+    # Only the boxes the programmes in scope ask about are shown in the "does any of these apply" group.
+    labels = {fact.name: fact.question for fact in declared}
+    flags = dict.fromkeys(flag for choice in by_offence.values() for flag in choice.flags)
+    form.facts.choices = [(flag, labels.get(flag) or codes.label(flag)) for flag in flags]
+    current = form.offence_category.data or ""
+    return (
+        render_template(
+            "encounters/new.html",
+            form=form,
+            person=person,
+            questions=list(questions.values()),
+            shown=set(selection.inputs),
+            today=today(),
+            by_offence={
+                slug: {"inputs": list(choice.inputs), "pending": choice.pending}
+                for slug, choice in by_offence.items()
+                if slug in ("", current)
+                or (choice.inputs, choice.pending) != (selection.inputs, selection.pending)
+            },
+            more_to_ask=selection.pending,
+            revealed=revealed,
+        ),
+        status,
+    )
 
 
 def _known_person(given: str | None) -> Person | None:
@@ -114,7 +158,12 @@ def _render_decisions(encounter: Encounter, forms: dict[int, OfferForm]) -> str:
         .order_by(Decision.id)
     ).all()
     overridden = {d.overrides_id for d in decisions if d.overrides_id}
-    current = [d for d in decisions if d.id not in overridden]
+    # The programme that applies first: eligible ones, then those with fewest rules failed, so a
+    # 15-year-old's officer reads the youth scheme's decision before "adult scheme: not eligible".
+    current = sorted(
+        (d for d in decisions if d.id not in overridden),
+        key=lambda d: (not d.eligible, _failed(d), d.id),
+    )
     cases = {
         c.decision_id: c
         for c in db.session.scalars(select(Referral).where(Referral.encounter_id == encounter.id))
@@ -126,6 +175,8 @@ def _render_decisions(encounter: Encounter, forms: dict[int, OfferForm]) -> str:
         form = forms.get(case.id) if case else None
         if case is not None and form is None:
             form = OfferForm(formdata=None, version_id=str(case.version_id))
+        if form is not None:
+            form.set_reasons(definition)
         rows.append(
             {
                 "decision": decision,
@@ -150,6 +201,10 @@ def _render_decisions(encounter: Encounter, forms: dict[int, OfferForm]) -> str:
     )
 
 
+def _failed(decision: Decision) -> int:
+    return sum(1 for r in decision.reasons if not r["passed"] and r.get("asked", True))
+
+
 @bp.route("/cases/<int:case_id>/offer", methods=["POST"])
 @requires("record_encounter")
 def record_offer(case_id: int) -> str | Response | tuple[str, int]:
@@ -157,14 +212,19 @@ def record_offer(case_id: int) -> str | Response | tuple[str, int]:
     if case is None or case.encounter.organisation_id != current_user.organisation_id:
         not_found(db.session, Referral, case_id, "referral")
     form = OfferForm()
+    form.set_reasons(compiled(case.programme_version))
     if form.validate_on_submit():
         try:
             if case.version_id != form.version_id.version():
                 raise StaleEdit("case")
             answer = form.response.data
-            offer(db.session, current_user, case, answer != "not_offered", form.reason.data or "")
-            if answer != "not_offered":
-                respond(db.session, current_user, case, answer == "accepted", form.reason.data or "")
+            code = form.reason_code()
+            words = form.reason.data or ""
+            if answer == "not_offered":
+                offer(db.session, current_user, case, False, words, reason_code=code)
+            else:
+                offer(db.session, current_user, case, True, words)
+                respond(db.session, current_user, case, answer == "accepted", words, reason_code=code)
         except OperationError as error:
             db.session.rollback()
             form.response.errors = [str(error)]

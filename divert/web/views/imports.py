@@ -13,7 +13,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from divert.app import jobs
+from divert.app.db import reads_only
 from divert.app.extensions import db
+from divert.app.uploads import largest_file, takes_files
 from divert.auth import requires
 from divert.background.imports import queue_import
 from divert.models import Job
@@ -22,15 +24,16 @@ from divert.pathways.importing.parse import too_large_for, too_many_rows
 
 bp = Blueprint("imports", __name__, url_prefix="/admin/import")
 
-# Around 500,000 rows of CSV; the worker imports it, so no request timeout cuts it off.
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 # Within the request only what holds SQLite's write lock briefly (2,000 rows held it about two
 # seconds on a loaded two-core machine, against the 15 s other writers wait): more goes to the worker.
 MAX_UPLOAD_ROWS = 2_000
 SHOWN = 500  # problems listed on the page; the rest are counted
 
 
+# Every other request keeps the app's small MAX_CONTENT_LENGTH; this page takes whole files (the
+# worker imports the large ones, so no request timeout cuts them off).
 @bp.route("", methods=["GET", "POST"])
+@takes_files
 @requires("import_records")
 def upload() -> tuple[str, int] | Response:
     error, problems, result = "", list[Problem](), None
@@ -52,6 +55,7 @@ def upload() -> tuple[str, int] | Response:
 
 
 @bp.route("/jobs/<int:job_id>")
+@reads_only
 @requires("import_records")
 def job(job_id: int) -> str:
     found = db.session.get(Job, job_id)
@@ -63,8 +67,7 @@ def job(job_id: int) -> str:
 
 
 def _largest() -> int:
-    # No body larger than MAX_CONTENT_LENGTH reaches a view (413 first), so that is the real limit.
-    return min(MAX_UPLOAD_BYTES, current_app.config.get("MAX_CONTENT_LENGTH") or MAX_UPLOAD_BYTES)
+    return largest_file()
 
 
 def _import() -> tuple[str, list[Problem], ImportResult | None] | Job:

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from divert.app.extensions import db
 from divert.auth import public, requires
-from divert.queries.dashboards import HOMES
+from divert.queries.dashboards import home_for
 from divert.queries.messages import unread_notices
 from divert.web.shown import audit_shown
 
@@ -27,7 +27,7 @@ def index() -> Response:
 @bp.route("/home")
 @requires("use_service")
 def home() -> str:
-    template, build = HOMES[current_user.role]
+    template, build = home_for(current_user.role)
     context = build(db.session, current_user)
     # Officers' homes list recent encounters; caseworkers' and supervisors' list cases: each names people.
     listed = [e.person_id for e in context.get("encounters", [])]
