@@ -90,6 +90,17 @@ class Config:
     RETENTION_REVIEW_AFTER_CLOSED = os.environ.get("RETENTION_REVIEW_AFTER_CLOSED", "6 years")
     RETENTION_NOT_ELIGIBLE = os.environ.get("RETENTION_NOT_ELIGIBLE", "2 years")
     RETENTION_NEVER_REFERRED = os.environ.get("RETENTION_NEVER_REFERRED", "2 years")
+    # Messages (divert/notify, background/outbox.py): 'log' writes them to the log and sends
+    # nothing (the default); 'notify' sends through GOV.UK Notify with the key and the two
+    # templates (one text message, one email, each holding only ((subject)) and ((body))).
+    NOTIFY_SENDER = os.environ.get("NOTIFY_SENDER", "log")
+    NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+    NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+    NOTIFY_SMS_TEMPLATE_ID = os.environ.get("NOTIFY_SMS_TEMPLATE_ID", "")
+    NOTIFY_EMAIL_TEMPLATE_ID = os.environ.get("NOTIFY_EMAIL_TEMPLATE_ID", "")
+    # How many due messages one run of the worker claims, and how often one is tried before it fails.
+    OUTBOX_BATCH = int(os.environ.get("OUTBOX_BATCH", "500"))
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
 
     @classmethod
     def as_dict(cls) -> dict[str, Any]:
@@ -108,6 +119,8 @@ class TestingConfig(Config):
     # Tasks run at once in the caller's thread; the tests that need a real worker start one.
     JOBS_IMMEDIATE = True
     JOBS_URL = ""
+    # No real message ever leaves a test; the Notify tests point a sender at a local fake server.
+    NOTIFY_SENDER = "log"
 
 
 class ProductionConfig(Config):

@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from divert.web.views.intake import bp as intake_bp
     from divert.web.views.main import bp as main_bp
     from divert.web.views.merges import bp as merges_bp
+    from divert.web.views.messages import bp as messages_bp
     from divert.web.views.monitoring import bp as monitoring_bp
     from divert.web.views.organisations import bp as organisations_bp
     from divert.web.views.people import bp as people_bp
@@ -149,6 +150,7 @@ def register_blueprints(app: Flask) -> None:
         subject_access_bp,
         intake_bp,
         retention_bp,
+        messages_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

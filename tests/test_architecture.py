@@ -31,8 +31,15 @@ FORBIDDEN: dict[str, set[str]] = {
     # task reads through the same read models (queries) as the page it came from.
     "background": {"web", "api", "cli"},
     # The plumbing knows nothing of the domain beyond the rules' plain constants (limits, codes).
-    "app": {"models", "auth", "pathways", "queries", "monitoring", "web", "api", "cli", "seeding"},
+    "app": {"models", "auth", "pathways", "queries", "monitoring", "web", "api", "cli", "seeding", "notify"},
+    # Senders are plumbing too; only the worker (background) and commands send. Operations write
+    # to the outbox instead, so nothing is sent before their transaction commits.
+    "notify": {"app", "background"}
+    | {"models", "auth", "pathways", "queries", "monitoring", "web"}
+    | {"api", "cli", "seeding"},
 }
+for _part_name in ("rules", "models", "auth", "pathways", "queries", "monitoring", "web", "api"):
+    FORBIDDEN[_part_name].add("notify")
 # Only the rules engine's own, plain libraries: nothing that does I/O or knows about the web.
 RULES_MAY_IMPORT = {"__future__", "dataclasses", "datetime", "typing", "collections", "functools", "re"}
 
@@ -88,7 +95,7 @@ def test_the_parts_the_readme_names_are_the_parts_there_are() -> None:
     parts = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     assert parts == {
         "app", "rules", "models", "auth", "pathways", "queries", "monitoring", "web", "api", "cli", "seeding",
-        "background",
+        "background", "notify",
     }  # fmt: skip
 
 

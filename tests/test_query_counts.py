@@ -65,11 +65,11 @@ PINNED: dict[str, int] = {
     "worklist flagged": 7,
     "worklist overdue": 7,
     "worklist closed": 7,
-    "home caseworker": 5,
-    "home supervisor": 8,
-    "home officer": 4,
-    "home admin": 8,
-    "case page": 15,  # + the case's goals and placements, + the person's earlier cases of the programme
+    "home caseworker": 6,  # + the user's unread notices (issue 18)
+    "home supervisor": 9,
+    "home officer": 5,
+    "home admin": 9,
+    "case page": 17,  # + goals and placements, the person's earlier cases, reminder consent and messages
     "correct last step": 4,
     "person page": 8,
     "person search": 4,
@@ -81,8 +81,8 @@ PINNED: dict[str, int] = {
     "admin programmes": 5,
     "admin reference": 7,
     "admin import": 2,
-    "monitoring analyst": 8,
-    "monitoring supervisor": 8,
+    "monitoring analyst": 9,  # + the attendance tables (one query)
+    "monitoring supervisor": 9,
     "population baselines": 3,
     # The API starts with the bearer token, its user and marking the token used.
     "api referral": 13,  # + the parties: whether the reader is in the working team (notes withheld)

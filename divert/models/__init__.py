@@ -18,6 +18,7 @@ from divert.models.decision import Decision
 from divert.models.encounter import Encounter
 from divert.models.job import Job, JobLock
 from divert.models.journey import EncounterJourney, ProgrammeJourney
+from divert.models.notify import MessageTemplate, OutboxMessage, ReminderConsent, StaffNotification
 from divert.models.organisation import Organisation, Team
 from divert.models.person import Person
 from divert.models.population import PopulationBaseline, PopulationBaselineRow
@@ -46,9 +47,11 @@ __all__ = [
     "IdempotentRequest",
     "Job",
     "JobLock",
+    "MessageTemplate",
     "NeedsAssessment",
     "OffenceCategory",
     "Organisation",
+    "OutboxMessage",
     "OutcomeCode",
     "PasswordReset",
     "Person",
@@ -62,8 +65,10 @@ __all__ = [
     "Referral",
     "ReferralEvent",
     "ReferralParty",
+    "ReminderConsent",
     "SignInAttempt",
     "Simulation",
+    "StaffNotification",
     "Team",
     "User",
     "utcnow",

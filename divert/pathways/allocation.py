@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from divert.auth.policy import can, holds
 from divert.models import Referral, ReferralEvent, User, audit
+from divert.pathways import notices
 from divert.pathways.errors import OperationError, check_text
 from divert.rules import limits
 
@@ -61,14 +62,15 @@ def reallocate(
 def _assign(session: Session, actor: User, referral: Referral, assignee: User, reason: str) -> None:
     previous = referral.assigned_user_id
     referral.assigned_user_id = assignee.id
-    session.add(
-        ReferralEvent(
-            referral_id=referral.id,
-            actor_id=actor.id,
-            kind="allocation",
-            reason=reason,
-            data={"from_user": previous, "to_user": assignee.id},
-        )
+    event = ReferralEvent(
+        referral_id=referral.id,
+        actor_id=actor.id,
+        kind="allocation",
+        reason=reason,
+        data={"from_user": previous, "to_user": assignee.id},
     )
+    session.add(event)
     session.flush()
+    if assignee.id != actor.id:  # someone taking a case knows they took it
+        notices.reallocated(session, referral, assignee, cause=f"event{event.id}")
     audit.record(session, actor, "update", "referral", referral.id, detail=f"assigned to user {assignee.id}")

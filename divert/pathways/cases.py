@@ -29,6 +29,7 @@ from divert.models import (
     utcnow,
 )
 from divert.models.programme import compiled
+from divert.pathways import notices, reminders
 from divert.pathways.errors import OperationError, StaleEdit, check_text
 from divert.pathways.facts import encounter_facts, facts_from_dict, facts_to_dict
 from divert.pathways.programmes import programmes_run_by, receiving_organisation, version_in_force
@@ -411,6 +412,8 @@ def _move(
     if reached:
         event.data = {**event.data, "decision_milestones": reached}
     referral.closed_at = event.occurred_at if target.terminal else None
+    if target.terminal:
+        reminders.cancel_for_case(session, referral.id, "case closed")
     referral.outcome_code = _outcome_after(target, outcome_before, corrects)
     # Kept so a correction of this step gives the case back the outcome it had (issue 14): where the
     # step changed it, or ended the case with one (see ``_outcome_after`` for steps without it).
@@ -464,6 +467,7 @@ def _add_acting_parties(session: Session, referral: Referral, state: str) -> Non
     for receiver in acting_organisations(session, referral.programme, definition, state, referral.route, on):
         if receiver not in present:
             referral.parties.append(ReferralParty(organisation_id=receiver, role="receiving"))
+            notices.new_referral(session, referral, receiver, cause=f"org{receiver}")
             present.add(receiver)
 
 

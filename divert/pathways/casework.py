@@ -30,6 +30,7 @@ from divert.models import (
     utcnow,
 )
 from divert.models.programme import compiled
+from divert.pathways import reminders
 from divert.pathways.cases import transition
 from divert.pathways.errors import OperationError, StaleEdit, check_text
 from divert.pathways.restriction import check_not_restricted
@@ -165,6 +166,60 @@ def schedule_contact(
         data={"contact_id": contact.id, "contact_kind": kind, "scheduled_at": when.isoformat()},
     )
     audit.record(session, actor, "create", "case_contact", contact.id, detail=f"{kind} at {when.isoformat()}")
+    reminders.write_for_contact(session, contact, moved=False)
+    return contact
+
+
+def move_contact(
+    session: Session,
+    actor: User,
+    contact: CaseContact,
+    *,
+    scheduled_at: datetime,
+    seen_version: int | None = None,
+) -> CaseContact:
+    """Move a booked appointment to another time: its queued reminders are replaced by the new time's."""
+    if seen_version is not None and contact.version_id != seen_version:
+        raise StaleEdit("appointment")
+    referral = contact.referral
+    when = _aware_utc(scheduled_at)
+    check_works_case(compiled(referral.programme_version), referral, actor, "an appointment")
+    if contact.attendance != "scheduled":
+        raise OperationError(
+            f"This {contact.kind} is already recorded as {contact.attendance}, so it cannot move"
+        )
+    if when == contact.scheduled_at:
+        raise OperationError(f"The {contact.kind} is already booked at that time")
+    if when <= utcnow():
+        raise OperationError("Enter a time in the future to move the appointment to")
+    clash = session.scalar(
+        select(CaseContact.id).where(
+            CaseContact.referral_id == referral.id,
+            CaseContact.scheduled_at == when,
+            CaseContact.attendance != "cancelled",
+            CaseContact.id != contact.id,
+        )
+    )
+    if clash is not None:
+        raise OperationError("An appointment is already booked on this case at that time")
+    previous = contact.scheduled_at
+    contact.scheduled_at = when
+    session.flush()
+    add_event(
+        session,
+        actor,
+        referral,
+        "contact_moved",
+        data={
+            "contact_id": contact.id,
+            "contact_kind": contact.kind,
+            "from": previous.isoformat(),
+            "scheduled_at": when.isoformat(),
+        },
+    )
+    audit.record(session, actor, "update", "case_contact", contact.id, detail=f"moved to {when.isoformat()}")
+    reminders.cancel_for_contact(session, contact, "appointment moved")
+    reminders.write_for_contact(session, contact, moved=True)
     return contact
 
 
@@ -205,6 +260,8 @@ def record_attendance(
     contact.notes = (notes or "").strip()
     contact.recorded_by_id = actor.id
     session.flush()
+    # Whatever happened, reminders of it are no longer wanted (a cancellation above all).
+    reminders.cancel_for_contact(session, contact, f"attendance: {attendance}")
     add_event(
         session,
         actor,

@@ -74,6 +74,22 @@ IDENTIFYING: tuple[Identifying, ...] = (
     Identifying("contract_conditions", "contract_id", {"description": REMOVED, "removed_reason": REMOVED}),
     Identifying("case_flags", "referral_id", {"detail": REMOVED, "resolution": REMOVED}),
     Identifying("person_merges", "merge", {"reason": REMOVED, "undo_reason": REMOVED, "moved": JSON_TEXT}),
+    # Reminders (issue 18): the participant's contact details and consent go altogether; the
+    # messages keep their kind and status (the attendance figures by reminder read them) but lose
+    # where they went and what they said; staff notices lose their words.
+    Identifying(
+        "reminder_consents",
+        "referral_id",
+        {"phone": NULL, "email": NULL},
+        history="reminderconsent",
+        delete_rows=True,
+    ),
+    Identifying(
+        "outbox_messages",
+        "referral_id",
+        {"recipient": REMOVED, "personalisation": JSON_TEXT, "last_error": REMOVED},
+    ),
+    Identifying("staff_notifications", "referral_id", {"text": REMOVED}),
 )
 
 # The person's own columns, coarsened in place; their history values are removed as well.

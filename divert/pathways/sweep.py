@@ -29,6 +29,7 @@ from divert.models import (
     utcnow,
 )
 from divert.models.programme import compiled
+from divert.pathways import notices
 from divert.rules import (
     CaseFacts,
     ProgrammeDefinition,
@@ -260,6 +261,19 @@ def _raise_flags(
             for case, signal, flag_id in raised
         ],
     )
+    notices.flags_raised(
+        session,
+        [
+            notices.RaisedFlag(
+                case.referral_id,
+                flag_id,
+                case.assigned_user_id,
+                signal.text,
+                _deciders(definitions[case.version_id]),
+            )
+            for case, signal, flag_id in raised
+        ],
+    )
     # What audit.record would write for the system (the sweep acts as no user), in one statement.
     session.execute(
         insert(AuditEntry),
@@ -276,6 +290,10 @@ def _raise_flags(
         ],
     )
     return Counter(_flag_kind(signal) for _, signal in new)
+
+
+def _deciders(definition: ProgrammeDefinition) -> tuple[str, ...]:
+    return definition.escalation.decided_by if definition.escalation is not None else ()
 
 
 def _flag_kind(signal: Signal) -> str:

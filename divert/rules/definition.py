@@ -15,6 +15,7 @@ from typing import Any
 
 from divert.rules.declared import DeclaredFact
 from divert.rules.expressions import Condition
+from divert.rules.messages import ReminderTimings
 from divert.rules.retention import RetentionRule
 
 ROLES = (
@@ -386,6 +387,8 @@ class ProgrammeDefinition:
     sessions: Sessions | None = None
     drop_out_reasons: tuple[str, ...] = ()
     completion: CompletionRequirements | None = None
+    # When participants are reminded of appointments; None: the defaults (rules/messages.py).
+    reminders: ReminderTimings | None = None
     # Issue 14: the roles the programme declares, and whether (and on what) it assesses needs.
     roles: tuple[RoleDeclaration, ...] = ()
     needs_assessment: NeedsAssessmentTerms | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, time
 from typing import Any, TypeVar
 
 from divert.rules.codes import ORGANISATION_KINDS
@@ -48,6 +48,7 @@ from divert.rules.definition import (
 )
 from divert.rules.expressions import Condition, ConditionError, compile_condition
 from divert.rules.graph import check_graph
+from divert.rules.messages import BeforeReminder, ReminderTimings
 from divert.rules.retention import ACTIONS as RETENTION_ACTIONS
 from divert.rules.retention import PeriodError, RetentionRule, parse_period
 from divert.rules.sentences import placeholder_problem
@@ -74,6 +75,7 @@ _TOP_LEVEL = {
     "sessions",
     "drop_out_reasons",
     "completion",
+    "reminders",
     # Issue 14: definitions that can say more.
     "roles",
     "needs_assessment",
@@ -207,6 +209,8 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
     needs_assessment = _needs_assessment(top, problems)
     sessions = _sessions(top, problems)
     drop_out_reasons = _slug_list(top, problems, "drop_out_reasons")
+    completion = _completion(top, problems, sessions, contract)
+    reminders = _reminders(top, problems)
     completion = _completion(top, problems, sessions, contract, known)
     population = _population(top, problems)
     reasons = _reason_codes(top, problems)
@@ -243,6 +247,7 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
         sessions=sessions,
         drop_out_reasons=tuple(drop_out_reasons),
         completion=completion,
+        reminders=reminders,
         roles=tuple(declared),
         needs_assessment=needs_assessment,
         population=population,
@@ -750,6 +755,41 @@ def _kind(value: object) -> str:
 def _describe(kind: type) -> str:
     return {int: "a whole number", str: "text", list: "a list", bool: "true or false", dict: "a mapping"}.get(
         kind, kind.__name__
+    )
+
+
+# --- Reminders to participants (issue 18): when they are sent; absent means the defaults --------------
+
+
+def _reminders(top: _Reader, problems: _Problems) -> ReminderTimings | None:
+    if not top.has("reminders"):
+        return None
+    r = _Reader(top.data["reminders"], "reminders", problems, {"on_booking", "on_move", "before"})
+
+    def build(b: _Reader) -> BeforeReminder:
+        days, hours = b.whole("days", minimum=1, required=False), b.whole("hours", minimum=1, required=False)
+        at = None
+        if b.has("at"):
+            raw = b.text("at")
+            match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", raw)
+            if match is None:
+                problems.add(b.at("at"), f"'{raw}' must be a 24-hour time such as 10:00")
+            else:
+                at = time(int(match.group(1)), int(match.group(2)))
+        if (days is None) == (hours is None):
+            problems.add(b.path, "give either days (with at) or hours before the appointment")
+        elif days is not None and at is None:
+            problems.add(b.at("at"), "is required with days: the UK time the reminder goes")
+        elif hours is not None and b.has("at"):
+            problems.add(b.at("at"), "only applies with days")
+        return BeforeReminder(b.slug("id"), days, at if days is not None else None, hours)
+
+    before = _each(r, problems, "before", {"id", "days", "at", "hours"}, build) if r.has("before") else None
+    _unique_ids(problems, _ids(r, "before"))
+    return ReminderTimings(
+        bool(r.get("on_booking", bool, default=True, required=False)),
+        bool(r.get("on_move", bool, default=True, required=False)),
+        tuple(before) if before is not None else ReminderTimings().before,
     )
 
 

@@ -31,6 +31,7 @@ from divert.pathways.casework import completion_evidence, need_areas, open_flags
 from divert.pathways.deadlines import due_dates
 from divert.pathways.steps import next_steps
 from divert.queries.history import earlier_cases
+from divert.queries.messages import case_messages
 from divert.rules import ProgrammeDefinition
 from divert.rules.codes import GOAL_KINDS, GOAL_STATUSES, NEED_LEVELS, VISIBILITIES, label
 from divert.rules.completion import sessions_progress, unmet_requirements
@@ -159,6 +160,7 @@ def render_case(
         goal_kinds=GOAL_KINDS,
         goal_statuses=GOAL_STATUSES,
         completion=_completion(case, definition),
+        reminders=case_messages(db.session, case),
         earlier=earlier,
         waiting_for=" or ".join(f"a {label(r)}" for r in roles_to_act(definition, case.state)),
     )

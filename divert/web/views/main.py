@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from divert.app.extensions import db
 from divert.auth import public, requires
 from divert.queries.dashboards import home_for
+from divert.queries.messages import unread_notices
 from divert.web.shown import audit_shown
 
 bp = Blueprint("main", __name__)
@@ -33,7 +34,7 @@ def home() -> str:
     listed += [case.person_id for key in ("mine", "unassigned") for case in context.get(key, [])]
     if listed:
         audit_shown("home page", "person", listed)
-    return render_template(template, **context)
+    return render_template(template, notices=unread_notices(db.session, current_user), **context)
 
 
 @bp.route("/logo")

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from divert.app.extensions import db
 from divert.auth import holds, requires
 from divert.models import PopulationBaseline, User, audit
-from divert.monitoring import adjusted
+from divert.monitoring import adjusted, attendance
 from divert.monitoring.export import write_csv
 from divert.monitoring.page import POINT_LABELS, MonitoringPage, build_page, page_charts
 from divert.monitoring.points import DIMENSIONS, POINTS
@@ -70,6 +70,7 @@ def index() -> tuple[str, int]:
         reach=reach,
         form=form,
         charts=page_charts(page) if page else {},
+        attendance=attendance.for_page(db.reports_session, page.filters, reach, _threshold()) if page else [],
         all_points=POINTS,
         point_labels=POINT_LABELS,
         dimensions=DIMENSIONS,
