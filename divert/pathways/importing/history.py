@@ -245,6 +245,11 @@ def stored_facts(facts: EncounterFacts) -> dict[str, Any]:
     out: dict[str, Any] = {name: _plain(getattr(facts, name)) for name in _FACT_FIELDS}
     out["vulnerabilities"] = sorted(facts.vulnerabilities)
     out["history"] = [{name: _plain(getattr(p, name)) for name in _PRIOR_FIELDS} for p in facts.history]
+    # As facts_to_dict: answers to declared questions only when some were given.
+    if facts.answers:
+        out["answers"] = [[name, value] for name, value in facts.answers]
+    else:
+        out.pop("answers", None)
     return out
 
 
