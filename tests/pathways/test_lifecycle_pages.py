@@ -390,7 +390,9 @@ def test_only_the_force_records_the_checkpoint_plus_outcome(app: Flask, db_sessi
 # --- DIVERT's own front door: a coach's intake without an officer -----------------------------------------
 
 
-def test_divert_self_referral_taken_in_by_a_coach_and_closed(app: Flask, db_session: Session) -> None:
+def test_divert_self_referral_taken_in_by_a_coach_and_closed_after_placement(
+    app: Flask, db_session: Session
+) -> None:
     scheme = parties(app, db_session, "divert")
     coach = ("coach", "coach")
     browser = scheme.browser(coach)
@@ -417,8 +419,9 @@ def test_divert_self_referral_taken_in_by_a_coach_and_closed(app: Flask, db_sess
     assert case is not None and case.programme.code == "divert"
     # A coach at a provider that does not run DIVERT has no front door for it.
     assert scheme.outsider(coach).get("/divert/intake").status_code == 404
-    path = {"eligible": "offered", "offered": "contacted", "contacted": "met_outside"}
-    while case.state in path:
-        scheme.step(coach, case, path[case.state])
-    scheme.step(coach, case, "closed_disengaged", "Moved out of London")
-    closed(case, "closed_disengaged", None)
+    # Taken in at the meeting outside custody, which is where a referral without an officer starts.
+    assert case.state == "met_outside"
+    scheme.step(coach, case, "goals_set")
+    scheme.step(coach, case, "placed")
+    scheme.step(coach, case, "closed_placed")
+    closed(case, "closed_placed", None)
