@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from divert.models import Encounter, Person
@@ -148,7 +148,8 @@ def count_cells(session: Session, scope: Scope) -> list[Cell]:
     # Whole years from birth to the encounter: floor(days / 10000) over YYYYMMDD integers, so the
     # band's "aged N or more" is "days >= N * 10000" (query.py _age_years).
     # An anonymised person has no date of birth, only the floor of the age band it was coarsened to.
-    days = func.coalesce(j.c.age_floor * 10000, j.c.encounter_day - ymd(person.date_of_birth))
+    # (The floor is a SMALLINT column: widened first, or 36 * 10000 overflows it on PostgreSQL.)
+    days = func.coalesce(cast(j.c.age_floor, Integer) * 10000, j.c.encounter_day - ymd(person.date_of_birth))
     # The postcode area: the district's one or two leading letters ("OX4" → "OX", "E1" → "E").
     area = case(
         (j.c.area.is_(None), NOT_KNOWN),

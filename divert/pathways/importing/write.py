@@ -173,6 +173,7 @@ class Writer:
                     "self_defined_ethnicity": row.self_defined_ethnicity,
                     "officer_defined_ethnicity": row.officer_defined_ethnicity,
                     "postcode_district": row.postcode_district,
+                    "restricted_reason": "",  # not restricted (issue 17)
                     **self._stamps(),
                 }
             )
