@@ -130,7 +130,13 @@ def test_no_api_operation_answers_a_hostile_value_with_a_5xx(client: Any, db_ses
     # Imports are an administrator's: their body is checked only for someone allowed to send one.
     as_admin = {"Authorization": f"Bearer {tokens.create(db_session, admin, 'fuzz', created_by=None).secret}"}
     # No job exists yet: its id slot is tried with the hostile ids like the others.
-    ids = {"person_id": case.person_id, "referral_id": case.id, "contact_id": contact.id, "job_id": 1}
+    ids = {
+        "person_id": case.person_id,
+        "referral_id": case.id,
+        "contact_id": contact.id,
+        "job_id": 1,
+        "simulation_id": 1,
+    }
     bodies: dict[str, Any] = {
         "record_encounter": encounter_body(),
         "take_referral_step": {
@@ -144,6 +150,12 @@ def test_no_api_operation_answers_a_hostile_value_with_a_5xx(client: Any, db_ses
             "filename": "a.csv",
             "content_base64": base64.b64encode(b"encounter_ref\n").decode(),
         },
+        "start_simulation": {
+            "programme_version_id": 1,
+            "dimension": "ethnicity_group",
+            "date_from": "2026-01-01",
+            "date_to": "2026-03-31",
+        },
         "record_contact_attendance": {
             "attendance": "missed",
             "missed_reason": "ill",
@@ -155,7 +167,10 @@ def test_no_api_operation_answers_a_hostile_value_with_a_5xx(client: Any, db_ses
     hostile_values: list[Any] = [*STRINGS, *NUMBERS, *_random_strings(30)]
     tally = Tally()
     for op in OPERATIONS:
-        headers = as_admin if op.name == "submit_import" else as_supervisor
+        # Imports and simulations are an administrator's (a supervisor's token is refused first).
+        headers = (
+            as_admin if op.name in {"submit_import", "start_simulation", "get_simulation"} else as_supervisor
+        )
         bad_ids = [MAX_ID + 1, 10**30, -1, 0, "abc", "%00", other.id, other.person_id]
         for params in (
             [ids, *({name: bad for name in op.path_params} for bad in bad_ids)] if op.path_params else [{}]

@@ -86,7 +86,8 @@ def test_0018_codes_old_reasons_fills_milestones_and_rebuilds_as_the_app_does(tm
         assert {code for _, code in kept["overrides"]} >= {"other"}
         assert any(code == "other" for _, code in kept["events"])
         assert any(route for _, route, _, _ in kept["milestones"])
-        assert any(row[-1] for row in kept["journeys"])  # a decision maker's formal outcome
+        formal = [c.name for c in ProgrammeJourney.__table__.c].index("decision_formal")
+        assert any(row[formal] for row in kept["journeys"])  # a decision maker's formal outcome
         migrate.downgrade(engine, "0016")
         migrate.upgrade(engine)
         with engine.connect() as connection:
