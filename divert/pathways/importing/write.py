@@ -189,6 +189,8 @@ class Writer:
             "occurred_at": row.occurred_at,
             "location": "",
             "area": row.area,
+            # The file holds no answers to questions a definition declares (issue 14).
+            "declared_facts": {},
             "setting": row.setting,
             "officer_id": None,
             "organisation_id": self.organisation_id,
