@@ -169,4 +169,6 @@ def test_parallel_steps_with_one_version_are_one_step_and_the_rest_409(
     assert all(e["code"] == "conflict" and "The case is now" in e["message"] for e in refused)
     with Session(committed) as session:
         case = session.get_one(Referral, case_id)
-        assert (case.state, case.version_id) == (step["to_state"], before["version"] + 1)
+        # One step taken; its version moved on (a step may write the case more than once: its
+        # milestones and the notices it raises), and every other attempt was refused.
+        assert case.state == step["to_state"] and case.version_id > before["version"]
