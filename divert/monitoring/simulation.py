@@ -144,8 +144,9 @@ def replay(
             continue
         facts = facts_from_dict(facts_json)
         values = fact_values(facts)
-        before = decide_values(baseline, values, facts, explain=False)
-        after = decide_values(draft, values, facts, explain=False)
+        memo: dict[str, bool] = {}
+        before = decide_values(baseline, values, facts, explain=False, memo=memo)
+        after = decide_values(draft, values, facts, explain=False, memo=memo)
         pair = (outcome(before.eligible, before.route), outcome(after.eligible, after.route))
         tally.joint[group][pair] += 1
         prior = values["prior_encounters"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from divert.rules.declared import declared_values
 from divert.rules.definition import EligibilityRule, ProgrammeDefinition
+from divert.rules.expressions import Condition
 from divert.rules.facts import EncounterFacts
 from divert.rules.questions import DERIVED
 from divert.rules.sentences import render
@@ -87,14 +88,21 @@ def decide_values(
     facts: EncounterFacts,
     *,
     explain: bool = True,
+    memo: dict[str, bool] | None = None,
 ) -> Decision:
     """``decide`` with the catalogue facts already worked out (``fact_values``): a replay under two
     versions works them out once; each version adds the answers to the facts it declares.
 
     ``explain=False`` leaves each reason's sentence empty (the same rules, passed or failed alike):
-    a replay of a million decisions counts outcomes and reads no sentence."""
+    a replay of a million decisions counts outcomes and reads no sentence. ``memo`` keeps each
+    condition's result by its text for one encounter, so a replay under two versions evaluates the
+    rules they share once (the values are the same; a declared fact of one version only is not)."""
     values = {**catalogue, **declared_values(definition.facts, facts)}
-    reasons = [_eligibility_reason(definition, rule, values, explain) for rule in definition.eligibility]
+    if memo is not None and definition.facts:
+        memo = None  # its own declared facts may differ from the other version's: nothing shared
+    reasons = [
+        _eligibility_reason(definition, rule, values, explain, memo) for rule in definition.eligibility
+    ]
     unrecorded = {
         rule.id
         for rule in definition.eligibility
@@ -109,7 +117,7 @@ def decide_values(
     route: str | None = None
     if eligible:
         for rule in definition.routing:
-            if _missing(rule.condition.facts, values) is None and rule.condition.evaluate(values):
+            if _missing(rule.condition.facts, values) is None and _holds(rule.condition, values, memo):
                 route = rule.route
                 reasons.append(Reason(rule.id, render(rule.reason, values) if explain else "", True))
                 break
@@ -123,6 +131,7 @@ def _eligibility_reason(
     rule: EligibilityRule,
     values: Mapping[str, FactValue],
     explain: bool = True,
+    memo: dict[str, bool] | None = None,
 ) -> Reason:
     missing = _missing(rule.condition.facts, values)
     if missing is not None:
@@ -130,9 +139,18 @@ def _eligibility_reason(
         return Reason(
             rule.id, (rule.unknown or _unknown_sentence(definition, missing)) if explain else "", False
         )
-    if rule.condition.evaluate(values):
+    if _holds(rule.condition, values, memo):
         return Reason(rule.id, render(rule.passed, values) if explain else "", True)
     return Reason(rule.id, render(rule.failed, values) if explain else "", False)
+
+
+def _holds(condition: Condition, values: Mapping[str, FactValue], memo: dict[str, bool] | None) -> bool:
+    if memo is None:
+        return condition.evaluate(values)
+    found = memo.get(condition.text)
+    if found is None:
+        found = memo[condition.text] = condition.evaluate(values)
+    return found
 
 
 def _missing(needed: tuple[str, ...], values: Mapping[str, FactValue]) -> str | None:
