@@ -24,7 +24,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 from flask import Flask
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.constants import EmptyData
-from sqlalchemy import Connection, Engine, delete, insert, update
+from sqlalchemy import Connection, Engine, delete, event, insert, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.sql import column, table
 
@@ -99,6 +99,17 @@ def periodic(due: Callable[[datetime], bool]) -> Callable[[Callable[[], R]], Cal
         return cast(Callable[[], Any], huey.periodic_task(due)(in_app_context(func)))
 
     return register
+
+
+def queue_after_commit(session: Any, task: Callable[[int], Any], record_id: int) -> None:
+    """Queue ``task(record_id)`` once ``session``'s transaction commits, never before: the worker, in
+    another process, must never look for a row that is not there yet (and a rolled-back request
+    queues nothing)."""
+
+    def enqueue(committed: Any) -> None:
+        task(record_id)
+
+    event.listen(session, "after_commit", enqueue, once=True)
 
 
 # Progress is kept in the queue's own store, not the app's database: an import writes in one

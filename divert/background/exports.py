@@ -13,7 +13,6 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from divert.app import jobs
@@ -43,12 +42,7 @@ def queue_audit_export(session: Session, actor: User, filters: AuditFilters, exp
     session.add(job)
     session.flush()
     audit.record(session, actor, "create", "job", str(job.id), detail=f"audit export; {filters.describe()}")
-    job_id = job.id
-
-    def enqueue(committed: Session) -> None:
-        run_export(job_id)
-
-    event.listen(session, "after_commit", enqueue, once=True)
+    jobs.queue_after_commit(session, run_export, job.id)
     return job
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from divert.app import jobs
@@ -33,12 +32,7 @@ def queue_import(session: Session, data: bytes, filename: str, actor: User) -> J
     session.add(job)
     session.flush()
     audit.record(session, actor, "create", "job", str(job.id), detail=f"import of {filename}")
-    job_id = job.id
-
-    def enqueue(committed: Session) -> None:
-        run_import(job_id)
-
-    event.listen(session, "after_commit", enqueue, once=True)
+    jobs.queue_after_commit(session, run_import, job.id)
     return job
 
 

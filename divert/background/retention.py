@@ -12,7 +12,6 @@ import json
 from datetime import date
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from divert.app import jobs
@@ -54,12 +53,7 @@ def start_retention(
 def queue_retention(session: Session, actor: User, as_of: date, person_ids: list[int], reason: str) -> Job:
     """Start a job for ``actor``'s organisation and queue it once the caller's transaction commits."""
     job = start_retention(session, actor, actor.organisation_id, as_of, person_ids, reason)
-    job_id = job.id
-
-    def enqueue(committed: Session) -> None:
-        run_retention(job_id)
-
-    event.listen(session, "after_commit", enqueue, once=True)
+    jobs.queue_after_commit(session, run_retention, job.id)
     return job
 
 

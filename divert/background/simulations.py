@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from divert.app import jobs
@@ -108,12 +108,7 @@ def queue_simulation(
         simulation.id,
         detail=f"{draft.programme.code} version {draft.version}, {dimension}, {date_from} to {date_to}",
     )
-    simulation_id = simulation.id
-
-    def enqueue(committed: Session) -> None:
-        run_simulation(simulation_id)
-
-    event.listen(session, "after_commit", enqueue, once=True)
+    jobs.queue_after_commit(session, run_simulation, simulation.id)
     return simulation
 
 

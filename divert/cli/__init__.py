@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import click
@@ -17,7 +17,7 @@ from divert.app import migrate
 from divert.app.extensions import db
 from divert.cli.api import register_token_command
 from divert.cli.importing import register_import_command
-from divert.cli.monitoring import register_monitoring_commands
+from divert.cli.monitoring import as_date, register_monitoring_commands
 from divert.cli.retention import register_retention_commands
 from divert.cli.simulate import register_simulate_command
 from divert.cli.sweep import register_sweep_command
@@ -49,10 +49,6 @@ def _database_errors() -> Iterator[None]:
         ) from None
     except CommandError as error:
         raise click.ClickException(str(error)) from None
-
-
-def _day(ctx: click.Context, param: click.Parameter, value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
 
 
 def _one_of(choices: tuple[str, ...], what: str) -> Callable[[click.Context, click.Parameter, str], str]:
@@ -247,7 +243,7 @@ def register_commands(app: Flask) -> None:
         "--from",
         "effective_from",
         type=click.DateTime(["%Y-%m-%d"]),
-        callback=_day,
+        callback=as_date,
         default=None,
         help="For encounters on or after this day (YYYY-MM-DD); default no start.",
     )
@@ -255,7 +251,7 @@ def register_commands(app: Flask) -> None:
         "--to",
         "effective_to",
         type=click.DateTime(["%Y-%m-%d"]),
-        callback=_day,
+        callback=as_date,
         default=None,
         help="For encounters on or before this day (YYYY-MM-DD); default no end.",
     )

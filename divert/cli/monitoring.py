@@ -17,7 +17,7 @@ from divert.monitoring.report import Options
 from divert.monitoring.suppression import DEFAULT_THRESHOLD
 
 
-def _date(ctx: click.Context, param: click.Parameter, value: datetime | None) -> date | None:
+def as_date(ctx: click.Context, param: click.Parameter, value: datetime | None) -> date | None:
     return value.date() if value is not None else None
 
 
@@ -29,8 +29,8 @@ def register_monitoring_commands(app: Flask) -> None:
     @app.cli.command("monitoring-export")
     @click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True))
     @click.option("--programme", default=None, help="Programme code; omit for all programmes and each.")
-    @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), callback=_date, default=None)
-    @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), callback=_date, default=None)
+    @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), callback=as_date, default=None)
+    @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), callback=as_date, default=None)
     @click.option("--period", type=click.Choice(PERIODS), default="quarter", show_default=True)
     @click.option(
         "--dimension", type=click.Choice(tuple(DIMENSIONS)), default="ethnicity_group", show_default=True

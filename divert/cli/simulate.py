@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from divert.app.db import reading_only
 from divert.app.extensions import db
 from divert.background.simulations import SimulationRefused, simulate
+from divert.cli.monitoring import as_date
 from divert.monitoring.points import DIMENSIONS
 from divert.monitoring.query import Scope
 from divert.monitoring.simulation import COLUMNS, result_rows
@@ -23,10 +24,6 @@ from divert.rules.definition import DefinitionError
 from divert.rules.loader import parse_definition
 
 
-def _date(ctx: click.Context, param: click.Parameter, value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
-
-
 def register_simulate_command(app: Flask) -> None:
     if "simulate" in app.cli.commands:
         return
@@ -34,8 +31,8 @@ def register_simulate_command(app: Flask) -> None:
     @app.cli.command("simulate")
     @click.option("--programme", required=True, help="The programme's code; the draft must be of it.")
     @click.option("--draft", "draft_path", required=True, type=click.Path(exists=True, dir_okay=False))
-    @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), callback=_date, default=None)
-    @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), callback=_date, default=None)
+    @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), callback=as_date, default=None)
+    @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), callback=as_date, default=None)
     @click.option(
         "--dimension", type=click.Choice(tuple(DIMENSIONS)), default="ethnicity_group", show_default=True
     )

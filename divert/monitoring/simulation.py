@@ -308,12 +308,12 @@ def summarise(
     spec = DIMENSIONS[dimension]
     rows: list[ResultRow] = []
     counts: dict[tuple[str, str], dict[str, int]] = {}
+    total: Counter[tuple[str, str]] = Counter()
+    for pairs in tally.joint.values():
+        total.update(pairs)
     for point in points_of(tally):
         for group in tally.groups:
             counts[(group, point)] = _counts(tally.joint[group], point, tally.cannot_tell[group])
-        total: Counter[tuple[str, str]] = Counter()
-        for pairs in tally.joint.values():
-            total.update(pairs)
         counts[("All", point)] = _counts(total, point, sum(tally.cannot_tell.values()))
     hidden = protect(counts, tally.groups, threshold)
     rng = np.random.default_rng(SEED)
