@@ -18,6 +18,7 @@ the same reach), so a simulation's figures line up with the published ones.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -25,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, cast, exists, select
+from sqlalchemy.orm import Session, aliased
 
 from divert.models import Decision, ProgrammeVersion
 from divert.monitoring.adjusted import PRIOR_LEVELS, Adjusted, Cell, fit_point
@@ -36,10 +37,10 @@ from divert.monitoring.query import Scope, age_band, frame_by_encounter, label_g
 from divert.monitoring.stats import rate, relative_rate
 from divert.monitoring.suppression import DEFAULT_THRESHOLD, Linked, Margin
 from divert.rules.decision import Decision as RuleDecision
-from divert.rules.decision import decide_values
+from divert.rules.decision import decide_values, facts_read
 from divert.rules.definition import ProgrammeDefinition
-from divert.rules.facts import facts_from_dict, stored_fields
-from divert.rules.vocabulary import fact_values
+from divert.rules.facts import EncounterFacts, facts_from_dict, stored_fields
+from divert.rules.vocabulary import stored_fact_values
 
 NOT_ELIGIBLE = "not_eligible"
 ELIGIBLE = "eligible"  # eligible, no route chosen
@@ -134,6 +135,7 @@ def replay(
     """Decide each stored encounter (its facts and its group) under both versions and tally them."""
     needed = needed_fields(baseline) | needed_fields(draft)
     routing = {rule.id for rule in (*baseline.routing, *draft.routing)}
+    decided = _Decided(baseline, draft)
     tally = Tally()
     for facts_json, group in rows:
         tally.decisions += 1
@@ -142,11 +144,8 @@ def replay(
         if not needed <= facts_json.keys() and not needed <= held_fields(facts_json):
             tally.cannot_tell[group] += 1
             continue
-        facts = facts_from_dict(facts_json)
-        values = fact_values(facts)
-        memo: dict[str, bool] = {}
-        before = decide_values(baseline, values, facts, explain=False, memo=memo)
-        after = decide_values(draft, values, facts, explain=False, memo=memo)
+        values = stored_fact_values(facts_json)
+        before, after = decided(values, facts_json)
         pair = (outcome(before.eligible, before.route), outcome(after.eligible, after.route))
         tally.joint[group][pair] += 1
         prior = values["prior_encounters"]
@@ -167,6 +166,46 @@ def replay(
     return tally
 
 
+class _Decided:
+    """Both versions' decisions for an encounter's values, each distinct combination decided once.
+
+    Without sentences a decision depends only on the facts its conditions read
+    (``rules.decision.facts_read``), and across a million encounters those take a few thousand
+    combinations (an age, an offence, a handful of yes/no answers), so most encounters are looked
+    up, not decided. A version that declares facts of its own (officers' answers, counts over the
+    history) is decided for every encounter from the facts themselves.
+    """
+
+    LIMIT = 200_000  # combinations kept before starting again: bounds memory on unusual data
+
+    def __init__(self, baseline: ProgrammeDefinition, draft: ProgrammeDefinition) -> None:
+        self.baseline, self.draft = baseline, draft
+        self.declares = bool(baseline.facts or draft.facts)
+        self.reads = tuple(sorted(facts_read(baseline) | facts_read(draft)))
+        self.known: dict[tuple[Any, ...], tuple[RuleDecision, RuleDecision]] = {}
+
+    def __call__(
+        self, values: Mapping[str, Any], facts_json: Mapping[str, Any]
+    ) -> tuple[RuleDecision, RuleDecision]:
+        if self.declares:
+            return self._decide(values, facts_from_dict(dict(facts_json)))
+        key = tuple([values[name] for name in self.reads])
+        found = self.known.get(key)
+        if found is None:
+            if len(self.known) >= self.LIMIT:
+                self.known.clear()
+            found = self.known[key] = self._decide(values, None)
+        return found
+
+    def _decide(
+        self, values: Mapping[str, Any], facts: EncounterFacts | None
+    ) -> tuple[RuleDecision, RuleDecision]:
+        memo: dict[str, bool] = {}
+        before = decide_values(self.baseline, values, facts, explain=False, memo=memo)
+        after = decide_values(self.draft, values, facts, explain=False, memo=memo)
+        return before, after
+
+
 def _why_changed(before: RuleDecision, after: RuleDecision, routing: set[str]) -> set[str]:
     """The rules that made the two outcomes differ: the eligibility rules whose result differs when
     eligibility changed (a route lost with eligibility is its consequence, not a cause); else the
@@ -179,20 +218,38 @@ def _why_changed(before: RuleDecision, after: RuleDecision, routing: set[str]) -
 
 
 def stored_rows(session: Session, programme: str, scope: Scope) -> Iterator[tuple[dict[str, Any], str]]:
-    """The programme's latest rules decision per encounter in the scope (facts and group), streamed."""
+    """The programme's latest rules decision per encounter in the scope (facts and group), streamed.
+
+    "Latest" is asked as "no later rules decision of the programme for the same encounter" rather
+    than as the largest id per encounter: the planner then streams the decisions in the order they
+    lie on disk, checking each against the encounter index, where the largest-id form first groups
+    every decision and then fetches each winner at random. The version ids are given as values so
+    the planner can count how many rows they select."""
     tune(session)
     pid = programme_id(session, programme)
-    latest = (
-        select(func.max(Decision.id))
-        .join(ProgrammeVersion, ProgrammeVersion.id == Decision.programme_version_id)
-        .where(ProgrammeVersion.programme_id == pid, Decision.overrides_id.is_(None))
-        .group_by(Decision.encounter_id)
+    versions = list(session.scalars(select(ProgrammeVersion.id).where(ProgrammeVersion.programme_id == pid)))
+    later = aliased(Decision)
+    stmt = select(cast(Decision.facts, String)).where(
+        Decision.programme_version_id.in_(versions),
+        Decision.overrides_id.is_(None),
+        ~exists().where(
+            later.encounter_id == Decision.encounter_id,
+            later.id > Decision.id,
+            later.programme_version_id.in_(versions),
+            later.overrides_id.is_(None),
+        ),
     )
-    stmt = select(Decision.facts).where(Decision.id.in_(latest.scalar_subquery()))
     framed = frame_by_encounter(session, scope, stmt, Decision.encounter_id)
     result = session.execute(framed.execution_options(yield_per=BATCH))
+    # The facts come as text and are decoded here: the driver's own JSON loading cost half as much
+    # again per row.
+    loads = json.loads
+    labels: dict[Any, str] = {}
     for facts, _month, group in result:
-        yield facts, label_group(scope.dimension, group)
+        label = labels.get(group)
+        if label is None:
+            label = labels[group] = label_group(scope.dimension, group)
+        yield loads(facts), label
 
 
 # ---------------------------------------------------------------------------------------------

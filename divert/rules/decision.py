@@ -85,7 +85,7 @@ def decide(definition: ProgrammeDefinition, facts: EncounterFacts) -> Decision:
 def decide_values(
     definition: ProgrammeDefinition,
     catalogue: Mapping[str, FactValue],
-    facts: EncounterFacts,
+    facts: EncounterFacts | None,
     *,
     explain: bool = True,
     memo: dict[str, bool] | None = None,
@@ -96,8 +96,12 @@ def decide_values(
     ``explain=False`` leaves each reason's sentence empty (the same rules, passed or failed alike):
     a replay of a million decisions counts outcomes and reads no sentence. ``memo`` keeps each
     condition's result by its text for one encounter, so a replay under two versions evaluates the
-    rules they share once (the values are the same; a declared fact of one version only is not)."""
-    values = {**catalogue, **declared_values(definition.facts, facts)}
+    rules they share once (the values are the same; a declared fact of one version only is not).
+    ``facts`` may be None for a definition that declares no facts of its own: the catalogue is all
+    it reads."""
+    if definition.facts and facts is None:
+        raise ValueError(f"{definition.code} v{definition.version} declares facts: decide it from the facts")
+    values = {**catalogue, **(declared_values(definition.facts, facts) if facts is not None else {})}
     if memo is not None and definition.facts:
         memo = None  # its own declared facts may differ from the other version's: nothing shared
     reasons = [
@@ -124,6 +128,17 @@ def decide_values(
     population = definition.population
     in_population = population is None or population.includes(values)
     return Decision(definition.code, definition.version, eligible, route, tuple(reasons), in_population)
+
+
+def facts_read(definition: ProgrammeDefinition) -> frozenset[str]:
+    """The facts a decision under ``definition`` reads when it writes no sentence (``explain=False``):
+    its eligibility, routing and population conditions'. Such a decision is a function of their
+    values alone, so a replay decides each distinct combination of them once."""
+    conditions = [rule.condition for rule in definition.eligibility]
+    conditions.extend(rule.condition for rule in definition.routing)
+    if definition.population is not None:
+        conditions.extend(definition.population.conditions)
+    return frozenset(name for condition in conditions for name in condition.facts)
 
 
 def _eligibility_reason(

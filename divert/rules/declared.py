@@ -88,6 +88,8 @@ class DeclaredFact:
 
 def declared_values(declared: tuple[DeclaredFact, ...], facts: EncounterFacts) -> dict[str, FactValue]:
     """The declared facts' values for one encounter: counted from history, or the officer's answers."""
+    if not declared:
+        return {}
     answers: Mapping[str, FactValue] = dict(facts.answers)
     values: dict[str, FactValue] = {}
     for fact in declared:

@@ -112,3 +112,44 @@ def test_a_simulation_changes_nothing_in_the_database(db_session: Session) -> No
     simulate(db_session, NARROWER, scope(), threshold=1)
     simulate(db_session, WITH_THEFT, scope("age_band"))
     assert counts() == before
+
+
+def test_only_each_encounters_latest_rules_decision_is_replayed(db_session: Session) -> None:
+    """An encounter decided again (its record corrected) replays its later decision alone; an
+    override is a person's decision, not the rules', and is never replayed."""
+    build(db_session)
+    twelve = db_session.scalars(
+        select(Decision)
+        .join(Encounter)
+        .where(
+            Encounter.person.has(self_defined_ethnicity="B1"),
+            Decision.facts["date_of_birth"].as_string() > "2013",
+        )
+    ).first()
+    assert twelve is not None and twelve.eligible
+
+    def again(facts: dict[str, Any], **extra: Any) -> None:
+        db_session.add(
+            Decision(
+                encounter_id=twelve.encounter_id,
+                programme_version_id=twelve.programme_version_id,
+                eligible=False,
+                route=None,
+                reasons=[],
+                facts=facts,
+                **extra,
+            )
+        )
+
+    # Corrected: the date of birth was wrong, and the person is an adult.
+    again({**twelve.facts, "date_of_birth": "2001-01-01"})
+    db_session.flush()
+    # Then overridden by a supervisor: with facts of a child again, which must not count.
+    latest = db_session.scalars(select(Decision).order_by(Decision.id.desc())).first()
+    assert latest is not None
+    again(dict(twelve.facts), overrides_id=latest.id, override_reason="test")
+    db_session.flush()
+    result = simulate(db_session, NARROWER, scope(), threshold=1)
+    assert result.decisions == 12
+    black = row(result, "Black", "eligible")
+    assert (black["current_count"], black["draft_count"]) == (3, 1)
