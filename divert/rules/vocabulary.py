@@ -6,7 +6,7 @@ file loads; a typo must fail then, not on an officer's phone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, dataclass, fields
 from datetime import date
 from enum import Enum
@@ -98,15 +98,28 @@ def fact_values(facts: EncounterFacts) -> dict[str, FactValue]:
         for prior in facts.history
         if prior.occurred_on <= on
     ]
-
-    def field(name: str) -> Any:
-        return getattr(facts, name)
-
-    return _catalogue(on, facts.date_of_birth, facts.offence_date, field, facts.vulnerabilities, earlier)
+    fields = {name: getattr(facts, name) for name in _AS_STORED}
+    return _catalogue(on, facts.date_of_birth, facts.offence_date, fields, facts.vulnerabilities, earlier)
 
 
 # The defaults of EncounterFacts, for facts stored before a field existed.
 _DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(EncounterFacts) if f.default is not MISSING}
+# The catalogue facts that are an encounter's field as it is.
+_AS_STORED = (
+    "gender",
+    "setting",
+    "offence_category",
+    "drug_class",
+    "personal_use",
+    "supply_suspected",
+    "admission",
+    "hate_crime",
+    "domestic_abuse",
+    "lives_in_area",
+    "offended_in_area",
+    "on_court_order",
+    "co_accused",
+)
 
 
 def stored_fact_values(stored: Mapping[str, Any]) -> dict[str, FactValue]:
@@ -121,15 +134,11 @@ def stored_fact_values(stored: Mapping[str, Any]) -> dict[str, FactValue]:
         for prior in stored.get("history", ())
         if prior["occurred_on"] <= on_text
     ]
-
-    def field(name: str) -> Any:
-        return stored[name] if name in stored else _DEFAULTS[name]
-
     return _catalogue(
         date.fromisoformat(on_text),
         _stored_date(stored.get("date_of_birth")),
         _stored_date(stored.get("offence_date")),
-        field,
+        {**_DEFAULTS, **stored},
         stored.get("vulnerabilities", ()),
         earlier,
     )
@@ -143,40 +152,53 @@ def _catalogue(
     on: date,
     date_of_birth: date | None,
     offence_date: date | None,
-    field: Callable[[str], Any],
+    fields: Mapping[str, Any],
     vulnerabilities: Iterable[str],
     earlier: list[tuple[str, str | None, bool]],
 ) -> dict[str, FactValue]:
-    """The catalogue's values from an encounter's fields (``field(name)``) and its earlier encounters
-    up to its date (offence, programme, diverted): the one place each fact is worked out."""
+    """The catalogue's values from an encounter's fields (by name) and its earlier encounters up to
+    its date (offence, programme, diverted): the one place each fact is worked out."""
     offence_age_days: int | None = None
     offence_age_months: int | None = None
     if offence_date is not None and offence_date <= on:
         offence_age_days = (on - offence_date).days
         offence_age_months = whole_months_between(offence_date, on)
-    return {
+    values: dict[str, FactValue] = {
         "age": None if date_of_birth is None else age_on(date_of_birth, on),
-        "gender": field("gender"),
-        "setting": field("setting"),
-        "offence_category": field("offence_category"),
+        "gender": fields["gender"],
+        "setting": fields["setting"],
+        "offence_category": fields["offence_category"],
         "offence_age_days": offence_age_days,
         "offence_age_months": offence_age_months,
-        "drug_class": field("drug_class"),
-        "personal_use": field("personal_use"),
-        "supply_suspected": field("supply_suspected"),
-        "admission": field("admission"),
-        "hate_crime": field("hate_crime"),
-        "domestic_abuse": field("domestic_abuse"),
-        "lives_in_area": field("lives_in_area"),
-        "offended_in_area": field("offended_in_area"),
-        "on_court_order": field("on_court_order"),
-        "co_accused": field("co_accused"),
+        "drug_class": fields["drug_class"],
+        "personal_use": fields["personal_use"],
+        "supply_suspected": fields["supply_suspected"],
+        "admission": fields["admission"],
+        "hate_crime": fields["hate_crime"],
+        "domestic_abuse": fields["domestic_abuse"],
+        "lives_in_area": fields["lives_in_area"],
+        "offended_in_area": fields["offended_in_area"],
+        "on_court_order": fields["on_court_order"],
+        "co_accused": fields["co_accused"],
         "vulnerabilities": frozenset(vulnerabilities),
-        "prior_encounters": len(earlier),
-        "prior_diversions": sum(1 for _, _, diverted in earlier if diverted),
-        "prior_offence_categories": frozenset(offence for offence, _, _ in earlier),
-        "prior_programmes": frozenset(programme for _, programme, _ in earlier if programme),
-        "prior_diverted_programmes": frozenset(
-            programme for _, programme, diverted in earlier if programme and diverted
-        ),
     }
+    if not earlier:  # most people: met for the first time
+        values.update(_NO_HISTORY)
+        return values
+    values["prior_encounters"] = len(earlier)
+    values["prior_diversions"] = sum(1 for _, _, diverted in earlier if diverted)
+    values["prior_offence_categories"] = frozenset(offence for offence, _, _ in earlier)
+    values["prior_programmes"] = frozenset(programme for _, programme, _ in earlier if programme)
+    values["prior_diverted_programmes"] = frozenset(
+        programme for _, programme, diverted in earlier if programme and diverted
+    )
+    return values
+
+
+_NO_HISTORY: dict[str, FactValue] = {
+    "prior_encounters": 0,
+    "prior_diversions": 0,
+    "prior_offence_categories": frozenset(),
+    "prior_programmes": frozenset(),
+    "prior_diverted_programmes": frozenset(),
+}
