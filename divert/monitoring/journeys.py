@@ -23,6 +23,7 @@ from sqlalchemy import (
     Executable,
     Integer,
     Select,
+    Table,
     and_,
     bindparam,
     case,
@@ -76,7 +77,7 @@ def uk_day(dialect: str, column: Any) -> ColumnElement[int]:
     return cast(func.uk_day(column), Integer)
 
 
-def age_years(encounter_day: Any, date_of_birth: Any) -> ColumnElement[int]:
+def age_years(encounter_day: ColumnElement[int], date_of_birth: Any) -> ColumnElement[int]:
     """Whole years from birth to the encounter (NULL without a date of birth), in the database.
 
     Ages are compared as YYYYMMDD integers, which is exact at birthdays (someone born on 29
@@ -270,9 +271,9 @@ _PEOPLE: BindParameter[list[int]] = bindparam("person_ids", expanding=True)
 def _people_statements() -> tuple[Executable, ...]:
     """Rewrite the person columns of some people's journey rows from the people table."""
     statements = []
-    for model in (ProgrammeJourney, EncounterJourney):
-        table = model.__table__
-        person = Person.__table__
+    person = Person.__table__
+    for table in (ProgrammeJourney.__table__, EncounterJourney.__table__):
+        assert isinstance(table, Table)
         values = person_columns(person.c, table.c.encounter_day, table.c.age_floor)
         statements.append(
             update(table)
