@@ -85,6 +85,8 @@ PINNED: dict[str, int] = {
     # its reasons; monitoring/release.py) to protect it as one set, then the attendance tables.
     "monitoring analyst": 76,
     "monitoring supervisor": 9,
+    # The CSV builds the report's tables alone: no reason tables, no population comparison.
+    "monitoring CSV supervisor": 5,
     "population baselines": 3,
     # The API starts with the bearer token, its user and marking the token used.
     "api referral": 13,  # + the parties: whether the reader is in the working team (notes withheld)
@@ -566,6 +568,21 @@ def test_monitoring_page(client: PageClient, db_session: Session, org: Organisat
     monitored(db_session, officer, MANY - FEW)
     many = measure(client, "/monitoring")
     check(f"monitoring {role}", few, many)
+
+
+def test_monitoring_csv_builds_only_the_table(
+    client: PageClient, db_session: Session, org: Organisation
+) -> None:
+    officer = create_user(db_session, "officer", org)
+    sign_in(client, create_user(db_session, "supervisor", org))
+    monitored(db_session, officer, FEW)
+    few = measure(client, "/monitoring/export.csv")
+    monitored(db_session, officer, MANY - FEW)
+    many = measure(client, "/monitoring/export.csv")
+    check("monitoring CSV supervisor", few, many)
+    assert not any("referral_events" in s for s in many), "the CSV counts no reasons"
+    # The figures come from the journey rows, which carry what they are grouped by.
+    assert not any(" people" in s for s in many if "monitoring_" in s), many.report()
 
 
 def test_population_baselines(client: PageClient, db_session: Session, org: Organisation) -> None:

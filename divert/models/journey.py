@@ -6,8 +6,11 @@ every report. These rows hold the answer instead, one per encounter and programm
 encounter for all programmes together, so a report reads one narrow row per encounter.
 
 They are derived data, never edited by hand: monitoring/journeys.py keeps them in step. The
-encounter's day, area and person are copied here so a report joins only to people; anything about
-the person (ethnicity, gender, date of birth) is read from people, so correcting it needs nothing.
+encounter's day, area and person are copied here, and so is what a report groups by about the
+person (ethnicity, gender, age at the encounter), so a report reads these rows alone and never the
+765,000-row people table. Those copies are kept current: every change to a person's monitoring
+fields (a correction, a merge filling a field, anonymisation) rewrites their rows in the same
+transaction (monitoring/journeys.py ``refresh_people``).
 """
 
 from __future__ import annotations
@@ -39,13 +42,53 @@ class _JourneyColumns:
     decision_formal: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
     # The encounter's ``age_floor``: set only for anonymised people, whose date of birth is gone.
     age_floor: Mapped[int | None] = mapped_column(SmallInteger)
+    # What a report groups by, from the person (journeys.person_columns, the one derivation). Codes,
+    # not groups: an administrator may regroup a code, and the report maps codes at read time.
+    self_defined_ethnicity: Mapped[str | None] = mapped_column(String(8))
+    officer_defined_ethnicity: Mapped[str | None] = mapped_column(String(8))
+    gender: Mapped[str | None] = mapped_column(String(12))
+    # Whole years at the encounter (the age floor once anonymised); NULL when not known, negative
+    # for a date of birth after the encounter (a recording error, counted as "Not known").
+    age: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+# Everything a report reads from one programme's rows besides the (programme, day) key: held in
+# that index on PostgreSQL (INCLUDE), so one programme's report is an index-only scan of its own
+# entries rather than a visit to thousands of heap pages shared with every other programme's rows
+# (docs/benchmarks.md, "Reports near the flat-table limit"; measured against CLUSTER).
+REPORT_COLUMNS = (
+    "encounter_id",
+    "organisation_id",
+    "area",
+    "self_defined_ethnicity",
+    "officer_defined_ethnicity",
+    "gender",
+    "age",
+    "eligible",
+    "offered",
+    "accepted",
+    "engaged",
+    "completed",
+    "escalated",
+    "formal_outcome",
+    "decision_route",
+    "diverted_again",
+    "decision_formal",
+)
 
 
 class ProgrammeJourney(_JourneyColumns, Base):
     """An encounter's journey on one programme: its effective decision and that programme's case."""
 
     __tablename__ = "monitoring_journeys"
-    __table_args__ = (Index("ix_monitoring_journeys_programme_day", "programme_id", "encounter_day"),)
+    __table_args__ = (
+        Index(
+            "ix_monitoring_journeys_programme_day",
+            "programme_id",
+            "encounter_day",
+            postgresql_include=list(REPORT_COLUMNS),
+        ),
+    )
 
     encounter_id: Mapped[int] = mapped_column(
         ForeignKey("encounters.id", ondelete="CASCADE"), primary_key=True

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from divert.models.base import Base, IdMixin, TimestampMixin, VersionedMixin, utcnow
@@ -22,9 +22,29 @@ from divert.models.user import User
 PARTY_ROLES = ("police", "receiving", "yju", "provider")
 
 
+# The monitoring reason tables (monitoring/breakdowns.py) read these instead of the wide case rows:
+# on PostgreSQL each holds what its query reads (INCLUDE), so the read is an index-only scan of
+# narrow entries (docs/benchmarks.md, "Reports near the flat-table limit"; migration 0025).
+_OPEN_EXIT = "exit_reason IS NOT NULL AND completed_at IS NULL"
+
+
 class Referral(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "referrals"
     __history__ = True
+    __table_args__ = (
+        # Cases now in a not-offered or declined state, by programme.
+        Index(
+            "ix_referrals_state_report", "state", "programme_id", postgresql_include=["id", "encounter_id"]
+        ),
+        # Cases that ended without completing, with their exit reason.
+        Index(
+            "ix_referrals_exits",
+            "programme_id",
+            postgresql_include=["encounter_id", "exit_reason"],
+            postgresql_where=text(_OPEN_EXIT),
+            sqlite_where=text(_OPEN_EXIT),
+        ),
+    )
 
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
@@ -92,6 +112,16 @@ class ReferralEvent(IdMixin, Base):
 
     __tablename__ = "referral_events"
     __append_only__ = True
+    __table_args__ = (
+        # A case's latest step into a state, with its reason: the reason tables' lookup per case.
+        Index(
+            "ix_referral_events_latest",
+            "referral_id",
+            "to_state",
+            "id",
+            postgresql_include=["reason_code"],
+        ),
+    )
 
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -36,12 +36,11 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Integer, case, cast, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
 
-from divert.models import Encounter, Person
+from divert.models import Encounter
 from divert.monitoring import query
-from divert.monitoring.journeys import ymd
 from divert.monitoring.points import (
     AGE_BAND_FLOORS,
     ALL_GROUPS,
@@ -127,16 +126,9 @@ def count_cells(session: Session, scope: Scope) -> list[Cell]:
         e.c.id.label("encounter_id"), e.c.offence_category.label("offence"), earlier.label("prior")
     ).subquery("history")
     j, where = query._journey_table(session, scope)
-    # Joined to people once, for the group and the age both (query.py's _in_scope joins its own).
-    person = aliased(Person, name="p")
-    stmt = (
-        select()
-        .select_from(j)
-        .where(*where)
-        .join(person, person.id == j.c.person_id)
-        .join(history, history.c.encounter_id == j.c.encounter_id)
-    )
-    stmt, group = query._grouped(scope, stmt, person, j.c.encounter_day, j.c.area, j.c.age_floor)
+    # The group and the age are on the journey rows (journeys.person_columns): no people read.
+    stmt = select().select_from(j).where(*where).join(history, history.c.encounter_id == j.c.encounter_id)
+    stmt, group = query.grouped_by(scope, stmt, j)
     if scope.date_from is not None:
         stmt = stmt.where(j.c.encounter_day >= query._day_number(scope.date_from))
     if scope.date_to is not None:
@@ -144,12 +136,10 @@ def count_cells(session: Session, scope: Scope) -> list[Cell]:
     # Banded in the database, so it returns one row per cell (tens of thousands at national scale)
     # rather than one per age and district (about a million, each then folded in Python). The
     # row-level values are worked out once, in a subquery kept apart by OFFSET 0 (otherwise the
-    # database repeats the date arithmetic in every branch of the age band's CASE).
-    # Whole years from birth to the encounter: floor(days / 10000) over YYYYMMDD integers, so the
-    # band's "aged N or more" is "days >= N * 10000" (query.py _age_years).
-    # An anonymised person has no date of birth, only the floor of the age band it was coarsened to.
-    # (The floor is a SMALLINT column: widened first, or 36 * 10000 overflows it on PostgreSQL.)
-    days = func.coalesce(cast(j.c.age_floor, Integer) * 10000, j.c.encounter_day - ymd(person.date_of_birth))
+    # database repeats the area's substrings in every branch of its CASE).
+    # Whole years at the encounter, the age floor for an anonymised person (journeys.age_years):
+    # negative for a date of birth after the encounter, so "Not known" as in the report.
+    age = j.c.age
     # The postcode area: the district's one or two leading letters ("OX4" → "OX", "E1" → "E").
     area = case(
         (j.c.area.is_(None), NOT_KNOWN),
@@ -160,7 +150,7 @@ def count_cells(session: Session, scope: Scope) -> list[Cell]:
         stmt.add_columns(
             group.label("grp"),
             history.c.offence.label("offence"),
-            days.label("days"),
+            age.label("years"),
             case((history.c.prior >= 2, 2), else_=history.c.prior).label("prior"),
             area.label("area"),
             *(j.c[n].label(n) for n in JOURNEY_POINTS),
@@ -169,9 +159,9 @@ def count_cells(session: Session, scope: Scope) -> list[Cell]:
         .subquery("cells")
     )
     band = case(
-        (rows.c.days.is_(None), NOT_KNOWN),
-        (rows.c.days < 0, NOT_KNOWN),
-        *((rows.c.days >= floor * 10000, name) for floor, name in AGE_BAND_FLOORS),
+        (rows.c.years.is_(None), NOT_KNOWN),
+        (rows.c.years < 0, NOT_KNOWN),
+        *((rows.c.years >= floor, name) for floor, name in AGE_BAND_FLOORS),
         else_=UNDER_10,
     )
     stmt = select(

@@ -1,8 +1,13 @@
-"""Keeping the monitoring journey rows (models/journey.py) in step with decisions and cases.
+"""Keeping the monitoring journey rows (models/journey.py) in step with decisions, cases and people.
 
 The hooks below rewrite an encounter's rows, once per transaction, whenever its encounter,
-decisions or cases change, and ``rebuild_all`` rewrites them all. ``register`` attaches the hooks
-to the app's session factory.
+decisions or cases change, and the person columns of a person's rows whenever that person's
+monitoring fields change; ``rebuild_all`` rewrites them all. ``register`` attaches the hooks to the
+app's session factory.
+
+What a row copies from its person is worked out in one place, ``person_columns``, which every path
+that writes rows uses: the per-encounter refresh, the bulk import (through ``refresh``), the rebuild
+and the person update (``refresh_people``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from sqlalchemy import (
     Executable,
     Integer,
     Select,
+    Table,
     and_,
     bindparam,
     case,
@@ -28,12 +34,22 @@ from sqlalchemy import (
     extract,
     func,
     insert,
+    inspect,
     or_,
     select,
+    update,
 )
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction, aliased, sessionmaker
 
-from divert.models import Decision, Encounter, EncounterJourney, ProgrammeJourney, ProgrammeVersion, Referral
+from divert.models import (
+    Decision,
+    Encounter,
+    EncounterJourney,
+    Person,
+    ProgrammeJourney,
+    ProgrammeVersion,
+    Referral,
+)
 from divert.monitoring.points import FORMAL_OUTCOME_CODES, POINT_NAMES
 
 # Every decision point after the base one (monitoring/points.py), in the same order.
@@ -61,6 +77,38 @@ def uk_day(dialect: str, column: Any) -> ColumnElement[int]:
     return cast(func.uk_day(column), Integer)
 
 
+def age_years(encounter_day: ColumnElement[int], date_of_birth: Any) -> ColumnElement[int]:
+    """Whole years from birth to the encounter (NULL without a date of birth), in the database.
+
+    Ages are compared as YYYYMMDD integers, which is exact at birthdays (someone born on 29
+    February is a year older on 1 March), as ``rules.dates.age_on``. Integer division truncates
+    towards zero, so the difference is shifted by 100 years first to make it floor for a date of
+    birth after the encounter too (a recording error: negative, "Not known").
+    """
+    return (encounter_day - ymd(date_of_birth) + 1_000_000) // 10_000 - 100
+
+
+# The person columns of a journey row, in the order person_columns gives them.
+PERSON_COLUMNS = ("self_defined_ethnicity", "officer_defined_ethnicity", "gender", "age")
+# The person's fields they are worked out from: a change to any of these rewrites the person's rows.
+PERSON_FIELDS = ("self_defined_ethnicity", "officer_defined_ethnicity", "gender", "date_of_birth")
+
+
+def person_columns(person: Any, encounter_day: Any, age_floor: Any) -> dict[str, ColumnElement[Any]]:
+    """What a journey row copies from its person: the one derivation every writer uses.
+
+    ``person`` is the people table (or an alias), ``encounter_day`` the row's YYYYMMDD day and
+    ``age_floor`` the encounter's age floor (set once the person is anonymised and their date of
+    birth is gone, so it wins over the date of birth).
+    """
+    return {
+        "self_defined_ethnicity": person.self_defined_ethnicity,
+        "officer_defined_ethnicity": person.officer_defined_ethnicity,
+        "gender": person.gender,
+        "age": func.coalesce(age_floor, age_years(encounter_day, person.date_of_birth)),
+    }
+
+
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
@@ -72,6 +120,7 @@ def _programme_rows(dialect: str, encounter_ids: BindParameter[Any] | None) -> S
     pv = aliased(ProgrammeVersion, name="pv")
     r = aliased(Referral, name="r")
     e = aliased(Encounter, name="e")
+    p = aliased(Person, name="p")
     # A point counts only when its base point was reached too (an offer without eligibility, say
     # after a correction, is not counted), so every rate stays between 0 and 1.
     eligible = d.eligible.is_(True)
@@ -99,23 +148,27 @@ def _programme_rows(dialect: str, encounter_ids: BindParameter[Any] | None) -> S
     # are looked at (IS NOT NULL), so the anti-join hashes thousands of ids, not every decision.
     effective = ~exists().where(later.overrides_id.is_not(None), later.overrides_id == d.id)
     grouped = (
-        d.encounter_id, pv.programme_id, e.person_id, e.occurred_at, e.area, e.organisation_id, e.age_floor
+        d.encounter_id, pv.programme_id, e.person_id, e.occurred_at, e.area, e.organisation_id, e.age_floor,
+        *(getattr(p, name) for name in PERSON_FIELDS),
     )  # fmt: skip
+    day = uk_day(dialect, e.occurred_at)
     stmt = (
         select(
             d.encounter_id,
             pv.programme_id,
             e.person_id,
-            uk_day(dialect, e.occurred_at),
+            day,
             e.area,
             e.organisation_id,
             e.age_floor,
             # MAX: one row even if an encounter was ever decided twice for a programme.
             *(func.max(_flag(conditions[name])) for name in POINTS),
+            *person_columns(p, day, e.age_floor).values(),
         )
         .select_from(d)
         .join(pv, pv.id == d.programme_version_id)
         .join(e, e.id == d.encounter_id)
+        .join(p, p.id == e.person_id)
         .outerjoin(r, and_(r.encounter_id == d.encounter_id, r.programme_id == pv.programme_id))
         # Only the encounters the programme is for (its population) are in its funnel, however
         # they were entered: the form decides under every programme the force runs.
@@ -128,8 +181,12 @@ def _programme_rows(dialect: str, encounter_ids: BindParameter[Any] | None) -> S
 def _encounter_rows(encounter_ids: BindParameter[Any] | None) -> Select[Any]:
     """All programmes together: an encounter reached a point if it reached it on any programme."""
     j = ProgrammeJourney
-    grouped = (j.encounter_id, j.person_id, j.encounter_day, j.area, j.organisation_id, j.age_floor)
-    stmt = select(*grouped, *(func.max(getattr(j, name)) for name in POINTS)).group_by(*grouped)
+    grouped = (
+        j.encounter_id, j.person_id, j.encounter_day, j.area, j.organisation_id, j.age_floor,
+        *(getattr(j, name) for name in PERSON_COLUMNS),
+    )  # fmt: skip
+    points = (func.max(getattr(j, name)) for name in POINTS)
+    stmt = select(*grouped[:6], *points, *grouped[6:]).group_by(*grouped)
     return stmt if encounter_ids is None else stmt.where(j.encounter_id.in_(encounter_ids))
 
 
@@ -142,9 +199,11 @@ _PROGRAMME_COLUMNS = (
     "organisation_id",
     "age_floor",
     *POINTS,
+    *PERSON_COLUMNS,
 )
 _ENCOUNTER_COLUMNS = (
-    "encounter_id", "person_id", "encounter_day", "area", "organisation_id", "age_floor", *POINTS
+    "encounter_id", "person_id", "encounter_day", "area", "organisation_id", "age_floor", *POINTS,
+    *PERSON_COLUMNS,
 )  # fmt: skip
 
 
@@ -152,6 +211,7 @@ _IDS: BindParameter[list[int]] = bindparam("encounter_ids", expanding=True)
 # Encounters whose rows are out of date: noted at each flush, written once per transaction.
 PENDING = "monitoring_journeys_pending"
 PENDING_NEW = "monitoring_journeys_pending_new"  # of those, encounters created in this transaction
+PENDING_PEOPLE = "monitoring_journeys_pending_people"  # people whose monitoring fields changed
 
 
 @functools.cache
@@ -163,8 +223,16 @@ def _refresh_statements(dialect: str) -> tuple[tuple[Executable, ...], tuple[Exe
         # Two requests moving two cases of one encounter at once would each see only its own
         # case; locking the encounter makes the second wait, then read the first's (READ
         # COMMITTED takes a fresh snapshot per statement). SQLite writers are serialised already.
+        # The people too, shared: a correction to one of them in another transaction then
+        # commits first (its journey update cannot see rows we have not committed), and the rows
+        # written here read the corrected values.
         clear.append(
-            select(Encounter.id).where(Encounter.id.in_(_IDS)).order_by(Encounter.id).with_for_update()
+            select(Encounter.id)
+            .join(Person, Person.id == Encounter.person_id)
+            .where(Encounter.id.in_(_IDS))
+            .order_by(Encounter.id)
+            .with_for_update(of=Encounter.__table__)
+            .suffix_with("FOR SHARE OF people")
         )
     clear += [
         delete(EncounterJourney).where(EncounterJourney.encounter_id.in_(_IDS)),
@@ -196,6 +264,35 @@ def refresh(connection: Connection, encounter_ids: Iterable[int], *, new: bool =
             connection.execute(statement, chunk)
 
 
+_PEOPLE: BindParameter[list[int]] = bindparam("person_ids", expanding=True)
+
+
+@functools.cache
+def _people_statements() -> tuple[Executable, ...]:
+    """Rewrite the person columns of some people's journey rows from the people table."""
+    statements = []
+    person = Person.__table__
+    for table in (ProgrammeJourney.__table__, EncounterJourney.__table__):
+        assert isinstance(table, Table)
+        values = person_columns(person.c, table.c.encounter_day, table.c.age_floor)
+        statements.append(
+            update(table)
+            .where(table.c.person_id == person.c.id, table.c.person_id.in_(_PEOPLE))
+            .values(**values)
+        )
+    return tuple(statements)
+
+
+def refresh_people(connection: Connection, person_ids: Iterable[int]) -> None:
+    """Rewrite what these people's journey rows copy from them (after a correction, a merge filling
+    a field, anonymisation). Two UPDATEs per chunk of people, however many encounters they have."""
+    ordered = sorted(set(person_ids))
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = {"person_ids": ordered[start : start + _CHUNK]}
+        for statement in _people_statements():
+            connection.execute(statement, chunk)
+
+
 def rebuild_all(connection: Connection) -> None:
     """Rewrite every journey row (after loading data in bulk, or to check the maintained rows)."""
     connection.execute(delete(EncounterJourney))
@@ -216,6 +313,9 @@ def sync(session: Session) -> None:
         refresh(session.connection(), pending - created)
     if created:
         refresh(session.connection(), created, new=True)
+    people: set[int] = session.info.pop(PENDING_PEOPLE, set())
+    if people:
+        refresh_people(session.connection(), people)
 
 
 def _note_changes(session: Session, flush_context: UOWTransaction) -> None:
@@ -230,6 +330,15 @@ def _note_changes(session: Session, flush_context: UOWTransaction) -> None:
             touched.add(obj.id)
             if obj in session.new:
                 created.add(obj.id)
+        elif isinstance(obj, Person) and obj in session.dirty and _monitoring_fields_changed(obj):
+            # A new person has no rows yet (their encounters' rows read them when written).
+            session.info.setdefault(PENDING_PEOPLE, set()).add(obj.id)
+
+
+def _monitoring_fields_changed(person: Person) -> bool:
+    # after_flush still sees the flush's attribute history (SQLAlchemy resets it afterwards).
+    state = inspect(person)
+    return any(state.attrs[name].history.has_changes() for name in PERSON_FIELDS)
 
 
 def _write_before_commit(session: Session) -> None:
@@ -245,6 +354,7 @@ def _forget_on_rollback(session: Session, previous_transaction: SessionTransacti
     if previous_transaction.parent is None:
         session.info.pop(PENDING, None)
         session.info.pop(PENDING_NEW, None)
+        session.info.pop(PENDING_PEOPLE, None)
 
 
 _HOOKS = (

@@ -146,8 +146,14 @@ class MonitoringPage:
         )
 
 
-def build_page(session: Session, filters: Filters, reach: Reach, threshold: int) -> MonitoringPage:
-    """Everything the page (and so every export) shows, from one count query and one reason query."""
+def build_page(
+    session: Session, filters: Filters, reach: Reach, threshold: int, *, tables_only: bool = False
+) -> MonitoringPage:
+    """Everything the page (and so every export) shows, from one count query and one reason query.
+
+    ``tables_only``: just the report's tables and their adjusted odds ratios, which is all the CSV
+    holds; no reason tables or population comparison (half the page's time at national scale).
+    """
     scope = Scope(
         filters.dimension, filters.period, filters.programme, filters.date_from, filters.date_to, reach
     )
@@ -170,10 +176,13 @@ def build_page(session: Session, filters: Filters, reach: Reach, threshold: int)
     per_period = assemble(scope, counts, groups, options) if filters.published else raw
     whole_counts = _fold(counts, filters.range_label)
     whole = assemble(scope, whole_counts, groups, options) if groups else None
-    found = count_all_reasons(session, scope, whole_range=filters.range_label)
-    reasons = [_reasons(scope, kind, found[kind], groups, filters, threshold, release) for kind in KINDS]
-    baseline = active_baseline(session)
-    population, note = _population(session, baseline, filters.dimension, whole_counts, groups)
+    reasons: list[ReasonTable] = []
+    baseline, population, note = None, None, ""
+    if not tables_only:
+        found = count_all_reasons(session, scope, whole_range=filters.range_label)
+        reasons = [_reasons(scope, kind, found[kind], groups, filters, threshold, release) for kind in KINDS]
+        baseline = active_baseline(session)
+        population, note = _population(session, baseline, filters.dimension, whole_counts, groups)
     page = MonitoringPage(
         filters,
         reach,

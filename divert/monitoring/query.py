@@ -41,7 +41,6 @@ from divert.models import (
     EncounterJourney,
     EthnicityCode,
     Organisation,
-    Person,
     Programme,
     ProgrammeJourney,
     ProgrammeOperator,
@@ -49,7 +48,6 @@ from divert.models import (
     ReferralParty,
 )
 from divert.monitoring import journeys
-from divert.monitoring.journeys import ymd
 from divert.monitoring.points import AGE_BAND_FLOORS, DIMENSIONS, NOT_KNOWN, NOT_RECORDED, UNDER_10
 
 JOURNEY_POINTS = journeys.POINTS
@@ -156,16 +154,6 @@ def programme_id(session: Session, code: str) -> int:
     return found
 
 
-def _age_years(encounter_day: ColumnElement[int], date_of_birth: Any) -> ColumnElement[int]:
-    """Whole years from birth to the encounter (NULL without a date of birth), grouped in the database.
-
-    Integer division truncates towards zero, so the difference is shifted by 100 years first to make
-    it floor for a date of birth after the encounter too (a recording error: negative, "Not known").
-    Grouping by the age rather than a CASE over bands keeps the date arithmetic to once per row.
-    """
-    return (encounter_day - ymd(date_of_birth) + 1_000_000) // 10_000 - 100
-
-
 def age_band(age: int | None) -> str:
     if age is None or age < 0:
         return NOT_KNOWN
@@ -179,34 +167,32 @@ def label_group(dimension: str, raw: object) -> str:
     return str(raw)
 
 
-def _grouped(
-    scope: Scope, stmt: Select[Any], p: Any, day: Any, area: Any, age_floor: Any
-) -> tuple[Select[Any], Any]:
-    """Join what the breakdown needs to ``stmt`` and return the expression to group by."""
+def grouped_by(scope: Scope, stmt: Select[Any], j: Any) -> tuple[Select[Any], Any]:
+    """Join what the breakdown needs to ``stmt`` (which reads the journey rows ``j``) and return the
+    expression to group by. Everything is on the journey rows (journeys.person_columns), kept current
+    when a person changes, so no breakdown reads people; the grouped ethnicities join only the
+    19-row code table, so an administrator's regrouping of a code counts at once."""
     if scope.dimension == "ethnicity_group":
         sd = aliased(EthnicityCode, name="sd")
-        return stmt.join(sd, sd.code == p.self_defined_ethnicity), sd.ethnic_group
+        return stmt.join(sd, sd.code == j.c.self_defined_ethnicity), sd.ethnic_group
     if scope.dimension == "ethnicity_code":
-        return stmt, p.self_defined_ethnicity
+        return stmt, j.c.self_defined_ethnicity
     if scope.dimension == "officer_ethnicity":
         od = aliased(EthnicityCode, name="od")
-        stmt = stmt.outerjoin(od, od.code == p.officer_defined_ethnicity)
+        stmt = stmt.outerjoin(od, od.code == j.c.officer_defined_ethnicity)
         return stmt, func.coalesce(od.ethnic_group, NOT_RECORDED)
     if scope.dimension == "gender":
-        return stmt, p.gender
+        return stmt, j.c.gender
     if scope.dimension == "age_band":
-        # An anonymised person's journey rows carry the band's lowest age (their date of birth is
-        # gone); everyone else's age is worked out from the date of birth, so a correction counts.
-        return stmt, func.coalesce(age_floor, _age_years(day, p.date_of_birth))
-    return stmt, func.coalesce(area, NOT_KNOWN)
+        # Whole years at the encounter (the age floor for anonymised people), banded in Python.
+        return stmt, j.c.age
+    return stmt, func.coalesce(j.c.area, NOT_KNOWN)
 
 
 def _in_scope(scope: Scope, stmt: Select[Any], j: Any) -> tuple[Select[Any], Any, Any]:
-    """Join ``stmt`` (which reads the journey rows ``j``) to people, keep the report's date range,
-    and return it with the YYYYMM month and the group to count by."""
-    p = aliased(Person, name="p")
-    stmt = stmt.join(p, p.id == j.c.person_id)
-    stmt, group = _grouped(scope, stmt, p, j.c.encounter_day, j.c.area, j.c.age_floor)
+    """Keep the report's date range in ``stmt`` (which reads the journey rows ``j``), and return it
+    with the YYYYMM month and the group to count by."""
+    stmt, group = grouped_by(scope, stmt, j)
     if scope.date_from is not None:
         stmt = stmt.where(j.c.encounter_day >= _day_number(scope.date_from))
     if scope.date_to is not None:
@@ -308,8 +294,9 @@ def tune(session: Session) -> None:
 def count_points(session: Session, scope: Scope) -> list[GroupCounts]:
     """Counts at every decision point per period and group: one query, grouped in the database.
 
-    It reads the kept journey rows, one narrow row per encounter, joined only to people (and the
-    ethnicity codes for grouped ethnicity), so the database scans each table once and groups.
+    It reads the kept journey rows alone, one narrow row per encounter carrying what it groups by
+    (joined only to the 19-row ethnicity codes for grouped ethnicity): one programme's report reads
+    that programme's rows from the covering index and never the people table.
     """
     tune(session)
     j, where = _journey_table(session, scope)

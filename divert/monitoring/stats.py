@@ -18,9 +18,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
-# scipy ships no type information (scipy-stubs would add it; see the monitoring README note).
-from scipy.stats import norm
-
 # The advisory four-fifths rule: a favourable rate below 80% of the highest group's is flagged.
 FOUR_FIFTHS = 0.8
 
@@ -43,11 +40,24 @@ def rate(count: int, base: int) -> float | None:
     return count / base if base else None
 
 
+# scipy.stats.norm.ppf's own values for the usual levels, to the last bit (tests/monitoring/
+# test_stats.py checks them against scipy). Importing scipy.stats costs the report process 44 MiB
+# for this one number, and the closed forms at hand (statistics.NormalDist) differ from it in the
+# last bit, which could move a rounded interval; so scipy is imported only for another level.
+Z_VALUES: dict[float, float] = {0.9: 1.6448536269514722, 0.95: 1.959963984540054, 0.99: 2.5758293035489004}
+
+
 @cache
 def z_value(confidence: float = 0.95) -> float:
     """The two-sided normal quantile: 1.959964… for 95%."""
     if not 0 < confidence < 1:
         raise ValueError("confidence must be between 0 and 1")
+    known = Z_VALUES.get(confidence)
+    if known is not None:
+        return known
+    # scipy ships no type information (scipy-stubs would add it; see the monitoring README note).
+    from scipy.stats import norm
+
     return float(norm.ppf(1 - (1 - confidence) / 2))
 
 

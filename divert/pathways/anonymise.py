@@ -18,7 +18,9 @@ monitoring figures count, so figures already published for past periods do not c
   of birth are replaced in its details and paths (a search typed a name into the address);
   replies kept for API retries (``idempotent_requests``) that carried them are deleted.
 
-The monitoring journey rows are kept as they were: same encounters, days, areas and points.
+The monitoring journey rows are kept as they were: same encounters, days, areas and points; the
+person columns they copy (monitoring/journeys.py ``person_columns``) are rewritten in the same
+transaction, so their age is the encounter's age floor from then on.
 
 **Erasure** (where the law requires it, DPA 2018 s.47) deletes the person, every record merged
 into them, their encounters, decisions, cases with everything on them, the monitoring journey
@@ -45,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from divert.models import Base, Person, User, utcnow
 from divert.models.audit import ORIGIN, Origin
+from divert.monitoring import journeys
 from divert.monitoring.breakdowns import vocabulary
 from divert.pathways.identifying import (
     EXIT_REASON,
@@ -368,6 +371,8 @@ def anonymise(session: Session, actor: User | None, person_ids: Iterable[int], r
             _scrub_history(session, entry, ids)
         _remove_history(session, PERSON_HISTORY, ids, list(PERSON_COLUMNS))
         _coarsen_people(session, people, bands)
+        # A Core UPDATE passes the session's hooks by: the rows' age now comes from the floor.
+        journeys.refresh_people(session.connection(), ids)
         session.execute(
             insert(_table("change_history")),
             [

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from divert.monitoring.stats import compare_shares, four_fifths, rate, relative_rate, z_value
+from divert.monitoring.stats import Z_VALUES, compare_shares, four_fifths, rate, relative_rate, z_value
 
 
 def test_rate_is_none_without_a_base_and_refuses_impossible_counts() -> None:
@@ -20,6 +20,34 @@ def test_rate_is_none_without_a_base_and_refuses_impossible_counts() -> None:
 def test_z_value_comes_from_the_normal_quantile() -> None:
     assert z_value(0.95) == pytest.approx(1.959964, abs=1e-6)
     assert z_value(0.99) == pytest.approx(2.575829, abs=1e-6)
+
+
+@pytest.mark.parametrize("confidence", sorted(Z_VALUES))
+def test_the_kept_quantiles_are_scipys_to_the_last_bit(confidence: float) -> None:
+    """The report imports no scipy.stats for the usual levels, and its figures are unchanged."""
+    from scipy.stats import norm
+
+    assert z_value(confidence) == float(norm.ppf(1 - (1 - confidence) / 2))
+
+
+def test_another_level_still_comes_from_scipy() -> None:
+    from scipy.stats import norm
+
+    assert z_value(0.8) == float(norm.ppf(0.9))
+
+
+def test_the_report_imports_no_scipy_stats() -> None:
+    """In a fresh interpreter: the report's import and one RRI leave scipy.stats unloaded (44 MiB)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import divert.monitoring.report, divert.monitoring.page; "
+        "from divert.monitoring.stats import relative_rate; relative_rate(3, 10, 4, 12); "
+        "print('scipy.stats' in sys.modules)"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
+    assert found.stdout.strip() == "False", found.stderr
 
 
 def test_rri_and_interval_by_hand() -> None:

@@ -40,7 +40,7 @@ def _threshold() -> int:
     return int(current_app.config.get("MONITORING_SUPPRESSION_THRESHOLD", DEFAULT_THRESHOLD))
 
 
-def _filters_and_page() -> tuple[MonitoringFilters, Reach, MonitoringPage | None]:
+def _filters_and_page(*, tables_only: bool = False) -> tuple[MonitoringFilters, Reach, MonitoringPage | None]:
     # Whose figures: the programmes the user's organisation runs or receives, and within them its
     # own encounters (monitoring/query.py Reach). The filters offer only those programmes. Read
     # where the figures are read, so its programme ids are the ones the figures' rows hold.
@@ -50,7 +50,7 @@ def _filters_and_page() -> tuple[MonitoringFilters, Reach, MonitoringPage | None
         return form, reach, None
     filters = form.filters(published_only=not holds(current_user, "view_unpublished_figures"))
     try:
-        page = build_page(db.reports_session, filters, reach, _threshold())
+        page = build_page(db.reports_session, filters, reach, _threshold(), tables_only=tables_only)
     except UnknownReference as unknown:
         form.refuse_reference(unknown.groups)
         return form, reach, None
@@ -78,8 +78,8 @@ def index() -> tuple[str, int]:
     ), 200 if page else 400
 
 
-def _export_page() -> MonitoringPage | Response:
-    form, _, page = _filters_and_page()
+def _export_page(*, tables_only: bool = False) -> MonitoringPage | Response:
+    form, _, page = _filters_and_page(tables_only=tables_only)
     if page is None:
         flash("Fix the filters before downloading: " + "; ".join(form.messages.values()))
         query = request.query_string.decode()
@@ -103,7 +103,8 @@ def _download(body: bytes, mimetype: str, extension: str, page: MonitoringPage) 
 @bp.route("/export.csv")
 @requires("view_monitoring")
 def export_csv() -> Response:
-    page = _export_page()
+    # The CSV holds the report's tables only, so only they are built (not the reason tables).
+    page = _export_page(tables_only=True)
     if isinstance(page, Response):
         return page
     out = io.StringIO()
