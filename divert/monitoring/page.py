@@ -146,8 +146,12 @@ class MonitoringPage:
         )
 
 
-def build_page(session: Session, filters: Filters, reach: Reach, threshold: int) -> MonitoringPage:
-    """Everything the page (and so every export) shows, from one count query and one reason query."""
+def build_page(
+    session: Session, filters: Filters, reach: Reach, threshold: int, store: Session | None = None
+) -> MonitoringPage:
+    """Everything the page (and so every export) shows: published, read from the scope's release
+    (kept between requests, monitoring/cache.py, written through ``store``); otherwise from one
+    count query and one reason query."""
     scope = Scope(
         filters.dimension, filters.period, filters.programme, filters.date_from, filters.date_to, reach
     )
@@ -155,23 +159,37 @@ def build_page(session: Session, filters: Filters, reach: Reach, threshold: int)
     # (release.py), so a cell is hidden in every table that shows it.
     release = (
         linked_release(
-            session, reach, filters.date_from, filters.date_to, threshold, whole_label=filters.range_label
+            session,
+            reach,
+            filters.date_from,
+            filters.date_to,
+            threshold,
+            whole_label=filters.range_label,
+            store=store,
         )
         if filters.published
         else None
     )
     options = Options(filters.reference, filters.published, threshold, release=release)
     # Counted once, unsuppressed; the published tables are assembled from the same counts, so the
-    # page's figures are exactly build_report's for the same scope and options.
-    raw = build_report(session, scope, Options(filters.reference, False, threshold))
+    # page's figures are exactly build_report's for the same scope and options. The release
+    # holds every count of the scope already, by month, quarter and year.
+    counted = release.group_counts(filters.programme, filters.dimension, filters.period) if release else None
+    raw = build_report(session, scope, Options(filters.reference, False, threshold), counted)
     groups = list(dict.fromkeys(r.group for r in raw.rows if r.group != ALL_GROUPS))
     periods = sorted({r.period for r in raw.rows})
     counts = _counts(raw.rows)
     per_period = assemble(scope, counts, groups, options) if filters.published else raw
     whole_counts = _fold(counts, filters.range_label)
     whole = assemble(scope, whole_counts, groups, options) if groups else None
-    found = count_all_reasons(session, scope, whole_range=filters.range_label)
-    reasons = [_reasons(scope, kind, found[kind], groups, filters, threshold, release) for kind in KINDS]
+    found = (
+        release.reason_counts(filters.programme, filters.dimension)
+        if release is not None
+        else count_all_reasons(session, scope, whole_range=filters.range_label)
+    )
+    reasons = [
+        _reasons(scope, kind, found.get(kind, []), groups, filters, threshold, release) for kind in KINDS
+    ]
     baseline = active_baseline(session)
     population, note = _population(session, baseline, filters.dimension, whole_counts, groups)
     page = MonitoringPage(
@@ -188,7 +206,7 @@ def build_page(session: Session, filters: Filters, reach: Reach, threshold: int)
         note,
         whole.notes if whole else raw.notes,
     )
-    page.adjusted = for_report(session, scope, whole, groups, filters.published)
+    page.adjusted = for_report(session, scope, whole, groups, filters.published, store or session)
     return page
 
 

@@ -26,11 +26,10 @@ read their hidden cells from it, so the same cell is hidden everywhere it appear
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from typing import Any
@@ -39,9 +38,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from divert.models import EthnicityCode, Programme
-from divert.monitoring.breakdowns import ALL_REASONS, count_all_reasons
+from divert.monitoring import cache
+from divert.monitoring.breakdowns import ALL_REASONS, ReasonCount, count_all_reasons
 from divert.monitoring.points import ALL_GROUPS, DIMENSIONS, POINTS
-from divert.monitoring.query import Reach, Scope, count_points
+from divert.monitoring.query import GroupCounts, Reach, Scope, count_points
 from divert.monitoring.suppression import DEFAULT_THRESHOLD, Change, Linked, Margin, protect
 
 ALL_PROGRAMMES = "all"
@@ -50,6 +50,7 @@ SHARED = "*"  # the dimension of a total that every breakdown shares (the same p
 REASON = "reason:"  # the point field of a reason cell: "reason:<kind>:<reason>"
 
 Key = tuple[str, str, str, str, str]  # programme, period, dimension, group, point (or reason)
+POINT_NAMES = tuple(p.name for p in POINTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,30 @@ class Release:
     ) -> bool:
         """A reason table's cell (over the whole range); ``reason`` may be "All reasons"."""
         return self.is_hidden(programme, WHOLE, dimension, group, f"{REASON}{kind}:{reason}")
+
+    def group_counts(self, programme: str | None, dimension: str, period: str) -> list[GroupCounts]:
+        """What ``count_points`` counts for this programme and breakdown by ``period`` (month,
+        quarter or year), read from the release: the page counts nothing twice."""
+        prog = programme or ALL_PROGRAMMES
+        found: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(POINT_NAMES, 0))
+        for (p, per, dim, group, point), n in self.values.items():
+            if p != prog or dim != dimension or group == ALL_GROUPS or point.startswith(REASON):
+                continue
+            if _level(per) == period:
+                found[per, group][point] = n
+        return [GroupCounts(per, group, counts) for (per, group), counts in sorted(found.items())]
+
+    def reason_counts(self, programme: str | None, dimension: str) -> dict[str, list[ReasonCount]]:
+        """What ``count_all_reasons`` counts over the whole range, read from the release."""
+        prog = programme or ALL_PROGRAMMES
+        found: dict[str, list[ReasonCount]] = defaultdict(list)
+        for (p, per, dim, group, point), n in sorted(self.values.items()):
+            parts = _reason_parts(point)
+            if p != prog or dim != dimension or per != WHOLE or group == ALL_GROUPS or parts is None:
+                continue
+            if parts[1] != ALL_REASONS:
+                found[parts[0]].append(ReasonCount(self.whole_label, group, parts[1], n))
+        return found
 
 
 def _periods(ym: int) -> tuple[str, str, str, str]:
@@ -131,22 +156,57 @@ def linked_release(
     date_to: date | None = None,
     threshold: int = DEFAULT_THRESHOLD,
     whole_label: str = WHOLE,
+    store: Session | None = None,
 ) -> Release:
-    """Count every table of the release and protect them together."""
+    """Count every table of the release and protect them together, or read the release kept for
+    this scope at the current data version (monitoring/cache.py). ``store`` is the session the
+    kept releases are written through (the primary, where ``session`` reads a replica)."""
+    release = cache.remember(
+        session,
+        store or session,
+        "release",
+        _scope_parts(reach, date_from, date_to, threshold),
+        partial(_count_and_protect, session, reach, date_from, date_to, threshold),
+        _encode,
+        _decode,
+    )
+    return replace(release, whole_label=whole_label)
+
+
+def _scope_parts(reach: Reach | None, start: date | None, end: date | None, threshold: int) -> list[Any]:
+    return [cache.reach_parts(reach), start, end, threshold]
+
+
+def _count_and_protect(
+    session: Session, reach: Reach | None, date_from: date | None, date_to: date | None, threshold: int
+) -> Release:
     counted, codes, groups = count_release(session, reach, date_from, date_to)
-    key = (tuple(sorted(counted.items())), tuple(codes), tuple(sorted(groups.items())), threshold)
-    hidden = _protected(key)
-    return Release(threshold, _with_totals(dict(counted)), hidden, whole_label)
+    return protect_release(counted, codes, groups, threshold)
 
 
-@functools.lru_cache(maxsize=16)
-def _protected(
-    key: tuple[tuple[tuple[Key, int], ...], tuple[str, ...], tuple[tuple[str, str], ...], int],
-) -> frozenset[Key]:
-    """The hidden cells for exactly these counts: the same counts always give the same cells, so
-    they are worked out once (the page and each of its downloads ask for the same release)."""
-    counted, codes, groups, threshold = key
-    return protect_release(dict(counted), codes, dict(groups), threshold).hidden
+def _encode(release: Release) -> dict[str, Any]:
+    """Compact JSON: each string once, then seven integers a cell (five string indexes, the count,
+    hidden or not)."""
+    strings: dict[str, int] = {}
+    cells: list[int] = []
+    for key, n in release.values.items():
+        cells += [strings.setdefault(part, len(strings)) for part in key]
+        cells += [n, 1 if key in release.hidden else 0]
+    return {"threshold": release.threshold, "strings": list(strings), "cells": cells}
+
+
+def _decode(body: dict[str, Any]) -> Release:
+    strings: list[str] = body["strings"]
+    cells: list[int] = body["cells"]
+    values: dict[Key, int] = {}
+    hidden: list[Key] = []
+    for i in range(0, len(cells), 7):
+        a, b, c, d, e, n, h = cells[i : i + 7]
+        key = (strings[a], strings[b], strings[c], strings[d], strings[e])
+        values[key] = n
+        if h:
+            hidden.append(key)
+    return Release(int(body["threshold"]), values, frozenset(hidden))
 
 
 def protect_release(
@@ -189,6 +249,14 @@ def _parent(period: str) -> str | None:
     if "-" in period:
         return f"{period[:4]}-Q{(int(period[5:7]) - 1) // 3 + 1}"
     return WHOLE
+
+
+def _level(period: str) -> str:
+    if period == WHOLE:
+        return WHOLE
+    if "-Q" in period:
+        return "quarter"
+    return "month" if _is_month(period) else "year"
 
 
 def _is_month(period: str) -> bool:

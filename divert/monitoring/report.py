@@ -83,13 +83,20 @@ class Options:
     release: Release | None = None
 
 
-def build_report(session: Session, scope: Scope, options: Options = Options()) -> Report:
+def build_report(
+    session: Session,
+    scope: Scope,
+    options: Options = Options(),
+    counts: Sequence[GroupCounts] | None = None,
+) -> Report:
+    """``counts``: this scope's counts already fetched (from the release, which holds them)."""
     if options.published and options.release is None:
         # Published figures are always the linked release's: a table suppressed on its own would
         # hide other cells than the release does, and the two together could be undone.
         release = linked_release(session, scope.reach, scope.date_from, scope.date_to, options.threshold)
         options = replace(options, release=release)
-    counts = count_points(session, scope)
+    if counts is None:
+        counts = count_points(session, scope)
     order = _group_order(session, DIMENSIONS[scope.dimension], {c.group for c in counts})
     return assemble(scope, counts, order, options)
 

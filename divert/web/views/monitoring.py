@@ -50,7 +50,7 @@ def _filters_and_page() -> tuple[MonitoringFilters, Reach, MonitoringPage | None
         return form, reach, None
     filters = form.filters(published_only=not holds(current_user, "view_unpublished_figures"))
     try:
-        page = build_page(db.reports_session, filters, reach, _threshold())
+        page = build_page(db.reports_session, filters, reach, _threshold(), store=db.session)
     except UnknownReference as unknown:
         form.refuse_reference(unknown.groups)
         return form, reach, None
