@@ -21,7 +21,7 @@ from divert.monitoring.charts import Bar, LinePoint, bar_chart, line_chart
 from divert.monitoring.points import ALL_GROUPS, BY_NAME, DIMENSIONS
 from divert.monitoring.population import FIELDS, WHOLE_AREA, active_baseline, baseline_rows, population_by
 from divert.monitoring.query import GroupCounts, Reach, Scope
-from divert.monitoring.release import Release, linked_release
+from divert.monitoring.release import WHOLE, Release, linked_release, standard_period
 from divert.monitoring.report import Options, Report, ReportRow, assemble, build_report
 from divert.monitoring.stats import ShareComparison, compare_shares
 
@@ -82,7 +82,7 @@ class Filters:
             return f"From {start.isoformat()}"
         if end:
             return f"To {end.isoformat()}"
-        return "All dates"
+        return "All dates"  # as export.range_label (export.py imports this module)
 
     def describe(self) -> str:
         return (
@@ -157,19 +157,19 @@ def build_page(
     )
     # Published figures are read from the linked release of everything this scope can download
     # (release.py), so a cell is hidden in every table that shows it.
-    release = (
-        linked_release(
+    release = None
+    if filters.published:
+        # One release per scope, of every month, quarter and year of its data; a published date
+        # range must be one of those periods (standard_period refuses any other), so that two
+        # ranges can never be subtracted to give an unprotected table.
+        release = linked_release(
             session,
             reach,
-            filters.date_from,
-            filters.date_to,
-            threshold,
+            threshold=threshold,
             whole_label=filters.range_label,
             store=store,
+            whole_key=standard_period(filters.date_from, filters.date_to),
         )
-        if filters.published
-        else None
-    )
     options = Options(filters.reference, filters.published, threshold, release=release)
     # Counted once, unsuppressed; the published tables are assembled from the same counts, so the
     # page's figures are exactly build_report's for the same scope and options. The release
@@ -206,6 +206,12 @@ def build_page(
         note,
         whole.notes if whole else raw.notes,
     )
+    if release is not None and release.whole_key != WHOLE:
+        page.reasons = []
+        page.notes.append(
+            "Reasons are published over all dates only (each reason is counted once, over the whole "
+            "release): leave the dates empty to see them."
+        )
     page.adjusted = for_report(session, scope, whole, groups, filters.published, store or session)
     return page
 

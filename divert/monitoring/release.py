@@ -60,13 +60,26 @@ class Release:
     hidden: frozenset[Key]
     # A period label the page uses for the whole range ("All dates", "From 2026-01-01", ...).
     whole_label: str = WHOLE
+    # The release's period that label stands for: the whole release, or one standard period of
+    # it (a month, quarter or year) when the page shows only that (see ``standard_period``).
+    whole_key: str = WHOLE
 
     def key(self, programme: str | None, period: str, dimension: str, group: str, point: str) -> Key:
         prog = programme or ALL_PROGRAMMES
-        per = WHOLE if period == self.whole_label else period
+        per = self.shown(period)
         if group == ALL_GROUPS and (prog, per, SHARED, ALL_GROUPS, point) in self.values:
             return (prog, per, SHARED, ALL_GROUPS, point)
         return (prog, per, dimension, group, point)
+
+    def shown(self, period: str) -> str:
+        """The release's period a table's period stands for. Showing one standard period of the
+        release, a coarser period (the year, when the page shows one quarter by year) holds only
+        that period's figures, so it is that period's cell."""
+        if period == self.whole_label:
+            return self.whole_key
+        if self.whole_key != WHOLE and period != self.whole_key and period in _chain(self.whole_key):
+            return self.whole_key
+        return period
 
     def is_hidden(self, programme: str | None, period: str, dimension: str, group: str, point: str) -> bool:
         return self.key(programme, period, dimension, group, point) in self.hidden
@@ -82,17 +95,24 @@ class Release:
         quarter or year), read from the release: the page counts nothing twice."""
         prog = programme or ALL_PROGRAMMES
         found: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(POINT_NAMES, 0))
+        # By a coarser period than the one shown (one quarter by year): that period, labelled so.
+        coarser = next((p for p in _chain(self.whole_key)[1:] if _level(p) == period), None)
         for (p, per, dim, group, point), n in self.values.items():
             if p != prog or dim != dimension or group == ALL_GROUPS or point.startswith(REASON):
                 continue
-            if _level(per) == period:
+            if _level(per) == period and self.whole_key in _chain(per):
                 found[per, group][point] = n
+            elif per == self.whole_key and coarser is not None:
+                found[coarser, group][point] = n
         return [GroupCounts(per, group, counts) for (per, group), counts in sorted(found.items())]
 
     def reason_counts(self, programme: str | None, dimension: str) -> dict[str, list[ReasonCount]]:
-        """What ``count_all_reasons`` counts over the whole range, read from the release."""
+        """What ``count_all_reasons`` counts over the whole range, read from the release (reasons
+        are published over the release's whole range only: none for one period of it)."""
         prog = programme or ALL_PROGRAMMES
         found: dict[str, list[ReasonCount]] = defaultdict(list)
+        if self.whole_key != WHOLE:
+            return found
         for (p, per, dim, group, point), n in sorted(self.values.items()):
             parts = _reason_parts(point)
             if p != prog or dim != dimension or per != WHOLE or group == ALL_GROUPS or parts is None:
@@ -157,6 +177,7 @@ def linked_release(
     threshold: int = DEFAULT_THRESHOLD,
     whole_label: str = WHOLE,
     store: Session | None = None,
+    whole_key: str = WHOLE,
 ) -> Release:
     """Count every table of the release and protect them together, or read the release kept for
     this scope at the current data version (monitoring/cache.py). ``store`` is the session the
@@ -170,7 +191,7 @@ def linked_release(
         _encode,
         _decode,
     )
-    return replace(release, whole_label=whole_label)
+    return replace(release, whole_label=whole_label, whole_key=whole_key)
 
 
 def _scope_parts(reach: Reach | None, start: date | None, end: date | None, threshold: int) -> list[Any]:
@@ -249,6 +270,70 @@ def _parent(period: str) -> str | None:
     if "-" in period:
         return f"{period[:4]}-Q{(int(period[5:7]) - 1) // 3 + 1}"
     return WHOLE
+
+
+def _chain(period: str) -> list[str]:
+    """The period and every period it is part of, up to the whole range."""
+    found = [period]
+    while (up := _parent(found[-1])) is not None:
+        found.append(up)
+    return found
+
+
+class NotStandardPeriod(ValueError):
+    """Published figures were asked for a date range that is not one standard period."""
+
+
+_QUARTER_START = {1: 1, 2: 4, 3: 7, 4: 10}
+
+
+def standard_period(date_from: date | None, date_to: date | None) -> str:
+    """The release period a published date range stands for: the whole release (no dates), or one
+    calendar month, quarter or year, exactly. Anything else is refused (``NotStandardPeriod``).
+
+    Published figures for two overlapping ranges would differ by the days between them, and the
+    difference would be a table of its own, never protected: 1 January to 31 March minus
+    1 January to 30 March is 31 March's figures, small numbers and all. So published figures come
+    from one linked release per scope (every month, quarter and year of the data, protected
+    together), and a date range picks one of its periods."""
+    if date_from is None and date_to is None:
+        return WHOLE
+    if date_from is None or date_to is None:
+        raise NotStandardPeriod(_advice(date_from or date_to, date_from or date_to))
+    start, end = date_from, date_to
+    if start.day == 1 and _month_end(end) == end and (end.year, end.month) >= (start.year, start.month):
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        if months == 1:
+            return f"{start.year:04d}-{start.month:02d}"
+        if months == 3 and start.month in _QUARTER_START.values():
+            return f"{start.year:04d}-Q{(start.month - 1) // 3 + 1}"
+        if months == 12 and start.month == 1:
+            return f"{start.year:04d}"
+    raise NotStandardPeriod(_advice(start, end))
+
+
+def _month_end(day: date) -> date:
+    following = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)
+
+
+def _advice(start: date | None, end: date | None) -> str:
+    """What to ask for instead: the smallest standard period holding the range, where one does."""
+    said = (
+        "Published figures are for a whole calendar month, quarter or year, or all dates: "
+        "figures for two overlapping date ranges could be subtracted to reveal small numbers."
+    )
+    if start is None or end is None or start.year != end.year:
+        return f"{said} Leave both dates empty for all dates, or choose one year, quarter or month."
+    if start.month == end.month:
+        first, last, name = date(start.year, start.month, 1), _month_end(start), "that month"
+    elif (start.month - 1) // 3 == (end.month - 1) // 3:
+        q = (start.month - 1) // 3 + 1
+        first = date(start.year, _QUARTER_START[q], 1)
+        last, name = _month_end(date(start.year, _QUARTER_START[q] + 2, 1)), f"quarter {q}"
+    else:
+        first, last, name = date(start.year, 1, 1), date(start.year, 12, 31), f"the year {start.year}"
+    return f"{said} For {name}, choose {first.isoformat()} to {last.isoformat()}."
 
 
 def _level(period: str) -> str:
