@@ -37,6 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction, sessionmaker
 
 from divert.models import Decision, Encounter, MonitoringCache, MonitoringChange, ProgrammeVersion, utcnow
+from divert.monitoring.query import PROGRAMME_IDS
 
 FORMAT = 1
 
@@ -105,6 +106,7 @@ def _on_execute(state: ORMExecuteState) -> None:
 def _transaction_end(session: Session, transaction: SessionTransaction) -> None:
     # Also after a savepoint: a note rolled back with it must be made again by the next change.
     session.info.pop(_NOTED, None)
+    session.info.pop(PROGRAMME_IDS, None)
 
 
 _HOOKS = (

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from divert.models import EthnicityCode, Programme
 from divert.monitoring import cache
-from divert.monitoring.breakdowns import ALL_REASONS, ReasonCount, count_all_reasons
+from divert.monitoring.breakdowns import ALL_REASONS, ReasonCount, count_all_reasons, vocabulary
 from divert.monitoring.points import ALL_GROUPS, DIMENSIONS, POINTS
 from divert.monitoring.query import GroupCounts, Reach, Scope, count_points
 from divert.monitoring.suppression import DEFAULT_THRESHOLD, Change, Linked, Margin, protect
@@ -151,6 +151,7 @@ def count_release(
     """Every count of the release: points by month (added up to quarters, years and the whole
     range) and reasons over the whole range, for each programme and all, for every breakdown."""
     codes = programmes_of(session, reach)
+    words = vocabulary(session)
     values: dict[Key, int] = defaultdict(int)
     for programme in [None, *codes]:
         prog = programme or ALL_PROGRAMMES
@@ -162,7 +163,7 @@ def count_release(
                     for point, n in found.counts.items():
                         if n:
                             values[prog, period, dimension, found.group, point] += n
-            for kind, reasons in count_all_reasons(session, scope, whole_range=WHOLE).items():
+            for kind, reasons in count_all_reasons(session, scope, whole_range=WHOLE, words=words).items():
                 for c in reasons:
                     if c.count:
                         values[prog, WHOLE, dimension, c.group, f"{REASON}{kind}:{c.reason}"] += c.count
