@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from typing import Any
@@ -63,6 +63,19 @@ class Release:
     # The release's period that label stands for: the whole release, or one standard period of
     # it (a month, quarter or year) when the page shows only that (see ``standard_period``).
     whole_key: str = WHOLE
+    # Each (programme, breakdown)'s cells, made on first use and shared by the copies ``replace``
+    # makes for each request: a page reads one table of a release of 100,000 cells.
+    tables: dict[tuple[str, str], list[tuple[Key, int]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def table(self, programme: str | None, dimension: str) -> list[tuple[Key, int]]:
+        if not self.tables:
+            found: dict[tuple[str, str], list[tuple[Key, int]]] = defaultdict(list)
+            for key, n in self.values.items():
+                found[key[0], key[2]].append((key, n))
+            self.tables.update({k: sorted(v) for k, v in found.items()})
+        return self.tables.get((programme or ALL_PROGRAMMES, dimension), [])
 
     def key(self, programme: str | None, period: str, dimension: str, group: str, point: str) -> Key:
         prog = programme or ALL_PROGRAMMES
@@ -93,12 +106,11 @@ class Release:
     def group_counts(self, programme: str | None, dimension: str, period: str) -> list[GroupCounts]:
         """What ``count_points`` counts for this programme and breakdown by ``period`` (month,
         quarter or year), read from the release: the page counts nothing twice."""
-        prog = programme or ALL_PROGRAMMES
         found: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(POINT_NAMES, 0))
         # By a coarser period than the one shown (one quarter by year): that period, labelled so.
         coarser = next((p for p in _chain(self.whole_key)[1:] if _level(p) == period), None)
-        for (p, per, dim, group, point), n in self.values.items():
-            if p != prog or dim != dimension or group == ALL_GROUPS or point.startswith(REASON):
+        for (_, per, _, group, point), n in self.table(programme, dimension):
+            if group == ALL_GROUPS or point.startswith(REASON):
                 continue
             if _level(per) == period and self.whole_key in _chain(per):
                 found[per, group][point] = n
@@ -109,13 +121,12 @@ class Release:
     def reason_counts(self, programme: str | None, dimension: str) -> dict[str, list[ReasonCount]]:
         """What ``count_all_reasons`` counts over the whole range, read from the release (reasons
         are published over the release's whole range only: none for one period of it)."""
-        prog = programme or ALL_PROGRAMMES
         found: dict[str, list[ReasonCount]] = defaultdict(list)
         if self.whole_key != WHOLE:
             return found
-        for (p, per, dim, group, point), n in sorted(self.values.items()):
+        for (_, per, _, group, point), n in self.table(programme, dimension):
             parts = _reason_parts(point)
-            if p != prog or dim != dimension or per != WHOLE or group == ALL_GROUPS or parts is None:
+            if per != WHOLE or group == ALL_GROUPS or parts is None:
                 continue
             if parts[1] != ALL_REASONS:
                 found[parts[0]].append(ReasonCount(self.whole_label, group, parts[1], n))
