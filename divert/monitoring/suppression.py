@@ -360,10 +360,11 @@ def protect(
 
     Primary cells (1 to threshold - 1) are hidden. Each hidden cell then needs a proof (see
     Certifier): ``changes(cell, hidden)`` offers candidate changes in stages, cheapest kinds
-    first; of the smallest that are wide enough, the one whose newly hidden cells cost least
-    (``cost``: a headline total costs more than a month's cell) is taken, and all its cells are
-    hidden (secondary suppression). The cells it moves across the whole width are proved by it;
-    a partner that moves less needs a proof of its own, and is searched for in turn.
+    first; the first wide enough of the smallest is taken (of the first ``_CHOICES``, the one
+    whose newly hidden cells cost least: ``cost``, a headline total costs more than a month's
+    cell), and all its cells are hidden (secondary suppression). The cells it moves across the
+    whole width are proved by it; a partner that moves less needs a proof of its own, and is
+    searched for in turn.
     If no candidate is wide enough, every non-zero cell is hidden: then scaling the whole table up
     keeps every relation (they are all homogeneous), so nothing is bounded above.
     """
