@@ -65,12 +65,15 @@ def register_extensions(app: Flask) -> None:
 
 def register_session_hooks(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     """What every session that writes the app's data needs: append-only tables and field history
-    (models/guards.py), and the monitoring journey rows kept in step (monitoring upkeep)."""
+    (models/guards.py), the monitoring journey rows kept in step (monitoring upkeep), and every
+    change to what monitoring counts noted (monitoring/cache.py), so a kept release is never
+    used after it."""
     from divert.models import guards
-    from divert.monitoring import journeys
+    from divert.monitoring import cache, journeys
 
     guards.register(factory)
     journeys.register(factory)
+    cache.register(factory)
     return factory
 
 

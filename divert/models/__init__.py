@@ -18,6 +18,7 @@ from divert.models.decision import Decision
 from divert.models.encounter import Encounter
 from divert.models.job import Job, JobLock
 from divert.models.journey import EncounterJourney, ProgrammeJourney
+from divert.models.monitoring_cache import MonitoringCache, MonitoringChange
 from divert.models.notify import MessageTemplate, OutboxMessage, ReminderConsent, StaffNotification
 from divert.models.organisation import Organisation, Team
 from divert.models.person import Person
@@ -48,6 +49,8 @@ __all__ = [
     "Job",
     "JobLock",
     "MessageTemplate",
+    "MonitoringCache",
+    "MonitoringChange",
     "NeedsAssessment",
     "OffenceCategory",
     "Organisation",

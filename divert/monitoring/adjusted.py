@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from operator import attrgetter
 from typing import Any
 
@@ -40,7 +40,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from divert.models import Encounter
-from divert.monitoring import query
+from divert.monitoring import cache, query
 from divert.monitoring.points import (
     AGE_BAND_FLOORS,
     ALL_GROUPS,
@@ -502,19 +502,46 @@ def reading(
 
 
 def for_report(
-    session: Session, scope: Scope, whole: Report | None, groups: Sequence[str], published: bool
+    session: Session,
+    scope: Scope,
+    whole: Report | None,
+    groups: Sequence[str],
+    published: bool,
+    store: Session | None = None,
 ) -> dict[tuple[str, str], Adjusted]:
-    """The adjusted odds ratios beside the whole-range table's RRIs, suppressed where the RRI is."""
+    """The adjusted odds ratios beside the whole-range table's RRIs, suppressed where the RRI is.
+
+    With ``store``, the fits are kept between requests at the data version they were made from
+    (monitoring/cache.py): they move only when the data does, and take seconds at a force's size.
+    """
     if whole is None or whole.reference is None:
         return {}
     dimension = DIMENSIONS[scope.dimension]
     if not [g for g in groups if g not in dimension.not_comparable and g != whole.reference]:
         return {}
-    found = adjust(count_cells(session, scope), dimension, whole.reference, groups)
+    reference = whole.reference
+
+    def fitted() -> dict[tuple[str, str], Adjusted]:
+        return adjust(count_cells(session, scope), dimension, reference, groups)
+
+    if store is None:
+        found = fitted()
+    else:
+        parts: list[Any] = [cache.reach_parts(scope.reach), scope.programme, scope.dimension]
+        parts += [scope.date_from, scope.date_to, reference, list(groups)]
+        found = cache.remember(session, store, "adjusted", parts, fitted, _encode, _decode)
     if not published:
         return found
     rows = {(r.point, r.group): r for r in whole.rows}
     return {key: _published(a, rows.get(key)) for key, a in found.items()}
+
+
+def _encode(found: Mapping[tuple[str, str], Adjusted]) -> list[dict[str, Any]]:
+    return [asdict(a) for a in found.values()]
+
+
+def _decode(body: list[dict[str, Any]]) -> dict[tuple[str, str], Adjusted]:
+    return {(d["point"], d["group"]): Adjusted(**d) for d in body}
 
 
 def _published(adjusted: Adjusted, row: ReportRow | None) -> Adjusted:

@@ -207,7 +207,12 @@ def count_reasons(session: Session, scope: Scope, kind: str) -> list[ReasonCount
 
 
 def count_all_reasons(
-    session: Session, scope: Scope, kinds: Sequence[str] = KINDS, *, whole_range: str | None = None
+    session: Session,
+    scope: Scope,
+    kinds: Sequence[str] = KINDS,
+    *,
+    whole_range: str | None = None,
+    words: Vocabulary | None = None,
 ) -> dict[str, list[ReasonCount]]:
     """Every kind's reasons by period and group in one query: one pass over the journeys and people.
 
@@ -215,7 +220,7 @@ def count_all_reasons(
     range in the database instead of per period: what the page shows, in far fewer rows.
     """
     tune(session)
-    words = vocabulary(session)
+    words = words or vocabulary(session)  # given by a caller counting many scopes (release.py)
     parts = []
     for kind in kinds:
         stmt, encounter_id = _source(session, scope, kind, words)

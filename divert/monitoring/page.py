@@ -21,7 +21,7 @@ from divert.monitoring.charts import Bar, LinePoint, bar_chart, line_chart
 from divert.monitoring.points import ALL_GROUPS, BY_NAME, DIMENSIONS
 from divert.monitoring.population import FIELDS, WHOLE_AREA, active_baseline, baseline_rows, population_by
 from divert.monitoring.query import GroupCounts, Reach, Scope
-from divert.monitoring.release import Release, linked_release
+from divert.monitoring.release import WHOLE, Release, linked_release, standard_period
 from divert.monitoring.report import Options, Report, ReportRow, assemble, build_report
 from divert.monitoring.stats import ShareComparison, compare_shares
 
@@ -82,7 +82,7 @@ class Filters:
             return f"From {start.isoformat()}"
         if end:
             return f"To {end.isoformat()}"
-        return "All dates"
+        return "All dates"  # as export.range_label (export.py imports this module)
 
     def describe(self) -> str:
         return (
@@ -147,9 +147,17 @@ class MonitoringPage:
 
 
 def build_page(
-    session: Session, filters: Filters, reach: Reach, threshold: int, *, tables_only: bool = False
+    session: Session,
+    filters: Filters,
+    reach: Reach,
+    threshold: int,
+    store: Session | None = None,
+    *,
+    tables_only: bool = False,
 ) -> MonitoringPage:
-    """Everything the page (and so every export) shows, from one count query and one reason query.
+    """Everything the page (and so every export) shows: published, read from the scope's release
+    (kept between requests, monitoring/cache.py, written through ``store``); otherwise from one
+    count query and one reason query.
 
     ``tables_only``: just the report's tables and their adjusted odds ratios, which is all the CSV
     holds; no reason tables or population comparison (half the page's time at national scale).
@@ -159,17 +167,25 @@ def build_page(
     )
     # Published figures are read from the linked release of everything this scope can download
     # (release.py), so a cell is hidden in every table that shows it.
-    release = (
-        linked_release(
-            session, reach, filters.date_from, filters.date_to, threshold, whole_label=filters.range_label
+    release = None
+    if filters.published:
+        # One release per scope, of every month, quarter and year of its data; a published date
+        # range must be one of those periods (standard_period refuses any other), so that two
+        # ranges can never be subtracted to give an unprotected table.
+        release = linked_release(
+            session,
+            reach,
+            threshold=threshold,
+            whole_label=filters.range_label,
+            store=store,
+            whole_key=standard_period(filters.date_from, filters.date_to),
         )
-        if filters.published
-        else None
-    )
     options = Options(filters.reference, filters.published, threshold, release=release)
     # Counted once, unsuppressed; the published tables are assembled from the same counts, so the
-    # page's figures are exactly build_report's for the same scope and options.
-    raw = build_report(session, scope, Options(filters.reference, False, threshold))
+    # page's figures are exactly build_report's for the same scope and options. The release
+    # holds every count of the scope already, by month, quarter and year.
+    counted = release.group_counts(filters.programme, filters.dimension, filters.period) if release else None
+    raw = build_report(session, scope, Options(filters.reference, False, threshold), counted)
     groups = list(dict.fromkeys(r.group for r in raw.rows if r.group != ALL_GROUPS))
     periods = sorted({r.period for r in raw.rows})
     counts = _counts(raw.rows)
@@ -179,8 +195,14 @@ def build_page(
     reasons: list[ReasonTable] = []
     baseline, population, note = None, None, ""
     if not tables_only:
-        found = count_all_reasons(session, scope, whole_range=filters.range_label)
-        reasons = [_reasons(scope, kind, found[kind], groups, filters, threshold, release) for kind in KINDS]
+        found = (
+            release.reason_counts(filters.programme, filters.dimension)
+            if release is not None
+            else count_all_reasons(session, scope, whole_range=filters.range_label)
+        )
+        reasons = [
+            _reasons(scope, kind, found.get(kind, []), groups, filters, threshold, release) for kind in KINDS
+        ]
         baseline = active_baseline(session)
         population, note = _population(session, baseline, filters.dimension, whole_counts, groups)
     page = MonitoringPage(
@@ -197,7 +219,13 @@ def build_page(
         note,
         whole.notes if whole else raw.notes,
     )
-    page.adjusted = for_report(session, scope, whole, groups, filters.published)
+    if release is not None and release.whole_key != WHOLE:
+        page.reasons = []
+        page.notes.append(
+            "Reasons are published over all dates only (each reason is counted once, over the whole "
+            "release): leave the dates empty to see them."
+        )
+    page.adjusted = for_report(session, scope, whole, groups, filters.published, store or session)
     return page
 
 

@@ -148,10 +148,18 @@ def period_key(year: int, month: int, period: str) -> str:
 
 
 def programme_id(session: Session, code: str) -> int:
+    # Kept for the transaction (monitoring/cache.py clears it): a release asks once per table.
+    known: dict[str, int] = session.info.setdefault(PROGRAMME_IDS, {})
+    if code in known:
+        return known[code]
     found = session.scalar(select(Programme.id).where(Programme.code == code))
     if found is None:
         raise LookupError(f"No programme with the code '{code}'")
+    known[code] = found
     return found
+
+
+PROGRAMME_IDS = "monitoring_programme_ids"
 
 
 def age_band(age: int | None) -> str:

@@ -26,11 +26,10 @@ read their hidden cells from it, so the same cell is hidden everywhere it appear
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from typing import Any
@@ -39,9 +38,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from divert.models import EthnicityCode, Programme
-from divert.monitoring.breakdowns import ALL_REASONS, count_all_reasons
+from divert.monitoring import cache
+from divert.monitoring.breakdowns import ALL_REASONS, ReasonCount, count_all_reasons, vocabulary
 from divert.monitoring.points import ALL_GROUPS, DIMENSIONS, POINTS
-from divert.monitoring.query import Reach, Scope, count_points
+from divert.monitoring.query import GroupCounts, Reach, Scope, count_points
 from divert.monitoring.suppression import DEFAULT_THRESHOLD, Change, Linked, Margin, protect
 
 ALL_PROGRAMMES = "all"
@@ -50,6 +50,7 @@ SHARED = "*"  # the dimension of a total that every breakdown shares (the same p
 REASON = "reason:"  # the point field of a reason cell: "reason:<kind>:<reason>"
 
 Key = tuple[str, str, str, str, str]  # programme, period, dimension, group, point (or reason)
+POINT_NAMES = tuple(p.name for p in POINTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +60,39 @@ class Release:
     hidden: frozenset[Key]
     # A period label the page uses for the whole range ("All dates", "From 2026-01-01", ...).
     whole_label: str = WHOLE
+    # The release's period that label stands for: the whole release, or one standard period of
+    # it (a month, quarter or year) when the page shows only that (see ``standard_period``).
+    whole_key: str = WHOLE
+    # Each (programme, breakdown)'s cells, made on first use and shared by the copies ``replace``
+    # makes for each request: a page reads one table of a release of 100,000 cells.
+    tables: dict[tuple[str, str], list[tuple[Key, int]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def table(self, programme: str | None, dimension: str) -> list[tuple[Key, int]]:
+        if not self.tables:
+            found: dict[tuple[str, str], list[tuple[Key, int]]] = defaultdict(list)
+            for key, n in self.values.items():
+                found[key[0], key[2]].append((key, n))
+            self.tables.update({k: sorted(v) for k, v in found.items()})
+        return self.tables.get((programme or ALL_PROGRAMMES, dimension), [])
 
     def key(self, programme: str | None, period: str, dimension: str, group: str, point: str) -> Key:
         prog = programme or ALL_PROGRAMMES
-        per = WHOLE if period == self.whole_label else period
+        per = self.shown(period)
         if group == ALL_GROUPS and (prog, per, SHARED, ALL_GROUPS, point) in self.values:
             return (prog, per, SHARED, ALL_GROUPS, point)
         return (prog, per, dimension, group, point)
+
+    def shown(self, period: str) -> str:
+        """The release's period a table's period stands for. Showing one standard period of the
+        release, a coarser period (the year, when the page shows one quarter by year) holds only
+        that period's figures, so it is that period's cell."""
+        if period == self.whole_label:
+            return self.whole_key
+        if self.whole_key != WHOLE and period != self.whole_key and period in _chain(self.whole_key):
+            return self.whole_key
+        return period
 
     def is_hidden(self, programme: str | None, period: str, dimension: str, group: str, point: str) -> bool:
         return self.key(programme, period, dimension, group, point) in self.hidden
@@ -75,6 +102,35 @@ class Release:
     ) -> bool:
         """A reason table's cell (over the whole range); ``reason`` may be "All reasons"."""
         return self.is_hidden(programme, WHOLE, dimension, group, f"{REASON}{kind}:{reason}")
+
+    def group_counts(self, programme: str | None, dimension: str, period: str) -> list[GroupCounts]:
+        """What ``count_points`` counts for this programme and breakdown by ``period`` (month,
+        quarter or year), read from the release: the page counts nothing twice."""
+        found: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(POINT_NAMES, 0))
+        # By a coarser period than the one shown (one quarter by year): that period, labelled so.
+        coarser = next((p for p in _chain(self.whole_key)[1:] if _level(p) == period), None)
+        for (_, per, _, group, point), n in self.table(programme, dimension):
+            if group == ALL_GROUPS or point.startswith(REASON):
+                continue
+            if _level(per) == period and self.whole_key in _chain(per):
+                found[per, group][point] = n
+            elif per == self.whole_key and coarser is not None:
+                found[coarser, group][point] = n
+        return [GroupCounts(per, group, counts) for (per, group), counts in sorted(found.items())]
+
+    def reason_counts(self, programme: str | None, dimension: str) -> dict[str, list[ReasonCount]]:
+        """What ``count_all_reasons`` counts over the whole range, read from the release (reasons
+        are published over the release's whole range only: none for one period of it)."""
+        found: dict[str, list[ReasonCount]] = defaultdict(list)
+        if self.whole_key != WHOLE:
+            return found
+        for (_, per, _, group, point), n in self.table(programme, dimension):
+            parts = _reason_parts(point)
+            if per != WHOLE or group == ALL_GROUPS or parts is None:
+                continue
+            if parts[1] != ALL_REASONS:
+                found[parts[0]].append(ReasonCount(self.whole_label, group, parts[1], n))
+        return found
 
 
 def _periods(ym: int) -> tuple[str, str, str, str]:
@@ -106,6 +162,7 @@ def count_release(
     """Every count of the release: points by month (added up to quarters, years and the whole
     range) and reasons over the whole range, for each programme and all, for every breakdown."""
     codes = programmes_of(session, reach)
+    words = vocabulary(session)
     values: dict[Key, int] = defaultdict(int)
     for programme in [None, *codes]:
         prog = programme or ALL_PROGRAMMES
@@ -117,7 +174,7 @@ def count_release(
                     for point, n in found.counts.items():
                         if n:
                             values[prog, period, dimension, found.group, point] += n
-            for kind, reasons in count_all_reasons(session, scope, whole_range=WHOLE).items():
+            for kind, reasons in count_all_reasons(session, scope, whole_range=WHOLE, words=words).items():
                 for c in reasons:
                     if c.count:
                         values[prog, WHOLE, dimension, c.group, f"{REASON}{kind}:{c.reason}"] += c.count
@@ -131,22 +188,58 @@ def linked_release(
     date_to: date | None = None,
     threshold: int = DEFAULT_THRESHOLD,
     whole_label: str = WHOLE,
+    store: Session | None = None,
+    whole_key: str = WHOLE,
 ) -> Release:
-    """Count every table of the release and protect them together."""
+    """Count every table of the release and protect them together, or read the release kept for
+    this scope at the current data version (monitoring/cache.py). ``store`` is the session the
+    kept releases are written through (the primary, where ``session`` reads a replica)."""
+    release = cache.remember(
+        session,
+        store or session,
+        "release",
+        _scope_parts(reach, date_from, date_to, threshold),
+        partial(_count_and_protect, session, reach, date_from, date_to, threshold),
+        _encode,
+        _decode,
+    )
+    return replace(release, whole_label=whole_label, whole_key=whole_key)
+
+
+def _scope_parts(reach: Reach | None, start: date | None, end: date | None, threshold: int) -> list[Any]:
+    return [cache.reach_parts(reach), start, end, threshold]
+
+
+def _count_and_protect(
+    session: Session, reach: Reach | None, date_from: date | None, date_to: date | None, threshold: int
+) -> Release:
     counted, codes, groups = count_release(session, reach, date_from, date_to)
-    key = (tuple(sorted(counted.items())), tuple(codes), tuple(sorted(groups.items())), threshold)
-    hidden = _protected(key)
-    return Release(threshold, _with_totals(dict(counted)), hidden, whole_label)
+    return protect_release(counted, codes, groups, threshold)
 
 
-@functools.lru_cache(maxsize=16)
-def _protected(
-    key: tuple[tuple[tuple[Key, int], ...], tuple[str, ...], tuple[tuple[str, str], ...], int],
-) -> frozenset[Key]:
-    """The hidden cells for exactly these counts: the same counts always give the same cells, so
-    they are worked out once (the page and each of its downloads ask for the same release)."""
-    counted, codes, groups, threshold = key
-    return protect_release(dict(counted), codes, dict(groups), threshold).hidden
+def _encode(release: Release) -> dict[str, Any]:
+    """Compact JSON: each string once, then seven integers a cell (five string indexes, the count,
+    hidden or not)."""
+    strings: dict[str, int] = {}
+    cells: list[int] = []
+    for key, n in release.values.items():
+        cells += [strings.setdefault(part, len(strings)) for part in key]
+        cells += [n, 1 if key in release.hidden else 0]
+    return {"threshold": release.threshold, "strings": list(strings), "cells": cells}
+
+
+def _decode(body: dict[str, Any]) -> Release:
+    strings: list[str] = body["strings"]
+    cells: list[int] = body["cells"]
+    values: dict[Key, int] = {}
+    hidden: list[Key] = []
+    for i in range(0, len(cells), 7):
+        a, b, c, d, e, n, h = cells[i : i + 7]
+        key = (strings[a], strings[b], strings[c], strings[d], strings[e])
+        values[key] = n
+        if h:
+            hidden.append(key)
+    return Release(int(body["threshold"]), values, frozenset(hidden))
 
 
 def protect_release(
@@ -189,6 +282,78 @@ def _parent(period: str) -> str | None:
     if "-" in period:
         return f"{period[:4]}-Q{(int(period[5:7]) - 1) // 3 + 1}"
     return WHOLE
+
+
+def _chain(period: str) -> list[str]:
+    """The period and every period it is part of, up to the whole range."""
+    found = [period]
+    while (up := _parent(found[-1])) is not None:
+        found.append(up)
+    return found
+
+
+class NotStandardPeriod(ValueError):
+    """Published figures were asked for a date range that is not one standard period."""
+
+
+_QUARTER_START = {1: 1, 2: 4, 3: 7, 4: 10}
+
+
+def standard_period(date_from: date | None, date_to: date | None) -> str:
+    """The release period a published date range stands for: the whole release (no dates), or one
+    calendar month, quarter or year, exactly. Anything else is refused (``NotStandardPeriod``).
+
+    Published figures for two overlapping ranges would differ by the days between them, and the
+    difference would be a table of its own, never protected: 1 January to 31 March minus
+    1 January to 30 March is 31 March's figures, small numbers and all. So published figures come
+    from one linked release per scope (every month, quarter and year of the data, protected
+    together), and a date range picks one of its periods."""
+    if date_from is None and date_to is None:
+        return WHOLE
+    if date_from is None or date_to is None:
+        raise NotStandardPeriod(_advice(date_from or date_to, date_from or date_to))
+    start, end = date_from, date_to
+    if start.day == 1 and _month_end(end) == end and (end.year, end.month) >= (start.year, start.month):
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        if months == 1:
+            return f"{start.year:04d}-{start.month:02d}"
+        if months == 3 and start.month in _QUARTER_START.values():
+            return f"{start.year:04d}-Q{(start.month - 1) // 3 + 1}"
+        if months == 12 and start.month == 1:
+            return f"{start.year:04d}"
+    raise NotStandardPeriod(_advice(start, end))
+
+
+def _month_end(day: date) -> date:
+    following = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)
+
+
+def _advice(start: date | None, end: date | None) -> str:
+    """What to ask for instead: the smallest standard period holding the range, where one does."""
+    said = (
+        "Published figures are for a whole calendar month, quarter or year, or all dates: "
+        "figures for two overlapping date ranges could be subtracted to reveal small numbers."
+    )
+    if start is None or end is None or start.year != end.year:
+        return f"{said} Leave both dates empty for all dates, or choose one year, quarter or month."
+    if start.month == end.month:
+        first, last, name = date(start.year, start.month, 1), _month_end(start), "that month"
+    elif (start.month - 1) // 3 == (end.month - 1) // 3:
+        q = (start.month - 1) // 3 + 1
+        first = date(start.year, _QUARTER_START[q], 1)
+        last, name = _month_end(date(start.year, _QUARTER_START[q] + 2, 1)), f"quarter {q}"
+    else:
+        first, last, name = date(start.year, 1, 1), date(start.year, 12, 31), f"the year {start.year}"
+    return f"{said} For {name}, choose {first.isoformat()} to {last.isoformat()}."
+
+
+def _level(period: str) -> str:
+    if period == WHOLE:
+        return WHOLE
+    if "-Q" in period:
+        return "quarter"
+    return "month" if _is_month(period) else "year"
 
 
 def _is_month(period: str) -> bool:

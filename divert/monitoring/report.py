@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from divert.models import EthnicityCode
 from divert.monitoring.points import ALL_GROUPS, DIMENSIONS, POINTS, Dimension, ordered_groups
 from divert.monitoring.query import GroupCounts, Scope, count_points
-from divert.monitoring.release import Release, linked_release
+from divert.monitoring.release import Release, linked_release, standard_period
 from divert.monitoring.stats import RelativeRate, four_fifths, rate, relative_rate
 from divert.monitoring.suppression import DEFAULT_THRESHOLD, Margin, suppress
 
@@ -83,13 +83,24 @@ class Options:
     release: Release | None = None
 
 
-def build_report(session: Session, scope: Scope, options: Options = Options()) -> Report:
+def build_report(
+    session: Session,
+    scope: Scope,
+    options: Options = Options(),
+    counts: Sequence[GroupCounts] | None = None,
+) -> Report:
+    """``counts``: this scope's counts already fetched (from the release, which holds them)."""
     if options.published and options.release is None:
         # Published figures are always the linked release's: a table suppressed on its own would
         # hide other cells than the release does, and the two together could be undone.
-        release = linked_release(session, scope.reach, scope.date_from, scope.date_to, options.threshold)
+        # The scope's one release; the dates must be one standard period of it.
+        whole_key = standard_period(scope.date_from, scope.date_to)
+        release = linked_release(session, scope.reach, threshold=options.threshold, whole_key=whole_key)
         options = replace(options, release=release)
-    counts = count_points(session, scope)
+        if counts is None:
+            counts = release.group_counts(scope.programme, scope.dimension, scope.period)
+    if counts is None:
+        counts = count_points(session, scope)
     order = _group_order(session, DIMENSIONS[scope.dimension], {c.group for c in counts})
     return assemble(scope, counts, order, options)
 

@@ -25,6 +25,7 @@ from divert.monitoring.export import write_csv
 from divert.monitoring.page import POINT_LABELS, MonitoringPage, build_page, page_charts
 from divert.monitoring.points import DIMENSIONS, POINTS
 from divert.monitoring.query import Reach, reach_of
+from divert.monitoring.release import NotStandardPeriod
 from divert.monitoring.report import UnknownReference
 from divert.monitoring.suppression import DEFAULT_THRESHOLD
 from divert.monitoring.xlsx import page_sheets, write_xlsx
@@ -50,9 +51,15 @@ def _filters_and_page(*, tables_only: bool = False) -> tuple[MonitoringFilters, 
         return form, reach, None
     filters = form.filters(published_only=not holds(current_user, "view_unpublished_figures"))
     try:
-        page = build_page(db.reports_session, filters, reach, _threshold(), tables_only=tables_only)
+        page = build_page(
+            db.reports_session, filters, reach, _threshold(), tables_only=tables_only, store=db.session
+        )
     except UnknownReference as unknown:
         form.refuse_reference(unknown.groups)
+        return form, reach, None
+    except NotStandardPeriod as refused:
+        # Published figures only for a whole month, quarter or year (release.standard_period).
+        form.date_from.errors = [str(refused)]
         return form, reach, None
     form.offer_references(page.groups, page.whole.reference if page.whole else None)
     return form, reach, page
