@@ -101,6 +101,25 @@ def test_monitoring_rebuild_restores_journeys_changed_outside_the_app(
     )
 
 
+def test_monitoring_rebuild_fills_the_person_columns(app: Flask, db_session: Session) -> None:
+    """After a load that left them empty (a COPY, a restore from before migration 0025)."""
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    columns = (
+        EncounterJourney.encounter_id,
+        EncounterJourney.self_defined_ethnicity,
+        EncounterJourney.gender,
+        EncounterJourney.age,
+    )
+    kept = db_session.execute(select(*columns).order_by(EncounterJourney.encounter_id)).all()
+    assert kept and all(row.self_defined_ethnicity and row.gender for row in kept)
+    db_session.execute(update(EncounterJourney).values(self_defined_ethnicity=None, gender=None, age=None))
+    result = runner.invoke(args=["monitoring-rebuild"])
+    assert result.exit_code == 0, result.output
+    db_session.expire_all()
+    assert db_session.execute(select(*columns).order_by(EncounterJourney.encounter_id)).all() == kept
+
+
 def test_create_user_mistakes_are_messages_not_tracebacks(app: Flask, db_session: Session) -> None:
     runner = app.test_cli_runner()
     base = ["create-user", "--email", "kim@example.org", "--name", "Kim", "--role", "admin"]
