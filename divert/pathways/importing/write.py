@@ -8,13 +8,14 @@ says it came from the file.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Table, insert, or_, text, update
+from sqlalchemy import JSON, Table, bindparam, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from divert.app.clock import uk_date
@@ -26,6 +27,7 @@ from divert.models import (
     Person,
     Programme,
     ProgrammeJourney,
+    ProgrammeOperator,
     Referral,
     ReferralEvent,
     ReferralParty,
@@ -35,6 +37,7 @@ from divert.models.programme import compiled
 from divert.monitoring import journeys
 from divert.pathways.cases import acting_organisations, reference_for, reoffending_detail
 from divert.pathways.importing.history import Decided, live_case_named, stored_facts
+from divert.pathways.importing.stages import Stages
 from divert.rules.definition import (
     DECISION_ROUTE,
     DIVERTED_AGAIN,
@@ -56,51 +59,89 @@ class Written:
 
 class Writer:
     def __init__(
-        self, session: Session, organisation_id: int, actor_id: int | None, source: str, now: datetime
+        self,
+        session: Session,
+        organisation_id: int,
+        actor_id: int | None,
+        source: str,
+        now: datetime,
+        stages: Stages | None = None,
     ):
         self.session = session
+        self.stages = stages or Stages()
         self.organisation_id = organisation_id
         self.actor_id = actor_id
         self.source = source
         self.now = now
         self.written = Written()
-        self._receivers: dict[tuple[int, str, str | None, date], list[int]] = {}
+        self._receivers: dict[tuple[int, str, str | None, int], list[int]] = {}
+        self._boundaries: dict[int, list[date]] = {}
         # The referral each row opened and the encounter of each row that came during a live case.
         self._referral_ids: dict[int, int] = {}
         self._encounter_ids: dict[int, int] = {}
 
     def write(self, rows: Sequence[Decided], progress: Callable[[int], None]) -> Written:
+        stage = self.stages
         for start in range(0, len(rows), CHUNK_ROWS):
             chunk = rows[start : start + CHUNK_ROWS]
-            self._people(chunk)
-            encounter_ids = self._insert(Encounter, [self._encounter(d) for d in chunk])
-            decision_ids = self._decisions(chunk, encounter_ids)
-            self._cases(chunk, encounter_ids, decision_ids)
+            with stage("write people"):
+                self._people(chunk)
+            with stage("write encounters"):
+                encounters = [self._encounter(d) for d in chunk]
+                encounter_ids = self._insert(Encounter, encounters)
+            with stage("write decisions"):
+                decision_ids, effective = self._decisions(chunk, encounter_ids)
+            with stage("write cases"):
+                cases = self._cases(chunk, encounter_ids, decision_ids)
             self._encounter_ids.update(
                 (id(d), e) for d, e in zip(chunk, encounter_ids, strict=True) if d.during
             )
-            # Core inserts pass the session hook by, so the monitoring rows are written here; the
-            # encounters are all new, so their rows are only inserted.
-            journeys.refresh(self.session.connection(), encounter_ids, new=True)
+            # Core inserts pass the session hook by, so the monitoring rows are written here, from
+            # the rows just written (not read back); the encounters are all new, so only inserted.
+            with stage("write journey rows"):
+                self._journeys(chunk, encounter_ids, encounters, effective, cases)
             progress(len(chunk))
         # After every chunk: a row may come during a case that a later chunk's row opened.
-        self._flag_live_cases([d for d in rows if d.during])
+        with stage("write flags"):
+            self._flag_live_cases([d for d in rows if d.during])
         if rows and self.session.get_bind().dialect.name == "postgresql":
             # After a bulk load the planner still thinks these tables are as small as before, and
             # picks plans (an organisation-wide index scan to find references) that take minutes
             # on a large file; autovacuum would notice only later. The statistics commit with us.
-            for model in (
-                Person,
-                Encounter,
-                Decision,
-                Referral,
-                ReferralParty,
-                ReferralEvent,
-                ProgrammeJourney,
-                EncounterJourney,
-            ):
-                self.session.execute(text(f"ANALYZE {_table(model).name}"))
+            with stage("analyze"):
+                for model in (
+                    Person,
+                    Encounter,
+                    Decision,
+                    Referral,
+                    ReferralParty,
+                    ReferralEvent,
+                    ProgrammeJourney,
+                    EncounterJourney,
+                ):
+                    self.session.execute(text(f"ANALYZE {_table(model).name}"))
         return self.written
+
+    def _journeys(
+        self,
+        chunk: Sequence[Decided],
+        encounter_ids: list[int],
+        encounters: list[dict[str, Any]],
+        decisions: list[dict[str, Any]],
+        cases: dict[int, dict[str, Any]],
+    ) -> None:
+        """Each encounter's journey rows (monitoring/journeys.py), from its effective decision and
+        the case the row opened. A row folded into a live case opened none for its encounter, as
+        recording it on the form would not."""
+        programme_rows = []
+        for i, (decided, encounter_id) in enumerate(zip(chunk, encounter_ids, strict=True)):
+            row = journeys.programme_row(
+                encounter_id, encounters[i], decisions[i], decided.row.version.programme_id, cases.get(i)
+            )
+            if row is not None:
+                programme_rows.append(row)
+        self._insert(ProgrammeJourney, programme_rows, ids=False)
+        self._insert(EncounterJourney, journeys.encounter_rows(programme_rows), ids=False)
 
     def _insert(self, model: Any, rows: list[dict[str, Any]], *, ids: bool = True) -> list[int]:
         """Insert rows (all with the same keys) and return their new ids, in order."""
@@ -250,8 +291,11 @@ class Writer:
             "in_population": decided.rules.in_population,
         }
 
-    def _decisions(self, chunk: Sequence[Decided], encounter_ids: list[int]) -> list[int]:
-        """The decision each case follows: the rules', or an override recording the file's answer."""
+    def _decisions(
+        self, chunk: Sequence[Decided], encounter_ids: list[int]
+    ) -> tuple[list[int], list[dict[str, Any]]]:
+        """The decision each case follows: the rules', or an override recording the file's answer
+        (its id and the row written for it, by the chunk's row)."""
         first = [
             self._decision(d, e, recorded=d.row.eligible is not None and not d.overridden)
             for d, e in zip(chunk, encounter_ids, strict=True)
@@ -271,17 +315,21 @@ class Writer:
                     "override_reason_code": IMPORTED_OVERRIDE,
                 }
             )
-        for i, override_id in zip(overridden, self._insert(Decision, overrides), strict=True):
+        effective = list(first)
+        for i, override_id, override in zip(
+            overridden, self._insert(Decision, overrides), overrides, strict=True
+        ):
             ids[i] = override_id
+            effective[i] = override
         self.written.decisions += len(first) + len(overrides)
-        return ids
+        return ids, effective
 
-    def _cases(self, chunk: Sequence[Decided], encounter_ids: list[int], decision_ids: list[int]) -> None:
-        opened = [
-            (d, e, dec)
-            for d, e, dec in zip(chunk, encounter_ids, decision_ids, strict=True)
-            if d.case is not None
-        ]
+    def _cases(
+        self, chunk: Sequence[Decided], encounter_ids: list[int], decision_ids: list[int]
+    ) -> dict[int, dict[str, Any]]:
+        """Write the cases the rows open; the row written for each, by the chunk's row."""
+        positions = [i for i, d in enumerate(chunk) if d.case is not None]
+        opened = [(chunk[i], encounter_ids[i], decision_ids[i]) for i in positions]
         rows = []
         for decided, encounter_id, decision_id in opened:
             case, row = decided.case, decided.row
@@ -317,6 +365,7 @@ class Writer:
         if events:
             self._insert(ReferralEvent, events, ids=False)
         self.written.cases += len(rows)
+        return dict(zip(positions, rows, strict=True))
 
     def _parties(self, decided: Decided, referral_id: int) -> list[dict[str, Any]]:
         """The recording force, and every organisation whose roles act on a state the case was in,
@@ -329,8 +378,9 @@ class Writer:
         programme_id = row.version.programme_id
         states = [case.eligible_state, *(step.to_state for step in case.steps)]
         receivers: list[int] = []
+        period = self._period(programme_id, on)
         for state in dict.fromkeys(states):
-            key = (row.version.id, state, decided.route, on)
+            key = (row.version.id, state, decided.route, period)
             if key not in self._receivers:
                 programme = self.session.get(Programme, programme_id)
                 assert programme is not None
@@ -345,6 +395,25 @@ class Writer:
             if receiver != self.organisation_id
         )
         return out
+
+    def _period(self, programme_id: int, on: date) -> int:
+        """Which stretch of days, between the dates a receiving assignment of the programme starts or
+        ends, ``on`` falls in: the same assignments hold on every day of one stretch, so the
+        receivers found for one day of it (``acting_organisations``) hold for all of them, and a
+        file of three years asks a few times, not once per day."""
+        if programme_id not in self._boundaries:
+            days: set[date] = set()
+            for starts, ends in self.session.execute(
+                select(ProgrammeOperator.effective_from, ProgrammeOperator.effective_to).where(
+                    ProgrammeOperator.programme_id == programme_id, ProgrammeOperator.role == "receiving"
+                )
+            ):
+                if starts is not None:
+                    days.add(starts)
+                if ends is not None:
+                    days.add(ends + timedelta(days=1))  # ``effective_to`` is the last day it holds
+            self._boundaries[programme_id] = sorted(days)
+        return bisect.bisect_right(self._boundaries[programme_id], on)
 
     def _flag_live_cases(self, rows: Sequence[Decided]) -> None:
         """A reoffending review flag on each live case a row's encounter came during, as the form
@@ -399,17 +468,22 @@ class Writer:
             ],
             ids=False,
         )
-        referrals = _table(Referral)
+        # The first new encounter while each case was open (the earliest, whatever the row order),
+        # unless the case was re-arrested earlier still: one statement for every case.
+        first: dict[int, datetime] = {}
         for f in flags:
-            # The first new encounter while the case was open (the earliest, whatever the row order).
-            self.session.execute(
-                update(referrals)
-                .where(
-                    referrals.c.id == f["referral_id"],
-                    or_(referrals.c.rearrested_at.is_(None), referrals.c.rearrested_at > f["_at"]),
-                )
-                .values(rearrested_at=f["_at"])
+            if f["referral_id"] not in first or f["_at"] < first[f["referral_id"]]:
+                first[f["referral_id"]] = f["_at"]
+        referrals = _table(Referral)
+        self.session.execute(
+            update(referrals)
+            .where(
+                referrals.c.id == bindparam("referral"),
+                or_(referrals.c.rearrested_at.is_(None), referrals.c.rearrested_at > bindparam("at")),
             )
+            .values(rearrested_at=bindparam("at")),
+            [{"referral": referral_id, "at": at} for referral_id, at in sorted(first.items())],
+        )
 
     def _events(self, decided: Decided, referral_id: int, decision_id: int) -> list[dict[str, Any]]:
         case, row = decided.case, decided.row
