@@ -271,6 +271,10 @@ def register(factory: sessionmaker[Session]) -> None:
 # holds the two equal. A column added to the journey rows is added here too.
 
 
+# The columns of each kind of row, in order: what a loader that COPYs them (bench/generate.py) names.
+PROGRAMME_COLUMNS, ENCOUNTER_COLUMNS = _PROGRAMME_COLUMNS, _ENCOUNTER_COLUMNS
+
+
 def programme_row(
     encounter_id: int,
     encounter: Mapping[str, Any],
