@@ -38,6 +38,7 @@ from divert.monitoring import journeys
 from divert.pathways.cases import acting_organisations, reference_for, reoffending_detail
 from divert.pathways.importing.history import Decided, live_case_named, stored_facts
 from divert.pathways.importing.stages import Stages
+from divert.rules import ProgrammeDefinition
 from divert.rules.definition import (
     DECISION_ROUTE,
     DIVERTED_AGAIN,
@@ -76,6 +77,7 @@ class Writer:
         self.written = Written()
         self._receivers: dict[tuple[int, str, str | None, int], list[int]] = {}
         self._boundaries: dict[int, list[date]] = {}
+        self._names: dict[str, str] = {}
         # The referral each row opened and the encounter of each row that came during a live case.
         self._referral_ids: dict[int, int] = {}
         self._encounter_ids: dict[int, int] = {}
@@ -206,8 +208,8 @@ class Writer:
                     "organisation_id": self.organisation_id,
                     "given_name": row.forenames,
                     "family_name": row.surname,
-                    "given_name_key": normalise_name(row.forenames),
-                    "family_name_key": normalise_name(row.surname),
+                    "given_name_key": self._name_key(row.forenames),
+                    "family_name_key": self._name_key(row.surname),
                     "date_of_birth": row.date_of_birth,
                     "pnc_id": row.pnc_id,
                     "gender": row.gender,
@@ -221,6 +223,14 @@ class Writer:
         for ref, person_id in zip(new, self._insert(Person, rows), strict=True):
             ref.id = person_id
         self.written.people += len(new)
+
+    def _name_key(self, name: str) -> str:
+        """``normalise_name``, once per distinct name in the file (surnames repeat). Held by this
+        writer only, so no name outlives the import in the process's memory."""
+        found = self._names.get(name)
+        if found is None:
+            found = self._names[name] = normalise_name(name)
+        return found
 
     def _encounter(self, decided: Decided) -> dict[str, Any]:
         row = decided.row
@@ -508,7 +518,7 @@ class Writer:
         definition = compiled(row.version)
         for step in case.steps:
             data = origin | ({"milestone": step.milestone} if step.milestone else {})
-            if reached := list(decision_milestones(definition, state, step.to_state)):
+            if reached := list(_milestones_of(definition, state, step.to_state)):
                 data["decision_milestones"] = reached
             events.append(
                 common
@@ -538,10 +548,24 @@ def _decision_milestones(decided: Decided) -> dict[str, datetime]:
     reached: dict[str, datetime] = {}
     state = case.eligible_state
     for step in case.steps:
-        for milestone in decision_milestones(definition, state, step.to_state):
+        for milestone in _milestones_of(definition, state, step.to_state):
             reached.setdefault(milestone, step.at)
         state = step.to_state
     return reached
+
+
+_REACHED: dict[tuple[int, str, str], tuple[ProgrammeDefinition, tuple[str, ...]]] = {}
+
+
+def _milestones_of(definition: ProgrammeDefinition, from_state: str, to_state: str) -> tuple[str, ...]:
+    """``decision_milestones``, worked out once per step of a definition: it walks the definition's
+    routes each time, and an import asks it several times for every case. The definition is held
+    beside its answer, so its id is never another's while the entry lives."""
+    key = (id(definition), from_state, to_state)
+    found = _REACHED.get(key)
+    if found is None or found[0] is not definition:
+        found = _REACHED[key] = (definition, decision_milestones(definition, from_state, to_state))
+    return found[1]
 
 
 def _table(model: Any) -> Table:
