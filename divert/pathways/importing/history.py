@@ -247,7 +247,11 @@ def stored_facts(facts: EncounterFacts) -> dict[str, Any]:
     Done for every row, that round trip was a noticeable share of an import; a test holds the two
     equal.
     """
-    out: dict[str, Any] = {name: _plain(getattr(facts, name)) for name in _FACT_FIELDS}
+    # The date test inline, not a call per field: this runs for every field of every row.
+    out: dict[str, Any] = {
+        name: value.isoformat() if isinstance(value := getattr(facts, name), date) else value
+        for name in _FACT_FIELDS
+    }
     out["vulnerabilities"] = sorted(facts.vulnerabilities)
     out["history"] = [{name: _plain(getattr(p, name)) for name in _PRIOR_FIELDS} for p in facts.history]
     # As facts_to_dict: answers to declared questions only when some were given.

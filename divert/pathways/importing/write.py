@@ -195,9 +195,15 @@ class Writer:
         names = ", ".join([*columns, "id"] if ids else columns)
         driver: Any = self.session.connection().connection.driver_connection
         with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            # By position, worked out once: this loop runs for every row of every table.
+            encoded = [i for i, c in enumerate(columns) if c in json_columns]
             for position, row in enumerate(rows):
-                values = [json.dumps(row[c]) if c in json_columns else row[c] for c in columns]
-                copy.write_row([*values, new_ids[position]] if ids else values)
+                values = [row[c] for c in columns]
+                for i in encoded:
+                    values[i] = json.dumps(values[i])
+                if ids:
+                    values.append(new_ids[position])
+                copy.write_row(values)
         return new_ids
 
     def _stamps(self) -> dict[str, Any]:
