@@ -117,10 +117,10 @@ class Writer:
         After a bulk load the planner still thinks these tables are as small as before, and has
         no statistics for a force new to them, so it picks plans (an organisation-wide index scan
         to find references) that take minutes on a large file; autovacuum would notice only later.
-        Analysing only the tables grown by a tenth (autovacuum's threshold) saved 3-6 s of an
-        import into 1.3 M encounters on a loaded machine, but a re-import of the same file then
-        took 65 s, not 35 s: what goes stale is the new force's rows, not the table's size. The
-        statistics commit with us.
+        Analysing only the tables grown by a tenth (autovacuum's threshold) saves 3-6 s of an
+        import into a national database, but what goes stale is the new force's rows, whatever
+        the table's size; a re-import measured slower without it, on a machine too loaded to be
+        sure (docs/benchmarks.md). The statistics commit with us.
         """
         for model in _ANALYZED:
             self.session.execute(text(f"ANALYZE {_table(model).name}"))
