@@ -20,6 +20,7 @@ from bench.scratch import scratch_database
 from divert import session_factory
 from divert.app.db import make_engine
 from divert.models import Decision, Referral
+from divert.monitoring import journeys
 from divert.pathways.cases import replay
 from divert.pathways.facts import facts_from_dict, facts_to_dict
 from divert.pathways.programmes import PROGRAMMES_DIR
@@ -158,6 +159,16 @@ def test_loading_stores_what_was_drawn_and_it_replays(loaded: tuple[Session, Any
     # Ids came from the generator, so each sequence must have been moved past them.
     next_id = session.scalar(text("SELECT nextval(pg_get_serial_sequence('referrals', 'id'))"))
     assert next_id == summary.rows["referrals"] + 1
+    # The journey rows were drawn with the rest, not worked out afterwards: a rebuild changes none.
+    snapshot = {
+        "monitoring_journeys": text("SELECT * FROM monitoring_journeys ORDER BY encounter_id, programme_id"),
+        "monitoring_encounters": text("SELECT * FROM monitoring_encounters ORDER BY encounter_id"),
+    }
+    kept = {table: session.execute(query).all() for table, query in snapshot.items()}
+    assert kept["monitoring_journeys"] and kept["monitoring_encounters"]
+    journeys.rebuild_all(session.connection())
+    assert {table: session.execute(query).all() for table, query in snapshot.items()} == kept
+    session.rollback()
     drawn = draw(300, seed=11)["decisions"]
     stored = session.execute(
         text("SELECT id, eligible, route, reasons::text FROM decisions ORDER BY id")

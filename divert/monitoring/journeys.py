@@ -13,7 +13,8 @@ and the person update (``refresh_people``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -41,6 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction, aliased, sessionmaker
 
+from divert.app.clock import uk_date
 from divert.models import (
     Decision,
     Encounter,
@@ -369,3 +371,100 @@ def register(factory: sessionmaker[Session]) -> None:
     for name, listener in _HOOKS:
         if not event.contains(factory, name, listener):
             event.listen(factory, name, listener)
+
+
+# ---- Rows for encounters written in bulk -----------------------------------------------------------
+# The bulk import writes its encounters, decisions and cases with COPY, so their journey rows are
+# worked out in Python from the same row dicts, in the same pass, instead of an INSERT ... SELECT
+# over what was just written (the grouping above, which was a fifth of an import's time). They must
+# equal what ``_programme_rows`` and ``_encounter_rows`` give; tests/monitoring/test_journeys.py
+# holds the two equal. A column added to the journey rows is added here too.
+
+
+# The columns of each kind of row, in order: what a loader that COPYs them (bench/generate.py) names.
+PROGRAMME_COLUMNS, ENCOUNTER_COLUMNS = _PROGRAMME_COLUMNS, _ENCOUNTER_COLUMNS
+
+
+def programme_row(
+    encounter_id: int,
+    encounter: Mapping[str, Any],
+    decision: Mapping[str, Any],
+    programme_id: int,
+    case: Mapping[str, Any] | None,
+    person: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """A new encounter's journey row on one programme, from the rows written for it: the encounter,
+    its effective decision (the one no other overrides) and that programme's case of the encounter,
+    if one was opened. None when the encounter is not in the programme's population.
+
+    ``person``: the person's row as stored (ethnicity codes, gender, date of birth), for the
+    columns a report groups by; without it they are left empty for ``refresh_people`` to fill."""
+    if not decision["in_population"]:
+        return None
+    day = uk_day_number_of(encounter["occurred_at"])
+    r = case or {}
+    eligible = bool(decision["eligible"])
+    offered = eligible and r.get("offered_at") is not None
+    accepted = offered and r.get("accepted_at") is not None
+    engaged = accepted and r.get("engaged_at") is not None
+    decision_route = accepted and r.get("decision_route_at") is not None
+    formal_at = r.get("formal_outcome_at")
+    points = {
+        "eligible": eligible,
+        "offered": offered,
+        "accepted": accepted,
+        "engaged": engaged,
+        "completed": engaged and r.get("completed_at") is not None,
+        "escalated": accepted and r.get("escalated_at") is not None,
+        "formal_outcome": formal_at is not None or r.get("outcome_code") in FORMAL_OUTCOME_CODES,
+        "decision_route": decision_route,
+        "diverted_again": decision_route and r.get("diverted_again_at") is not None,
+        "decision_formal": decision_route and r.get("diverted_again_at") is None and formal_at is not None,
+    }
+    return {
+        "encounter_id": encounter_id,
+        "programme_id": programme_id,
+        "person_id": encounter["person_id"],
+        "encounter_day": day,
+        "area": encounter["area"],
+        "organisation_id": encounter["organisation_id"],
+        "age_floor": encounter.get("age_floor"),
+        **{name: int(points[name]) for name in POINTS},
+        **person_values(person, day, encounter.get("age_floor")),
+    }
+
+
+def person_values(person: Mapping[str, Any] | None, day: int, age_floor: int | None) -> dict[str, Any]:
+    """``person_columns`` worked out in Python, for rows built before they are written (a bulk
+    load); tests hold the two equal (tests/importing/test_journey_rows.py, the generator's)."""
+    if person is None:
+        return dict.fromkeys(PERSON_COLUMNS)
+    born: date | None = person.get("date_of_birth")
+    age = age_floor
+    if age is None and born is not None:
+        age = (day - (born.year * 10000 + born.month * 100 + born.day) + 1_000_000) // 10_000 - 100
+    return {
+        "self_defined_ethnicity": person.get("self_defined_ethnicity"),
+        "officer_defined_ethnicity": person.get("officer_defined_ethnicity"),
+        "gender": person.get("gender"),
+        "age": age,
+    }
+
+
+def encounter_rows(programme_rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """All programmes together, as ``_encounter_rows`` groups them: a point on any programme."""
+    out: dict[int, dict[str, Any]] = {}
+    for row in programme_rows:
+        found = out.get(row["encounter_id"])
+        if found is None:
+            out[row["encounter_id"]] = {name: row[name] for name in _ENCOUNTER_COLUMNS}
+        else:
+            for name in POINTS:
+                found[name] = max(found[name], row[name])
+    return list(out.values())
+
+
+def uk_day_number_of(moment: datetime) -> int:
+    """``uk_day`` of an aware timestamp, as the database works it out for the rows above."""
+    day = uk_date(moment)
+    return day.year * 10000 + day.month * 100 + day.day

@@ -104,6 +104,39 @@ def decide_values(
     values = {**catalogue, **(declared_values(definition.facts, facts) if facts is not None else {})}
     if memo is not None and definition.facts:
         memo = None  # its own declared facts may differ from the other version's: nothing shared
+    return _decide_on(definition, values, explain, memo)
+
+
+# A memo of whole decisions: per definition (held, so its id is never reused while the memo lives),
+# the decision for each distinct set of fact values.
+DecisionMemo = dict[int, tuple[ProgrammeDefinition, dict[tuple[Any, ...], Decision]]]
+
+
+def decide_many(definition: ProgrammeDefinition, facts: EncounterFacts, memo: DecisionMemo) -> Decision:
+    """``decide`` for one of many encounters (a bulk import): the same decision as ``decide``.
+
+    A decision is a function of the definition and the fact values alone (the catalogue's and the
+    definition's declared facts'), and across a file those values repeat: the same ages, offences
+    and counts of earlier encounters. So each distinct set is decided once and the decision (a
+    frozen value) shared by every encounter that has it."""
+    values = {**fact_values(facts), **declared_values(definition.facts, facts)}
+    held = memo.get(id(definition))
+    if held is None:
+        held = memo[id(definition)] = (definition, {})
+    decisions = held[1]
+    key = tuple(values.values())
+    found = decisions.get(key)
+    if found is None:
+        found = decisions[key] = _decide_on(definition, values, True, None)
+    return found
+
+
+def _decide_on(
+    definition: ProgrammeDefinition,
+    values: Mapping[str, FactValue],
+    explain: bool,
+    memo: dict[str, bool] | None,
+) -> Decision:
     reasons = [
         _eligibility_reason(definition, rule, values, explain, memo) for rule in definition.eligibility
     ]

@@ -7,6 +7,7 @@ navigators. Every access test has a second organisation: coaches who do not run 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -102,3 +103,37 @@ def test_imported_cases_have_the_parties_that_act_on_them(app: Any, db_session: 
         client = _client(app, outsider)
         assert client.get(f"/cases/{divert.id}").status_code == 404
         assert divert.reference not in parse(client.get("/worklist?view=new")).text
+
+
+def test_each_case_has_the_receivers_assigned_on_its_own_day(db_session: Session) -> None:
+    # The import asks for the receivers once per stretch of days between assignment dates, not once
+    # per day: a file spanning a hand-over must still give each case the coaches of its own day.
+    sync_definitions(db_session)
+    met = create_organisation(db_session, code="met", name="Metropolitan Police Service")
+    old = create_organisation(db_session, kind="provider", name="Coaches until May")
+    new = create_organisation(db_session, kind="provider", name="Coaches from June")
+    divert = db_session.scalars(select(Programme).where(Programme.code == "divert")).one()
+    assign_operator(db_session, divert, met.id, "police")
+    assign_operator(db_session, divert, old.id, "receiving", "coach", effective_to=date(2026, 5, 31))
+    assign_operator(db_session, divert, new.id, "receiving", "coach", effective_from=date(2026, 6, 1))
+    admin = create_user(db_session, "admin", met)
+    days = {
+        "D-1": "2026-05-30T12:00",
+        "D-2": "2026-05-31T12:00",
+        "D-3": "2026-06-01T12:00",
+        "D-4": "2026-06-20T12:00",
+    }
+    rows = [
+        row(encounter_ref=ref, forenames=f"Person{ref}", surname="Handover", **{**CUSTODY, "occurred_at": at})
+        for ref, at in days.items()
+    ]
+    import_file(db_session, to_csv(rows), "handover.csv", organisation_id=met.id, actor=admin)
+    receivers = {
+        e.external_ref: {
+            p.organisation_id
+            for p in db_session.scalars(select(Referral).where(Referral.encounter_id == e.id)).one().parties
+            if p.role == "receiving"
+        }
+        for e in db_session.scalars(select(Encounter).where(Encounter.organisation_id == met.id))
+    }
+    assert receivers == {"D-1": {old.id}, "D-2": {old.id}, "D-3": {new.id}, "D-4": {new.id}}

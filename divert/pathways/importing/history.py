@@ -26,7 +26,8 @@ from divert.pathways.importing.people import PersonRef, chunks
 from divert.pathways.importing.reference import routing_only
 from divert.pathways.importing.validate import Row
 from divert.rules import Decision as RuleDecision
-from divert.rules import EncounterFacts, PriorEncounter, decide
+from divert.rules import EncounterFacts, PriorEncounter
+from divert.rules.decision import DecisionMemo, decide_many
 
 Dated = tuple[datetime, int, PriorEncounter]  # (when, tie-break, what)
 
@@ -144,6 +145,7 @@ def decide_rows(
         by_person[id(person)].append((row, person))
     decided: list[Decided] = []
     problems: list[Problem] = []
+    memo: DecisionMemo = {}
     for group in by_person.values():
         group.sort(key=lambda item: (item[0].occurred_at, item[0].number))
         person_id = group[0][1].id
@@ -151,7 +153,7 @@ def decide_rows(
         open_cases: list[LiveCase] = list((live or {}).get(person_id, [])) if person_id is not None else []
         for row, person in group:
             history = sorted((d for d in earlier if d[0] < row.occurred_at), key=lambda d: (d[0], d[1]))
-            outcome = _decide(row, person, tuple(d[2] for d in history))
+            outcome = _decide(row, person, tuple(d[2] for d in history), memo)
             if isinstance(outcome, Problem):
                 problems.append(outcome)
                 continue
@@ -193,7 +195,9 @@ def _second_live_case(row: Row, same: LiveCase) -> Problem:
     )
 
 
-def _decide(row: Row, person: PersonRef, history: tuple[PriorEncounter, ...]) -> Decided | Problem:
+def _decide(
+    row: Row, person: PersonRef, history: tuple[PriorEncounter, ...], memo: DecisionMemo
+) -> Decided | Problem:
     facts = EncounterFacts(
         occurred_on=uk_date(row.occurred_at),
         offence_category=row.offence,
@@ -207,11 +211,12 @@ def _decide(row: Row, person: PersonRef, history: tuple[PriorEncounter, ...]) ->
         history=history,
     )
     definition = compiled(row.version)
-    rules = decide(definition, facts)
+    # Decided in bulk: rows with the same fact values share one decision (rules/decision.py).
+    rules = decide_many(definition, facts, memo)
     eligible = rules.eligible if row.eligible is None else row.eligible
     route = rules.route
     if eligible and route is None:
-        route = decide(routing_only(row.version), facts).route
+        route = decide_many(routing_only(row.version), facts, memo).route
     if not eligible:
         if row.offered is not None:
             failed = next((r.text for r in rules.reasons if not r.passed), "")
@@ -242,7 +247,11 @@ def stored_facts(facts: EncounterFacts) -> dict[str, Any]:
     Done for every row, that round trip was a noticeable share of an import; a test holds the two
     equal.
     """
-    out: dict[str, Any] = {name: _plain(getattr(facts, name)) for name in _FACT_FIELDS}
+    # The date test inline, not a call per field: this runs for every field of every row.
+    out: dict[str, Any] = {
+        name: value.isoformat() if isinstance(value := getattr(facts, name), date) else value
+        for name in _FACT_FIELDS
+    }
     out["vulnerabilities"] = sorted(facts.vulnerabilities)
     out["history"] = [{name: _plain(getattr(p, name)) for name in _PRIOR_FIELDS} for p in facts.history]
     # As facts_to_dict: answers to declared questions only when some were given.

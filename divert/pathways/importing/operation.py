@@ -21,6 +21,7 @@ from divert.pathways.importing.history import decide_rows, stored_history, store
 from divert.pathways.importing.parse import MAX_ROWS, RawRow, read_file
 from divert.pathways.importing.people import People, chunks
 from divert.pathways.importing.reference import load_reference
+from divert.pathways.importing.stages import Stages
 from divert.pathways.importing.validate import check_rows
 from divert.pathways.importing.write import Writer
 
@@ -64,9 +65,14 @@ def import_file(
     progress: Progress | None = None,
     today: date | None = None,
     max_rows: int = MAX_ROWS,
+    stages: Stages | None = None,
 ) -> ImportResult:
-    """Import a CSV or XLSX file, or raise ``ImportFailed`` having written nothing."""
-    sheet = read_file(data, filename, max_rows)
+    """Import a CSV or XLSX file, or raise ``ImportFailed`` having written nothing.
+
+    ``stages``, if given, is told how long each stage took (bench/bench_import.py prints them)."""
+    stage = stages or Stages()
+    with stage("read"):
+        sheet = read_file(data, filename, max_rows)
     if sheet.problems:
         raise ImportFailed(sheet.problems)
     return import_rows(
@@ -77,6 +83,7 @@ def import_file(
         actor=actor,
         progress=progress,
         today=today,
+        stages=stage,
     )
 
 
@@ -89,32 +96,39 @@ def import_rows(
     actor: User | None,
     progress: Progress | None = None,
     today: date | None = None,
+    stages: Stages | None = None,
 ) -> ImportResult:
     report = progress or (lambda stage, done, total: None)
-    reference = load_reference(session)
+    stage = stages or Stages()
     today = today or london_today()
     rows, problems = [], []
     first_seen: dict[str, int] = {}
-    for part in chunks(raw, 5000):
-        checked, found = check_rows(part, reference, today, first_seen)
-        rows.extend(checked)
-        problems.extend(found)
-        report("Checking", len(part), len(raw))
-    stored = stored_refs(session, organisation_id, [row.ref for row in rows])
-    problems.extend(differences(session, [row for row in rows if row.ref in stored], stored))
-    new = [row for row in rows if row.ref not in stored]
-    # Recordings of this organisation's people wait until the import is committed, so that neither
-    # adds a person the other is adding (pathways/identity.py).
-    hold_organisation(session, organisation_id)
-    people = People(session, organisation_id, new)
-    pairs = [(row, people.resolve(row)) for row in new]
-    decided, found = decide_rows(
-        pairs, stored_history(session, people.matched), stored_live_cases(session, people.matched)
-    )
+    with stage("check"):
+        reference = load_reference(session)
+        for part in chunks(raw, 5000):
+            checked, found = check_rows(part, reference, today, first_seen)
+            rows.extend(checked)
+            problems.extend(found)
+            report("Checking", len(part), len(raw))
+    with stage("compare with stored"):
+        stored = stored_refs(session, organisation_id, [row.ref for row in rows])
+        problems.extend(differences(session, [row for row in rows if row.ref in stored], stored))
+        new = [row for row in rows if row.ref not in stored]
+    with stage("match people"):
+        # Recordings of this organisation's people wait until the import is committed, so that
+        # neither adds a person the other is adding (pathways/identity.py).
+        hold_organisation(session, organisation_id)
+        people = People(session, organisation_id, new)
+        pairs = [(row, people.resolve(row)) for row in new]
+    with stage("read history"):
+        history = stored_history(session, people.matched)
+        live = stored_live_cases(session, people.matched)
+    with stage("decide"):
+        decided, found = decide_rows(pairs, history, live)
     problems.extend(found)
     if problems:
         raise ImportFailed(problems)
-    writer = Writer(session, organisation_id, actor.id if actor else None, source, utcnow())
+    writer = Writer(session, organisation_id, actor.id if actor else None, source, utcnow(), stage)
     written = writer.write(decided, lambda done: report("Writing", done, len(decided)))
     result = ImportResult(
         rows=len(raw),
@@ -126,6 +140,7 @@ def import_rows(
         unchanged=len(rows) - len(new),
     )
     # Bulk inserts write no field-level history, so the import as a whole is what is audited.
-    audit.record(session, actor, "create", "import", source[:40], detail=result.summary())
-    session.flush()
+    with stage("audit"):
+        audit.record(session, actor, "create", "import", source[:40], detail=result.summary())
+        session.flush()
     return result

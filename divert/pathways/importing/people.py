@@ -52,7 +52,9 @@ class People:
 
     def _load(self, session: Session, rows: Sequence[Row]) -> None:
         pncs = sorted({r.pnc_id for r in rows if r.pnc_id})
-        families = sorted({key[1] for key in map(_key, rows) if key is not None})
+        # Each row's name key, worked out once: it is asked for again to match and to add.
+        self._keys: dict[int, NameKey | None] = {id(r): _key(r) for r in rows}
+        families = sorted({key[1] for key in self._keys.values() if key is not None})
         columns = (
             Person.id,
             Person.pnc_id,
@@ -98,7 +100,7 @@ class People:
         self.created.append(ref)
         if row.pnc_id:
             self.by_pnc.setdefault(row.pnc_id, ref)
-        key = _key(row)
+        key = self._key_of(row)
         if key is not None:
             self.by_name[key].append(ref)
         return ref
@@ -106,13 +108,16 @@ class People:
     def _existing(self, row: Row) -> PersonRef | None:
         if row.pnc_id and row.pnc_id in self.by_pnc:
             return self.by_pnc[row.pnc_id]
-        key = _key(row)
+        key = self._key_of(row)
         if key is None:
             return None
         candidates = self.by_name.get(key, [])
         # A different PNC ID on a record means a different person with the same name.
         same = [p for p in candidates if not row.pnc_id or not p.pnc_id or p.pnc_id == row.pnc_id]
         return same[0] if len(same) == 1 else None
+
+    def _key_of(self, row: Row) -> NameKey | None:
+        return self._keys[id(row)] if id(row) in self._keys else _key(row)
 
 
 def _key(row: Row) -> NameKey | None:

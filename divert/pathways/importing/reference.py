@@ -6,7 +6,7 @@ tables are small, so they are loaded whole and the checks stay pure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -22,10 +22,17 @@ class ProgrammeInfo:
     programme: Programme
     versions: tuple[ProgrammeVersion, ...]  # oldest first
 
+    # Each day's answer, worked out once: a file's rows fall on a few hundred days.
+    _by_day: dict[date, ProgrammeVersion | None] = field(default_factory=dict, compare=False, repr=False)
+
     def in_force(self, on: date) -> ProgrammeVersion | None:
         """As ``version_in_force``: the latest to take effect on or before ``on``."""
+        if on in self._by_day:
+            return self._by_day[on]
         eligible = [v for v in self.versions if v.effective_from <= on]
-        return max(eligible, key=lambda v: (v.effective_from, v.version)) if eligible else None
+        found = max(eligible, key=lambda v: (v.effective_from, v.version)) if eligible else None
+        self._by_day[on] = found
+        return found
 
 
 @dataclass(frozen=True)

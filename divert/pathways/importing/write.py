@@ -8,13 +8,14 @@ says it came from the file.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Table, insert, or_, text, update
+from sqlalchemy import JSON, Table, bindparam, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from divert.app.clock import uk_date
@@ -26,6 +27,7 @@ from divert.models import (
     Person,
     Programme,
     ProgrammeJourney,
+    ProgrammeOperator,
     Referral,
     ReferralEvent,
     ReferralParty,
@@ -35,6 +37,8 @@ from divert.models.programme import compiled
 from divert.monitoring import journeys
 from divert.pathways.cases import acting_organisations, reference_for, reoffending_detail
 from divert.pathways.importing.history import Decided, live_case_named, stored_facts
+from divert.pathways.importing.stages import Stages
+from divert.rules import ProgrammeDefinition
 from divert.rules.definition import (
     DECISION_ROUTE,
     DIVERTED_AGAIN,
@@ -56,51 +60,97 @@ class Written:
 
 class Writer:
     def __init__(
-        self, session: Session, organisation_id: int, actor_id: int | None, source: str, now: datetime
+        self,
+        session: Session,
+        organisation_id: int,
+        actor_id: int | None,
+        source: str,
+        now: datetime,
+        stages: Stages | None = None,
     ):
         self.session = session
+        self.stages = stages or Stages()
         self.organisation_id = organisation_id
         self.actor_id = actor_id
         self.source = source
         self.now = now
         self.written = Written()
-        self._receivers: dict[tuple[int, str, str | None, date], list[int]] = {}
+        self._receivers: dict[tuple[int, str, str | None, int], list[int]] = {}
+        self._boundaries: dict[int, list[date]] = {}
+        self._names: dict[str, str] = {}
         # The referral each row opened and the encounter of each row that came during a live case.
         self._referral_ids: dict[int, int] = {}
         self._encounter_ids: dict[int, int] = {}
+        self._journey_people: set[int] = set()
 
     def write(self, rows: Sequence[Decided], progress: Callable[[int], None]) -> Written:
+        stage = self.stages
         for start in range(0, len(rows), CHUNK_ROWS):
             chunk = rows[start : start + CHUNK_ROWS]
-            self._people(chunk)
-            encounter_ids = self._insert(Encounter, [self._encounter(d) for d in chunk])
-            decision_ids = self._decisions(chunk, encounter_ids)
-            self._cases(chunk, encounter_ids, decision_ids)
+            with stage("write people"):
+                self._people(chunk)
+            with stage("write encounters"):
+                encounters = [self._encounter(d) for d in chunk]
+                encounter_ids = self._insert(Encounter, encounters)
+            with stage("write decisions"):
+                decision_ids, effective = self._decisions(chunk, encounter_ids)
+            with stage("write cases"):
+                cases = self._cases(chunk, encounter_ids, decision_ids)
             self._encounter_ids.update(
                 (id(d), e) for d, e in zip(chunk, encounter_ids, strict=True) if d.during
             )
-            # Core inserts pass the session hook by, so the monitoring rows are written here; the
-            # encounters are all new, so their rows are only inserted.
-            journeys.refresh(self.session.connection(), encounter_ids, new=True)
+            # Core inserts pass the session hook by, so the monitoring rows are written here, from
+            # the rows just written (not read back); the encounters are all new, so only inserted.
+            with stage("write journey rows"):
+                self._journeys(chunk, encounter_ids, encounters, effective, cases)
             progress(len(chunk))
         # After every chunk: a row may come during a case that a later chunk's row opened.
-        self._flag_live_cases([d for d in rows if d.during])
+        with stage("write flags"):
+            self._flag_live_cases([d for d in rows if d.during])
+        # What the journey rows copy from each person (ethnicity, gender, age), from the people as
+        # stored: a matched person's record, not the file's spelling of them. Set-based, once.
+        with stage("write journey rows"):
+            journeys.refresh_people(self.session.connection(), self._journey_people)
         if rows and self.session.get_bind().dialect.name == "postgresql":
-            # After a bulk load the planner still thinks these tables are as small as before, and
-            # picks plans (an organisation-wide index scan to find references) that take minutes
-            # on a large file; autovacuum would notice only later. The statistics commit with us.
-            for model in (
-                Person,
-                Encounter,
-                Decision,
-                Referral,
-                ReferralParty,
-                ReferralEvent,
-                ProgrammeJourney,
-                EncounterJourney,
-            ):
-                self.session.execute(text(f"ANALYZE {_table(model).name}"))
+            with stage("analyze"):
+                self._analyze()
         return self.written
+
+    def _analyze(self) -> None:
+        """Fresh planner statistics for the tables the import wrote to.
+
+        After a bulk load the planner still thinks these tables are as small as before, and has
+        no statistics for a force new to them, so it picks plans (an organisation-wide index scan
+        to find references) that take minutes on a large file; autovacuum would notice only later.
+        Analysing only the tables grown by a tenth (autovacuum's threshold) saves 3-6 s of an
+        import into a national database, but what goes stale is the new force's rows, whatever
+        the table's size; a re-import measured slower without it, on a machine too loaded to be
+        sure (docs/benchmarks.md). The statistics commit with us.
+        """
+        for model in _ANALYZED:
+            self.session.execute(text(f"ANALYZE {_table(model).name}"))
+
+    def _journeys(
+        self,
+        chunk: Sequence[Decided],
+        encounter_ids: list[int],
+        encounters: list[dict[str, Any]],
+        decisions: list[dict[str, Any]],
+        cases: dict[int, dict[str, Any]],
+    ) -> None:
+        """Each encounter's journey rows (monitoring/journeys.py), from its effective decision and
+        the case the row opened. A row folded into a live case opened none for its encounter, as
+        recording it on the form would not."""
+        programme_rows = []
+        for i, (decided, encounter_id) in enumerate(zip(chunk, encounter_ids, strict=True)):
+            row = journeys.programme_row(
+                encounter_id, encounters[i], decisions[i], decided.row.version.programme_id, cases.get(i)
+            )
+            if row is not None:
+                programme_rows.append(row)
+        self._insert(ProgrammeJourney, programme_rows, ids=False)
+        self._insert(EncounterJourney, journeys.encounter_rows(programme_rows), ids=False)
+        self._journey_people.update(row["person_id"] for row in programme_rows)
 
     def _insert(self, model: Any, rows: list[dict[str, Any]], *, ids: bool = True) -> list[int]:
         """Insert rows (all with the same keys) and return their new ids, in order."""
@@ -142,9 +192,15 @@ class Writer:
         names = ", ".join([*columns, "id"] if ids else columns)
         driver: Any = self.session.connection().connection.driver_connection
         with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            # By position, worked out once: this loop runs for every row of every table.
+            encoded = [i for i, c in enumerate(columns) if c in json_columns]
             for position, row in enumerate(rows):
-                values = [json.dumps(row[c]) if c in json_columns else row[c] for c in columns]
-                copy.write_row([*values, new_ids[position]] if ids else values)
+                values = [row[c] for c in columns]
+                for i in encoded:
+                    values[i] = json.dumps(values[i])
+                if ids:
+                    values.append(new_ids[position])
+                copy.write_row(values)
         return new_ids
 
     def _stamps(self) -> dict[str, Any]:
@@ -165,8 +221,8 @@ class Writer:
                     "organisation_id": self.organisation_id,
                     "given_name": row.forenames,
                     "family_name": row.surname,
-                    "given_name_key": normalise_name(row.forenames),
-                    "family_name_key": normalise_name(row.surname),
+                    "given_name_key": self._name_key(row.forenames),
+                    "family_name_key": self._name_key(row.surname),
                     "date_of_birth": row.date_of_birth,
                     "pnc_id": row.pnc_id,
                     "gender": row.gender,
@@ -180,6 +236,14 @@ class Writer:
         for ref, person_id in zip(new, self._insert(Person, rows), strict=True):
             ref.id = person_id
         self.written.people += len(new)
+
+    def _name_key(self, name: str) -> str:
+        """``normalise_name``, once per distinct name in the file (surnames repeat). Held by this
+        writer only, so no name outlives the import in the process's memory."""
+        found = self._names.get(name)
+        if found is None:
+            found = self._names[name] = normalise_name(name)
+        return found
 
     def _encounter(self, decided: Decided) -> dict[str, Any]:
         row = decided.row
@@ -250,8 +314,11 @@ class Writer:
             "in_population": decided.rules.in_population,
         }
 
-    def _decisions(self, chunk: Sequence[Decided], encounter_ids: list[int]) -> list[int]:
-        """The decision each case follows: the rules', or an override recording the file's answer."""
+    def _decisions(
+        self, chunk: Sequence[Decided], encounter_ids: list[int]
+    ) -> tuple[list[int], list[dict[str, Any]]]:
+        """The decision each case follows: the rules', or an override recording the file's answer
+        (its id and the row written for it, by the chunk's row)."""
         first = [
             self._decision(d, e, recorded=d.row.eligible is not None and not d.overridden)
             for d, e in zip(chunk, encounter_ids, strict=True)
@@ -271,21 +338,26 @@ class Writer:
                     "override_reason_code": IMPORTED_OVERRIDE,
                 }
             )
-        for i, override_id in zip(overridden, self._insert(Decision, overrides), strict=True):
+        effective = list(first)
+        for i, override_id, override in zip(
+            overridden, self._insert(Decision, overrides), overrides, strict=True
+        ):
             ids[i] = override_id
+            effective[i] = override
         self.written.decisions += len(first) + len(overrides)
-        return ids
+        return ids, effective
 
-    def _cases(self, chunk: Sequence[Decided], encounter_ids: list[int], decision_ids: list[int]) -> None:
-        opened = [
-            (d, e, dec)
-            for d, e, dec in zip(chunk, encounter_ids, decision_ids, strict=True)
-            if d.case is not None
-        ]
+    def _cases(
+        self, chunk: Sequence[Decided], encounter_ids: list[int], decision_ids: list[int]
+    ) -> dict[int, dict[str, Any]]:
+        """Write the cases the rows open; the row written for each, by the chunk's row."""
+        positions = [i for i, d in enumerate(chunk) if d.case is not None]
+        opened = [(chunk[i], encounter_ids[i], decision_ids[i]) for i in positions]
         rows = []
         for decided, encounter_id, decision_id in opened:
             case, row = decided.case, decided.row
             assert case is not None
+            reached = case.milestones  # a property that builds a dict: once per case, not per column
             rows.append(
                 {
                     "reference": reference_for(row.programme, encounter_id),
@@ -301,7 +373,7 @@ class Writer:
                     "outcome_code": case.outcome_code,
                     "decision_id": decision_id,
                     "exit_reason": case.exit_reason,
-                    **{m: case.milestones.get(m) for m in _MILESTONES},
+                    **{m: reached.get(m) for m in _MILESTONES},
                     **{m: None for m in _DECISION_MILESTONES} | _decision_milestones(decided),
                     **self._stamps(),
                 }
@@ -317,6 +389,7 @@ class Writer:
         if events:
             self._insert(ReferralEvent, events, ids=False)
         self.written.cases += len(rows)
+        return dict(zip(positions, rows, strict=True))
 
     def _parties(self, decided: Decided, referral_id: int) -> list[dict[str, Any]]:
         """The recording force, and every organisation whose roles act on a state the case was in,
@@ -329,8 +402,9 @@ class Writer:
         programme_id = row.version.programme_id
         states = [case.eligible_state, *(step.to_state for step in case.steps)]
         receivers: list[int] = []
+        period = self._period(programme_id, on)
         for state in dict.fromkeys(states):
-            key = (row.version.id, state, decided.route, on)
+            key = (row.version.id, state, decided.route, period)
             if key not in self._receivers:
                 programme = self.session.get(Programme, programme_id)
                 assert programme is not None
@@ -345,6 +419,25 @@ class Writer:
             if receiver != self.organisation_id
         )
         return out
+
+    def _period(self, programme_id: int, on: date) -> int:
+        """Which stretch of days, between the dates a receiving assignment of the programme starts or
+        ends, ``on`` falls in: the same assignments hold on every day of one stretch, so the
+        receivers found for one day of it (``acting_organisations``) hold for all of them, and a
+        file of three years asks a few times, not once per day."""
+        if programme_id not in self._boundaries:
+            days: set[date] = set()
+            for starts, ends in self.session.execute(
+                select(ProgrammeOperator.effective_from, ProgrammeOperator.effective_to).where(
+                    ProgrammeOperator.programme_id == programme_id, ProgrammeOperator.role == "receiving"
+                )
+            ):
+                if starts is not None:
+                    days.add(starts)
+                if ends is not None:
+                    days.add(ends + timedelta(days=1))  # ``effective_to`` is the last day it holds
+            self._boundaries[programme_id] = sorted(days)
+        return bisect.bisect_right(self._boundaries[programme_id], on)
 
     def _flag_live_cases(self, rows: Sequence[Decided]) -> None:
         """A reoffending review flag on each live case a row's encounter came during, as the form
@@ -399,17 +492,22 @@ class Writer:
             ],
             ids=False,
         )
-        referrals = _table(Referral)
+        # The first new encounter while each case was open (the earliest, whatever the row order),
+        # unless the case was re-arrested earlier still: one statement for every case.
+        first: dict[int, datetime] = {}
         for f in flags:
-            # The first new encounter while the case was open (the earliest, whatever the row order).
-            self.session.execute(
-                update(referrals)
-                .where(
-                    referrals.c.id == f["referral_id"],
-                    or_(referrals.c.rearrested_at.is_(None), referrals.c.rearrested_at > f["_at"]),
-                )
-                .values(rearrested_at=f["_at"])
+            if f["referral_id"] not in first or f["_at"] < first[f["referral_id"]]:
+                first[f["referral_id"]] = f["_at"]
+        referrals = _table(Referral)
+        self.session.execute(
+            update(referrals)
+            .where(
+                referrals.c.id == bindparam("referral"),
+                or_(referrals.c.rearrested_at.is_(None), referrals.c.rearrested_at > bindparam("at")),
             )
+            .values(rearrested_at=bindparam("at")),
+            [{"referral": referral_id, "at": at} for referral_id, at in sorted(first.items())],
+        )
 
     def _events(self, decided: Decided, referral_id: int, decision_id: int) -> list[dict[str, Any]]:
         case, row = decided.case, decided.row
@@ -434,7 +532,7 @@ class Writer:
         definition = compiled(row.version)
         for step in case.steps:
             data = origin | ({"milestone": step.milestone} if step.milestone else {})
-            if reached := list(decision_milestones(definition, state, step.to_state)):
+            if reached := list(_milestones_of(definition, state, step.to_state)):
                 data["decision_milestones"] = reached
             events.append(
                 common
@@ -452,6 +550,17 @@ class Writer:
         return events
 
 
+# The tables an import grows, whose statistics its own later queries (and a re-import's) plan on.
+_ANALYZED = (
+    Person,
+    Encounter,
+    Decision,
+    Referral,
+    ReferralParty,
+    ReferralEvent,
+    ProgrammeJourney,
+    EncounterJourney,
+)
 _MILESTONES = ("offered_at", "accepted_at", "engaged_at", "completed_at", "escalated_at")
 _DECISION_MILESTONES = (DECISION_ROUTE, DIVERTED_AGAIN, FORMAL_OUTCOME)
 
@@ -464,10 +573,24 @@ def _decision_milestones(decided: Decided) -> dict[str, datetime]:
     reached: dict[str, datetime] = {}
     state = case.eligible_state
     for step in case.steps:
-        for milestone in decision_milestones(definition, state, step.to_state):
+        for milestone in _milestones_of(definition, state, step.to_state):
             reached.setdefault(milestone, step.at)
         state = step.to_state
     return reached
+
+
+_REACHED: dict[tuple[int, str, str], tuple[ProgrammeDefinition, tuple[str, ...]]] = {}
+
+
+def _milestones_of(definition: ProgrammeDefinition, from_state: str, to_state: str) -> tuple[str, ...]:
+    """``decision_milestones``, worked out once per step of a definition: it walks the definition's
+    routes each time, and an import asks it several times for every case. The definition is held
+    beside its answer, so its id is never another's while the entry lives."""
+    key = (id(definition), from_state, to_state)
+    found = _REACHED.get(key)
+    if found is None or found[0] is not definition:
+        found = _REACHED[key] = (definition, decision_milestones(definition, from_state, to_state))
+    return found[1]
 
 
 def _table(model: Any) -> Table:
