@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, String, literal, select, union
+from sqlalchemy import ColumnElement, String, literal, select, union
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.sqltypes import NullType
 from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 
 from divert.auth.visibility import ways_to_see_person
@@ -108,7 +109,9 @@ class _StartsWith(ColumnElement[bool]):
     """
 
     inherit_cache = True
-    type = Boolean()
+    # Not Boolean: SQLite (no native booleans) would compare a Boolean expression with 1, and
+    # "key GLOB ? = 1" is no longer a range an index can read.
+    type = NullType()
     _traverse_internals: _TraverseInternalsType = [  # noqa: RUF012
         ("key", InternalTraversal.dp_clauseelement),
         ("like", InternalTraversal.dp_clauseelement),
