@@ -161,7 +161,8 @@ def test_bulk_loads_refresh_statistics(tmp_path: Path) -> None:
         _indexed_table(engine, 5000)
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA analysis_limit").scalar() == ANALYSIS_LIMIT
-            refresh_statistics(connection)
+            refresh_statistics(connection)  # inside the transaction the PRAGMA read began
+            connection.commit()
         assert ("t", "t_a") in _stat1(path)
     finally:
         engine.dispose()

@@ -92,13 +92,12 @@ def refresh_statistics(connection: Connection) -> None:
 
     SQLite: ANALYZE, sampled (``analysis_limit``), so it takes milliseconds; PRAGMA optimize alone
     would not do before 3.46, which re-analyzes only tables it has seen queried and grown 25-fold.
-    PostgreSQL keeps its own statistics (autovacuum's ANALYZE), so nothing is done there.
-    Commits the connection's transaction, if one is open, first.
+    It runs on the driver connection: inside the transaction if one is open (committed with it),
+    on its own otherwise. PostgreSQL keeps its own statistics (autovacuum's ANALYZE): nothing is
+    done there.
     """
     if connection.dialect.name != "sqlite":
         return
-    if connection.in_transaction():
-        connection.commit()
     driver = connection.connection.driver_connection
     assert driver is not None
     driver.execute(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
@@ -223,6 +222,13 @@ class Database:
         self.reports_engine = make_engine(replica, echo=echo) if replica else None
         self.reports_factory.configure(bind=self.reports_engine)
         app.teardown_appcontext(self._remove)
+
+    def refresh_statistics(self) -> None:
+        """``refresh_statistics`` on the app's database, after work that changed many rows at once
+        (an import, the demo data), in a transaction of its own once that work has committed."""
+        session = self.session
+        refresh_statistics(session.connection())
+        session.commit()
 
     def _remove(self, exc: BaseException | None) -> None:
         self.scoped.remove()

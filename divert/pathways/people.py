@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, String, literal, select, union
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.sqltypes import NullType
+from sqlalchemy.sql.type_api import TypeEngine
 from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 
 from divert.auth.visibility import ways_to_see_person
@@ -100,7 +101,7 @@ def _byte_order_postgresql(element: _ByteOrder, compiler: SQLCompiler, **kw: Any
 
 
 class _StartsWith(ColumnElement[bool]):
-    """``key`` begins with ``prefix``, written so that each database reads it as an index range.
+    """``column`` begins with ``prefix``, written so that each database reads it as an index range.
 
     PostgreSQL: ``LIKE 'x%'`` (a range on the ``text_pattern_ops`` indexes). SQLite's LIKE ignores
     case, so it uses an index only on a NOCASE column and otherwise reads every row: there
@@ -111,27 +112,27 @@ class _StartsWith(ColumnElement[bool]):
     inherit_cache = True
     # Not Boolean: SQLite (no native booleans) would compare a Boolean expression with 1, and
     # "key GLOB ? = 1" is no longer a range an index can read.
-    type = NullType()
+    type = cast("TypeEngine[bool]", NullType())
     _traverse_internals: _TraverseInternalsType = [  # noqa: RUF012
-        ("key", InternalTraversal.dp_clauseelement),
-        ("like", InternalTraversal.dp_clauseelement),
-        ("glob", InternalTraversal.dp_clauseelement),
+        ("column", InternalTraversal.dp_clauseelement),
+        ("like_pattern", InternalTraversal.dp_clauseelement),
+        ("glob_pattern", InternalTraversal.dp_clauseelement),
     ]
 
     def __init__(self, key: QueryableAttribute[str], prefix: str) -> None:
-        self.key = key.expression
-        self.like = literal(f"{prefix}%", String())
-        self.glob = literal(f"{prefix}*", String())
+        self.column = key.expression
+        self.like_pattern = literal(f"{prefix}%", String())
+        self.glob_pattern = literal(f"{prefix}*", String())
 
 
 @compiles(_StartsWith)
 def _starts_with(element: _StartsWith, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"{compiler.process(element.key, **kw)} LIKE {compiler.process(element.like, **kw)}"
+    return f"{compiler.process(element.column, **kw)} LIKE {compiler.process(element.like_pattern, **kw)}"
 
 
 @compiles(_StartsWith, "sqlite")
 def _starts_with_sqlite(element: _StartsWith, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"{compiler.process(element.key, **kw)} GLOB {compiler.process(element.glob, **kw)}"
+    return f"{compiler.process(element.column, **kw)} GLOB {compiler.process(element.glob_pattern, **kw)}"
 
 
 def search_people(session: Session, user: User, query: str, limit: int = SEARCH_LIMIT) -> list[Person]:
