@@ -90,8 +90,9 @@ def refresh_statistics(connection: Connection) -> None:
     """Bring the planner's statistics up to date after a bulk change: a migration, an import, the
     demo data. Many rows arriving at once is when a plan made on old figures goes wrong.
 
-    SQLite: ANALYZE, sampled (``analysis_limit``), so it takes milliseconds; PRAGMA optimize alone
-    would not do before 3.46, which re-analyzes only tables it has seen queried and grown 25-fold.
+    SQLite: ANALYZE, sampled (``analysis_limit``), so it takes milliseconds. PRAGMA optimize alone
+    would not do before 3.46: it re-analyzes only tables this connection has queried that were
+    never analyzed or have grown 25-fold since.
     It runs on the driver connection: inside the transaction if one is open (committed with it),
     on its own otherwise. PostgreSQL keeps its own statistics (autovacuum's ANALYZE): nothing is
     done there.
@@ -227,6 +228,8 @@ class Database:
         """``refresh_statistics`` on the app's database, after work that changed many rows at once
         (an import, the demo data), in a transaction of its own once that work has committed."""
         session = self.session
+        if session.get_bind().dialect.name != "sqlite":
+            return  # nothing to do, so no transaction for it either
         refresh_statistics(session.connection())
         session.commit()
 
