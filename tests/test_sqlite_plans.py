@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
+from divert.app import db as db_module
 from divert.app import migrate
 from divert.app.db import ANALYSIS_LIMIT, make_engine, refresh_statistics
 from divert.pathways.people import search_people
@@ -157,6 +158,25 @@ def test_closing_a_connection_optimizes(tmp_path: Path) -> None:
     assert _stat1(path) == []
     engine.dispose()  # closes the pooled connection
     assert ("t", "t_a") in _stat1(path)
+
+
+def test_a_long_lived_connection_optimizes_now_and_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection handed back long enough after its last PRAGMA optimize runs another."""
+    path = tmp_path / "checkin.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        _indexed_table(engine, 2000)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT b FROM t WHERE a = 3 AND b > 10")).all()
+        assert _stat1(path) == []  # handed back within the hour: nothing yet
+        monkeypatch.setattr(db_module, "OPTIMIZE_EVERY_SECONDS", 0.0)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT b FROM t WHERE a = 4 AND b > 10")).all()
+        assert ("t", "t_a") in _stat1(path)  # still pooled, not closed
+    finally:
+        engine.dispose()
 
 
 def test_bulk_loads_refresh_statistics(tmp_path: Path) -> None:
