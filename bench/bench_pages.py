@@ -22,11 +22,21 @@ headers on) with Flask's test client, signed in through the sign-in form. Every 
 in turn in each round, so all of them see the same noise from the machine; the baseline is the
 officer's home page (one indexed query, no rows), and each page's median is printed as a ratio to
 it. Compare ratios across runs, not milliseconds.
+
+With ``--sqlite FILE`` every page is also timed on SQLite, the embedded default, holding the same
+rows: the first run copies the PostgreSQL database into FILE (``bench.sqlite_copy``, after the
+bench users and caseload are made, so the ids match) and later runs reuse it. Each round requests
+every page on PostgreSQL and then on SQLite, and the SQLite/PostgreSQL ratio of the medians is
+printed beside the figures. ``--sqlite-statistics`` chooses the SQLite planner's statistics: ``kept``
+(what the app keeps: sampled ANALYZE after loads and migrations, PRAGMA optimize), ``none`` (none
+at all, as a database that never ran ANALYZE: plans must not hang on them) or ``full`` (an
+unsampled ANALYZE).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import random
 import re
@@ -53,7 +63,7 @@ import divert.queries.worklists  # noqa: E402
 from bench.generate import generate  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 from divert import create_app, session_factory  # noqa: E402
-from divert.app.db import make_engine  # noqa: E402
+from divert.app.db import make_engine, refresh_statistics  # noqa: E402
 from divert.app.extensions import db  # noqa: E402
 from divert.models import Encounter, Organisation, User  # noqa: E402
 from divert.pathways.users import create_user  # noqa: E402
@@ -280,12 +290,17 @@ def signed_in_client(app: Flask, email: str) -> FlaskClient:
 
 @dataclass
 class Page:
-    """One kind of request: ``path(i)`` is the i-th request's path, so inputs vary request by request."""
+    """One kind of request: ``path(i)`` is the i-th request's path, so inputs vary request by request.
+
+    ``engine`` is the database it is served from: one app serves both databases in a comparison,
+    its session factory bound to the page's engine for each request.
+    """
 
     label: str
     client: FlaskClient
     path: Callable[[int], str]
     samples: list[float]
+    engine: Engine | None = None
 
 
 class QueryCounter:
@@ -299,8 +314,52 @@ class QueryCounter:
         self.count += 1
 
 
+class StatementTimer:
+    """Records the statements of the requests made while it is on, with how long each took."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.on = False
+        self.seen: list[tuple[float, str, Any]] = []
+        self._started = 0.0
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, *_: Any) -> None:
+        self._started = time.perf_counter()
+
+    def _after(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if self.on:
+            self.seen.append((time.perf_counter() - self._started, statement, parameters))
+
+
+def slowest_plans(pages: list[Page], timer: StatementTimer, engine: Engine, top: int = 1) -> None:
+    """Each page's slowest statement (one request) and the plan the database chose for it."""
+    for page in pages:
+        timer.seen, timer.on = [], True
+        get(page, 0)
+        timer.on = False
+        for elapsed, statement, parameters in sorted(timer.seen, key=lambda s: -s[0])[:top]:
+            print(f"--- {page.label} ({engine.dialect.name}): slowest statement {ms(elapsed)}")
+            print(statement)
+            explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+            with engine.connect() as connection:
+                rows = connection.exec_driver_sql(explain + statement, parameters).all()
+            for row in rows:
+                print(
+                    "  " + (f"{'  ' * 0}{row[1]:>3} {row[3]}" if engine.dialect.name == "sqlite" else row[0])
+                )
+
+
+def bind(engine: Engine | None) -> None:
+    """Serve the next requests from ``engine`` (sessions are made per request from the factory)."""
+    if engine is not None:
+        db.engine = engine
+        db.factory.configure(bind=engine)
+
+
 def get(page: Page, i: int) -> float:
     path = page.path(i)
+    bind(page.engine)
     started = time.perf_counter()
     response = page.client.get(path)
     elapsed = time.perf_counter() - started
@@ -309,12 +368,12 @@ def get(page: Page, i: int) -> float:
     return elapsed
 
 
-def queries_per_request(pages: list[Page], counter: QueryCounter) -> dict[str, int]:
-    out = {}
+def queries_per_request(pages: list[Page], counter: QueryCounter) -> list[int]:
+    out = []
     for page in pages:
         before = counter.count
         get(page, 0)
-        out[page.label] = counter.count - before
+        out.append(counter.count - before)
     return out
 
 
@@ -375,13 +434,15 @@ def worklist_rows(client: FlaskClient) -> int:
     return client.get("/worklist?view=mine").get_data(as_text=True).count('href="/cases/')
 
 
-def build_pages(app: Flask, setup: Setup) -> list[Page]:
+def build_pages(app: Flask, setup: Setup, engine: Engine | None = None) -> list[Page]:
+    """The pages, served from ``engine`` (the app's own if None), by users signed in on it."""
+    bind(engine)
     officer = signed_in_client(app, setup.officer)
     caseworker = signed_in_client(app, setup.caseworker)
     s = setup.sample
 
     def page(label: str, client: FlaskClient, path: Callable[[int], str]) -> Page:
-        return Page(label, client, path, [])
+        return Page(label, client, path, [], engine)
 
     return [
         page("baseline: officer's home", officer, lambda i: "/home"),
@@ -396,15 +457,62 @@ def build_pages(app: Flask, setup: Setup) -> list[Page]:
     ]
 
 
-def report(pages: list[Page], queries: dict[str, int]) -> None:
+def report(pages: list[Page], queries: list[int]) -> None:
     base = summarise(pages[0].samples).median
     print(f"{'page':<34} {'median':>11} {'p95':>11} {'ratio':>7} {'queries':>8}")
-    for page in pages:
+    for page, count in zip(pages, queries, strict=True):
         summary = summarise(page.samples)
         print(
-            f"{page.label:<34} {ms(summary.median)} {ms(summary.p95)} "
-            f"{summary.median / base:7.2f} {queries[page.label]:8d}"
+            f"{page.label:<34} {ms(summary.median)} {ms(summary.p95)} {summary.median / base:7.2f} {count:8d}"
         )
+
+
+def report_both(
+    postgres: list[Page], sqlite: list[Page], pg_queries: list[int], sqlite_queries: list[int]
+) -> None:
+    """Each page's medians on both databases, its SQLite/PostgreSQL ratio, and on each database
+    its ratio to that database's officer's home page."""
+    pg_base = summarise(postgres[0].samples).median
+    lite_base = summarise(sqlite[0].samples).median
+    print(
+        f"{'page':<34} {'PostgreSQL':>11} {'SQLite':>11} {'SQLite/PG':>9}"
+        f" {'PG/home':>8} {'SQLite/home':>11} {'queries PG, SQLite':>19}"
+    )
+    for pg, lite, pg_count, lite_count in zip(postgres, sqlite, pg_queries, sqlite_queries, strict=True):
+        pg_median, lite_median = summarise(pg.samples).median, summarise(lite.samples).median
+        print(
+            f"{pg.label:<34} {ms(pg_median)} {ms(lite_median)} {lite_median / pg_median:9.2f}"
+            f" {pg_median / pg_base:8.2f} {lite_median / lite_base:11.2f} {pg_count:>10d}, {lite_count:d}"
+        )
+    worst = max(
+        summarise(b.samples).median / summarise(a.samples).median
+        for a, b in zip(postgres, sqlite, strict=True)
+    )
+    print(f"slowest page on SQLite relative to PostgreSQL: {worst:.2f}x (aim: within 3x)")
+
+
+def sqlite_copy(url: str, path: Path, statistics: str) -> Engine:
+    """The SQLite copy of ``url`` at ``path`` (made now if missing), with the statistics asked for."""
+    if not path.exists():
+        from bench.sqlite_copy import copy_database
+
+        started = time.perf_counter()
+        copy_database(url, path)
+        print(f"copied the database to {path} in {time.perf_counter() - started:.0f} s", flush=True)
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        # Whatever an earlier run left is replaced, so each choice is what it says.
+        driver.execute("DELETE FROM sqlite_stat1")
+        if statistics == "kept":
+            refresh_statistics(connection)
+        elif statistics == "full":
+            driver.execute("PRAGMA analysis_limit=0")
+            driver.execute("ANALYZE")
+    # Statistics are read when a connection opens: start the pool afresh.
+    engine.dispose()
+    return engine
 
 
 def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -414,6 +522,16 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=10, help="untimed requests per page first")
     parser.add_argument("--caseload", type=int, default=60, help="open cases assigned to the caseworker")
     parser.add_argument("--page-size", type=int, default=50, help="worklist rows a page (the app ships 25)")
+    parser.add_argument(
+        "--sqlite", type=Path, metavar="FILE", help="also time every page on a SQLite copy kept in FILE"
+    )
+    parser.add_argument("--plans", action="store_true", help="print each page's slowest statement and plan")
+    parser.add_argument(
+        "--sqlite-statistics",
+        choices=("kept", "none", "full"),
+        default="kept",
+        help="SQLite planner statistics: as the app keeps them (default), none, or a full ANALYZE",
+    )
     return parser.parse_args(argv)
 
 
@@ -424,20 +542,42 @@ def main(argv: Sequence[str] | None = None) -> None:
     divert.queries.worklists.PAGE_SIZE = args.page_size
     with bench_database(args) as url:
         setup = prepare(url, args)
+        lite = sqlite_copy(url, args.sqlite, args.sqlite_statistics) if args.sqlite else None
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32)}, env="development")
-        pages = build_pages(app, setup)
         assert db.engine is not None
-        queries = queries_per_request(pages, QueryCounter(db.engine))
+        postgres = db.engine
+        pages = build_pages(app, setup, postgres)
+        queries = queries_per_request(pages, QueryCounter(postgres))
         rows = worklist_rows(next(p.client for p in pages if p.path(0).startswith("/worklist")))
-        run_rounds(pages, args.warmup, args.rounds)
-        db.engine.dispose()
+        lite_pages: list[Page] = []
+        lite_queries: list[int] = []
+        if lite is not None:
+            lite_pages = build_pages(app, setup, lite)
+            lite_queries = queries_per_request(lite_pages, QueryCounter(lite))
+        # Interleaved page by page: each page on PostgreSQL, then the same on SQLite.
+        run_rounds(
+            [p for pair in itertools.zip_longest(pages, lite_pages) for p in pair if p],
+            args.warmup,
+            args.rounds,
+        )
+        if args.plans:
+            slowest_plans(pages, StatementTimer(postgres), postgres)
+            if lite is not None:
+                slowest_plans(lite_pages, StatementTimer(lite), lite)
+        postgres.dispose()
+        if lite is not None:
+            lite.dispose()
     print(
         f"encounters: {setup.encounters:,}; officer at {setup.force}; caseworker at {setup.receiver} "
         f"with {setup.caseload} open cases, {rows} on the worklist page (page size {args.page_size}; "
         f"the app ships {shipped})"
     )
     print(f"{args.rounds} timed requests per page after {args.warmup} warm-up, pages interleaved")
-    report(pages, queries)
+    if lite is None:
+        report(pages, queries)
+    else:
+        print(f"SQLite statistics: {args.sqlite_statistics}")
+        report_both(pages, lite_pages, queries, lite_queries)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bench.generate import COLUMNS, Disparities, Generator, generate, generator_settings, offline_catalogue
 from bench.scratch import scratch_database
+from bench.sqlite_copy import copy_database
 from divert import session_factory
 from divert.app.db import make_engine
 from divert.models import Decision, Referral
@@ -174,3 +176,31 @@ def test_loading_stores_what_was_drawn_and_it_replays(loaded: tuple[Session, Any
         text("SELECT id, eligible, route, reasons::text FROM decisions ORDER BY id")
     ).all()
     assert [(d["id"], d["eligible"], d["route"], d["reasons"]) for d in drawn] == [tuple(r) for r in stored]
+
+
+def test_a_sqlite_copy_holds_the_same_rows_as_the_app_stores_them(
+    loaded: tuple[Session, Any], tmp_path: Path
+) -> None:
+    """bench.sqlite_copy: every row under the same id, read back through the models as on PostgreSQL."""
+    session, summary = loaded
+    target = tmp_path / "copy.sqlite3"
+    counts = copy_database(session.get_bind().url.render_as_string(hide_password=False), target)
+    assert {table: counts[table] for table in summary.rows} == summary.rows
+    lite = make_engine(f"sqlite:///{target}")
+    try:
+        with session_factory(lite)() as copied:
+            first = select(Referral).order_by(Referral.id).limit(5)
+            pairs = zip(session.scalars(first), copied.scalars(first), strict=True)
+            for original, copy in pairs:
+                assert (copy.id, copy.reference, copy.opened_at, copy.state) == (
+                    original.id,
+                    original.reference,
+                    original.opened_at,
+                    original.state,
+                )
+            decision = select(Decision).order_by(Decision.id).limit(1)
+            assert copied.scalars(decision).one().reasons == session.scalars(decision).one().reasons
+            # Statistics as the app makes them after a load.
+            assert copied.scalar(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'encounters'"))
+    finally:
+        lite.dispose()

@@ -36,7 +36,12 @@ def test_name_search_indexes_compare_byte_by_byte(database: tuple[str, Engine]) 
                 text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'people'")
             ).all()
         )
-    for name in ("ix_people_family_name_pattern", "ix_people_given_name_pattern"):
+    for name in (
+        "ix_people_family_name_pattern",
+        "ix_people_given_name_pattern",
+        "ix_people_holder_given_name",
+        "ix_people_holder_pnc",
+    ):
         assert definitions[name].count("text_pattern_ops") == 2, definitions[name]
 
 

@@ -7,6 +7,9 @@ half-written (see ``register_transaction``).
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -14,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
@@ -25,6 +28,8 @@ from divert.app.clock import uk_day_number
 
 # The ``g`` attribute where records to write after a rollback wait (see ``divert.auth.refusal``).
 KEPT = "kept_after_rollback"
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -45,6 +50,61 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     return engine
 
 
+# How long a writer waits for another's transaction before "database is locked" (see below).
+BUSY_TIMEOUT_MS = 15_000
+# Rows an index that ANALYZE samples on SQLite (PRAGMA analysis_limit).
+ANALYSIS_LIMIT = 1000
+# PRAGMA optimize's mask when a connection opens: 0x10000 (check every table's size, 3.46+) and
+# 0x02 (ANALYZE those that need it), as https://sqlite.org/pragma.html#pragma_optimize advises.
+OPTIMIZE_AT_OPEN = 0x10002
+# A pooled connection may live for days: it runs PRAGMA optimize again when it is handed back
+# this long after it last did (SQLite suggests hourly or daily).
+OPTIMIZE_EVERY_SECONDS = 3600.0
+OPTIMIZED_AT = "divert_optimized_at"
+# PRAGMA optimize may run ANALYZE, which writes and so waits for the write lock: it waits this
+# long at most, and when a long import holds the lock it is simply left for the next time.
+OPTIMIZE_WAIT_MS = 200
+
+
+def _optimize(dbapi_connection: Any, mask: int | None = None) -> None:
+    """PRAGMA optimize on a driver connection outside any transaction; never fails the caller.
+
+    Usually a no-op: SQLite re-analyzes only the tables whose statistics are missing or stale and
+    that the planner has needed. Being out of date is not an error, so a busy or read-only
+    database leaves the statistics for the next time rather than failing a request.
+    """
+    pragma = "PRAGMA optimize" if mask is None else f"PRAGMA optimize={mask:#x}"
+    try:
+        if getattr(dbapi_connection, "in_transaction", False):
+            return  # a connection handed back mid-transaction is rolled back first by the pool
+        dbapi_connection.execute(f"PRAGMA busy_timeout={OPTIMIZE_WAIT_MS}")
+        try:
+            dbapi_connection.execute(pragma)
+        finally:
+            dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    except sqlite3.Error:
+        log.info("PRAGMA optimize skipped", exc_info=True)
+
+
+def refresh_statistics(connection: Connection) -> None:
+    """Bring the planner's statistics up to date after a bulk change: a migration, an import, the
+    demo data. Many rows arriving at once is when a plan made on old figures goes wrong.
+
+    SQLite: ANALYZE, sampled (``analysis_limit``), so it takes milliseconds. PRAGMA optimize alone
+    would not do before 3.46: it re-analyzes only tables this connection has queried that were
+    never analyzed or have grown 25-fold since.
+    It runs on the driver connection: inside the transaction if one is open (committed with it),
+    on its own otherwise. PostgreSQL keeps its own statistics (autovacuum's ANALYZE): nothing is
+    done there.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+    driver.execute("ANALYZE")
+
+
 def _fix_sqlite(engine: Engine) -> None:
     """Make SQLite behave: foreign keys on, and real transactions so SAVEPOINT works.
 
@@ -60,10 +120,32 @@ def _fix_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         # A writer waits this long for another's transaction (one writer at a time) before "database
         # is locked": long enough for the largest upload the import page takes (see web/views/imports).
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # Any ANALYZE this connection runs (PRAGMA optimize's, refresh_statistics') samples this
+        # many rows an index, so it takes milliseconds however large the tables; SQLite's own
+        # advice is 100-1000, and 3.46+ sets such a limit itself inside PRAGMA optimize.
+        cursor.execute(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
         cursor.close()
         # The UK date of a stored UTC timestamp, for monitoring's cohorts (clock.uk_day_number).
         dbapi_connection.create_function("uk_day", 1, uk_day_number, deterministic=True)
+        # SQLite's advice for a long-lived connection (a pooled one is): optimize=0x10002 when it
+        # opens (3.46+: look at every table, not only those this connection has used), plain
+        # optimize now and then (on check-in, below) and before it closes.
+        _optimize(dbapi_connection, OPTIMIZE_AT_OPEN)
+        connection_record.info[OPTIMIZED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, connection_record: Any) -> None:
+        if dbapi_connection is None:
+            return  # invalidated: nothing to optimize on
+        last = connection_record.info.get(OPTIMIZED_AT, 0.0)
+        if time.monotonic() - last >= OPTIMIZE_EVERY_SECONDS:
+            _optimize(dbapi_connection)
+            connection_record.info[OPTIMIZED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "close")
+    def _on_close(dbapi_connection: Any, connection_record: Any) -> None:
+        _optimize(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -141,6 +223,15 @@ class Database:
         self.reports_engine = make_engine(replica, echo=echo) if replica else None
         self.reports_factory.configure(bind=self.reports_engine)
         app.teardown_appcontext(self._remove)
+
+    def refresh_statistics(self) -> None:
+        """``refresh_statistics`` on the app's database, after work that changed many rows at once
+        (an import, the demo data), in a transaction of its own once that work has committed."""
+        session = self.session
+        if session.get_bind().dialect.name != "sqlite":
+            return  # nothing to do, so no transaction for it either
+        refresh_statistics(session.connection())
+        session.commit()
 
     def _remove(self, exc: BaseException | None) -> None:
         self.scoped.remove()

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from divert.app.db import refresh_statistics
+
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -40,6 +42,10 @@ def _run(engine: Engine, action: str, *args: object, **kwargs: object) -> None:
         finally:
             if sqlite:
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+        if action == "upgrade":
+            # SQLite asks for fresh statistics after a schema change (a new index has none); on
+            # an empty database this only creates sqlite_stat1, to be filled as data arrives.
+            refresh_statistics(connection)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

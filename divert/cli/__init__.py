@@ -110,6 +110,7 @@ def register_commands(app: Flask) -> None:
             raise click.ClickException("Demo data is never loaded in production.")
         result = seed_demo(db.session, seed=seed)
         db.session.commit()
+        db.refresh_statistics()
         click.echo(
             f"{'Created' if result.created else 'Already present'}: {result.organisations} organisations, "
             f"{result.people} people, {result.encounters} encounters."

@@ -86,5 +86,6 @@ def register_import_command(app: Flask) -> None:
             ) from None
         bars.close()
         session.commit()
+        db.refresh_statistics()
         click.echo(f"Imported {file.name} into {organisation.name}.")
         click.echo(result.summary())

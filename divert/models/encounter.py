@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     SmallInteger,
     String,
     Text,
@@ -34,6 +35,10 @@ class Encounter(IdMixin, TimestampMixin, VersionedMixin, Base):
         CheckConstraint(f"admission IN {ADMISSIONS!r}", name="admission"),
         CheckConstraint(f"drug_class IS NULL OR drug_class IN {DRUG_CLASSES!r}", name="drug_class"),
         UniqueConstraint("organisation_id", "external_ref", name="external_ref"),
+        # An officer's recent encounters (their home page) read newest first from one range, so
+        # no planner can prefer walking every encounter in time order until it finds theirs; it
+        # also serves any lookup by officer alone.
+        Index("ix_encounters_officer_recent", "officer_id", "occurred_at"),
     )
     __history__ = True
 
@@ -43,7 +48,7 @@ class Encounter(IdMixin, TimestampMixin, VersionedMixin, Base):
     # Area for monitoring: the postcode district where it happened (never a full address).
     area: Mapped[str | None] = mapped_column(String(8), index=True)
     setting: Mapped[str] = mapped_column(String(12))
-    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     # None for a referral with no offence (a self-referral or a friend's referral to DIVERT): the
     # scheme takes people never arrested, and inventing an offence would corrupt the figures.

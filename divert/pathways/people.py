@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, select, union
+from sqlalchemy import ColumnElement, String, literal, select, union
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.sqltypes import NullType
+from sqlalchemy.sql.type_api import TypeEngine
 from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 
 from divert.auth.visibility import ways_to_see_person
@@ -98,6 +100,41 @@ def _byte_order_postgresql(element: _ByteOrder, compiler: SQLCompiler, **kw: Any
     return f"{compiler.process(element.name, **kw)} USING ~<~"
 
 
+class _StartsWith(ColumnElement[bool]):
+    """``column`` begins with ``prefix``, written so that each database reads it as an index range.
+
+    PostgreSQL: ``LIKE 'x%'`` (a range on the ``text_pattern_ops`` indexes). SQLite's LIKE ignores
+    case, so it uses an index only on a NOCASE column and otherwise reads every row: there
+    ``GLOB 'x*'``, which is case-sensitive and so a range on a plain index. The prefix must hold no
+    pattern characters (``%_*?[``); normalised name keys hold letters, digits and spaces only.
+    """
+
+    inherit_cache = True
+    # Not Boolean: SQLite (no native booleans) would compare a Boolean expression with 1, and
+    # "key GLOB ? = 1" is no longer a range an index can read.
+    type = cast("TypeEngine[bool]", NullType())
+    _traverse_internals: _TraverseInternalsType = [  # noqa: RUF012
+        ("column", InternalTraversal.dp_clauseelement),
+        ("like_pattern", InternalTraversal.dp_clauseelement),
+        ("glob_pattern", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, key: QueryableAttribute[str], prefix: str) -> None:
+        self.column = key.expression
+        self.like_pattern = literal(f"{prefix}%", String())
+        self.glob_pattern = literal(f"{prefix}*", String())
+
+
+@compiles(_StartsWith)
+def _starts_with(element: _StartsWith, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} LIKE {compiler.process(element.like_pattern, **kw)}"
+
+
+@compiles(_StartsWith, "sqlite")
+def _starts_with_sqlite(element: _StartsWith, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} GLOB {compiler.process(element.glob_pattern, **kw)}"
+
+
 def search_people(session: Session, user: User, query: str, limit: int = SEARCH_LIMIT) -> list[Person]:
     """People ``user`` may see whose PNC ID is ``query``, or whose family or given name starts with it.
 
@@ -112,9 +149,9 @@ def search_people(session: Session, user: User, query: str, limit: int = SEARCH_
     key = normalise_name(query)
     # Normalised keys hold letters, digits and spaces only, so the pattern needs no escaping. A
     # query with no letters or digits ("!!!") has an empty key, which would match every name.
-    matches = [Person.pnc_id == query.upper()]
+    matches: list[ColumnElement[bool]] = [Person.pnc_id == query.upper()]
     if key:
-        matches += [Person.family_name_key.like(f"{key}%"), Person.given_name_key.like(f"{key}%")]
+        matches += [_StartsWith(Person.family_name_key, key), _StartsWith(Person.given_name_key, key)]
     order = (_ByteOrder(Person.family_name_key), _ByteOrder(Person.given_name_key), Person.id)
     # Each part is a subquery because SQLite allows no ORDER BY or LIMIT on a UNION's members.
     found = union(
