@@ -6,7 +6,7 @@ from datetime import UTC
 from typing import Any
 
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 
 from divert.api import bp
 from divert.api.errors import FieldProblem, Invalid
@@ -23,9 +23,10 @@ from divert.api.spec import operation
 from divert.app.clock import uk_date
 from divert.app.extensions import db
 from divert.models import Decision, EthnicityCode, OffenceCategory, Programme
+from divert.models.programme import compiled
 from divert.pathways.cases import Outcome
-from divert.pathways.encounters import record_from_form
-from divert.pathways.programmes import definitions_in_force, programmes_run_by
+from divert.pathways.encounters import InForce, record_from_form
+from divert.pathways.programmes import programmes_run_by, versions_in_force
 from divert.rules.codes import DRUG_OFFENCES
 from divert.rules.declared import answer_problem
 
@@ -47,19 +48,29 @@ def list_programmes() -> ProgrammeList:
     )
 
 
-def _codes(scheme: str) -> set[str]:
-    return set(db.session.scalars(select(EthnicityCode.code).where(EthnicityCode.scheme == scheme)))
+def _known_codes(person: PersonIn, encounter: EncounterIn) -> set[tuple[str, str]]:
+    """Which of the codes sent are in the reference lists, as (list, code): one statement that
+    asks only about the (at most three) codes sent, not for whole lists."""
+    offence = select(literal("offence"), OffenceCategory.slug).where(
+        OffenceCategory.active.is_(True), OffenceCategory.slug == encounter.offence_category
+    )
+    sent = [c for c in (person.self_defined_ethnicity, person.officer_defined_ethnicity) if c]
+    ethnicity = select(EthnicityCode.scheme, EthnicityCode.code).where(EthnicityCode.code.in_(sent))
+    return {(kind, code) for kind, code in db.session.execute(union_all(offence, ethnicity))}
 
 
 def check_encounter(person: PersonIn, encounter: EncounterIn) -> None:
     """The rules the JSON Schema cannot state: reference data and questions that depend on the offence."""
     problems = []
-    offences = set(db.session.scalars(select(OffenceCategory.slug).where(OffenceCategory.active.is_(True))))
-    if encounter.offence_category not in offences:
+    known = _known_codes(person, encounter)
+    if ("offence", encounter.offence_category) not in known:
         problems.append(FieldProblem("encounter.offence_category", "Select an offence from the offence list"))
-    if person.self_defined_ethnicity not in _codes("self_defined"):
+    if ("self_defined", person.self_defined_ethnicity) not in known:
         problems.append(FieldProblem("person.self_defined_ethnicity", "Select the person's ethnicity, or NS"))
-    if person.officer_defined_ethnicity and person.officer_defined_ethnicity not in _codes("officer_defined"):
+    if (
+        person.officer_defined_ethnicity
+        and ("officer_defined", person.officer_defined_ethnicity) not in known
+    ):
         problems.append(
             FieldProblem("person.officer_defined_ethnicity", "Select an officer-defined ethnicity")
         )
@@ -104,15 +115,13 @@ def encounter_details(encounter: EncounterIn, person: PersonIn) -> dict[str, Any
     }
 
 
-def check_answers(encounter: EncounterIn) -> None:
-    """Answers to declared questions must be ones the programmes in scope on the day ask, of their type."""
+def check_answers(encounter: EncounterIn, in_force: InForce) -> None:
+    """Answers to declared questions must be ones the programmes in scope on the day ask, of their
+    type. ``in_force``: the force's programmes and their versions on the encounter's day."""
     if not encounter.answers:
         return
-    day = uk_date(encounter.occurred_at)
     declared = {
-        fact.name: fact
-        for definition in definitions_in_force(db.session, current_user.organisation_id, day)
-        for fact in definition.facts
+        fact.name: fact for _, version in in_force if version is not None for fact in compiled(version).facts
     }
     problems = [
         FieldProblem(f"encounter.answers.{name}", problem)
@@ -166,13 +175,18 @@ def record_encounter(body: RecordEncounter) -> RecordedEncounter:
     the encounter twice.
     """
     check_encounter(body.person, body.encounter)
-    check_answers(body.encounter)
+    # Read once for the answers' check and the decisions.
+    in_force = versions_in_force(
+        db.session, current_user.organisation_id, uk_date(body.encounter.occurred_at)
+    )
+    check_answers(body.encounter, in_force)
     recorded = record_from_form(
         db.session,
         current_user,
         body.person.model_dump(),
         encounter_details(body.encounter, body.person),
         submission_key=None,
+        in_force=in_force,
     )
     return RecordedEncounter(
         encounter_id=recorded.encounter.id,

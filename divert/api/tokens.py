@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from divert.models import User, audit, utcnow
 from divert.models.api import ApiToken
@@ -67,7 +67,10 @@ def verify(session: Session, secret: str) -> User | None:
     """The active user a live token belongs to, or None; marks the token used."""
     if not secret:
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
+    # The user comes in the same statement: every API request needs both.
+    token = session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == digest(secret))
+    )
     if token is None or token.revoked_at is not None:
         return None
     now = utcnow()
@@ -82,9 +85,12 @@ def verify(session: Session, secret: str) -> User | None:
 def _record_use(session: Session, token: ApiToken, now: datetime) -> None:
     """Mark the token used, unless that was done less than ``USE_RECORDED_EVERY`` ago.
 
-    The condition is in the UPDATE, so only one of many concurrent requests writes (the rest
-    match no row and take no lock), and every request sends the same statements.
+    The token was just read, so a recent use is seen without a statement: most requests send
+    none. When the use read is old, the condition is also in the UPDATE, so only one of many
+    concurrent requests writes (the rest match no row and take no lock).
     """
+    if token.last_used_at is not None and token.last_used_at > now - USE_RECORDED_EVERY:
+        return
     session.execute(
         update(ApiToken)
         .where(

@@ -6,13 +6,14 @@ writes an event on the case's timeline and an audit entry, and leaves the commit
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from divert.app.clock import uk_date
 from divert.auth.policy import can, holds, roles_with
@@ -21,6 +22,7 @@ from divert.models import (
     Decision,
     Encounter,
     Programme,
+    ProgrammeVersion,
     Referral,
     ReferralEvent,
     ReferralParty,
@@ -32,7 +34,13 @@ from divert.models.programme import compiled
 from divert.pathways import notices, reminders
 from divert.pathways.errors import OperationError, StaleEdit, check_text
 from divert.pathways.facts import encounter_facts, facts_from_dict, facts_to_dict
-from divert.pathways.programmes import programmes_run_by, receiving_organisation, version_in_force
+from divert.pathways.matching import Looked
+from divert.pathways.programmes import (
+    no_version_in_force,
+    receiving_organisation,
+    version_in_force,
+    versions_in_force,
+)
 from divert.pathways.restriction import check_not_restricted
 from divert.rules import Decision as RuleDecision
 from divert.rules import (
@@ -74,26 +82,43 @@ def reference_for(programme_code: str, encounter_id: int) -> str:
 
 
 def record_encounter(
-    session: Session, actor: User, encounter: Encounter, *, opened_at: datetime | None = None
+    session: Session,
+    actor: User,
+    encounter: Encounter,
+    *,
+    opened_at: datetime | None = None,
+    created_person: bool = False,
+    looked: Looked | None = None,
+    in_force: list[tuple[Programme, ProgrammeVersion | None]] | None = None,
 ) -> list[Outcome]:
     """Store an encounter and decide it against every programme the officer's force runs.
 
     Every encounter is kept, eligible or not, because monitoring asks who was *not* offered
     diversion. A case is opened for each programme the person is eligible for (``opened_at``:
     when, if not now, for history recorded afterwards such as the demo's).
+
+    ``created_person``: the encounter's person is added in this unit of work (so has no cases, and
+    is audited here); ``looked``: what finding their record read (``encounters.find_record``);
+    ``in_force``: the force's programmes and versions on the day, if the caller has them.
+
+    The rows go in a few flushes, each table's in one statement: the encounter (and person), then
+    every decision, then every case; the timeline events, parties and audit entries with the
+    commit's flush. Nothing is read back after a flush.
     """
     session.add(encounter)  # no-op when the caller already added it
     session.flush()
-    audit.record(session, actor, "create", "encounter", encounter.id)
-    live = live_cases(session, encounter)
-    _note_rearrest(session, actor, encounter, live)
-    programmes = programmes_run_by(session, encounter.organisation_id, uk_date(encounter.occurred_at))
+    day = uk_date(encounter.occurred_at)
+    # A person first recorded now has no cases to be open.
+    live = [] if created_person else live_cases(session, encounter)
+    if in_force is None:
+        in_force = versions_in_force(session, encounter.organisation_id, day)
     # The facts depend only on the encounter and earlier history, so every programme shares them.
-    facts = encounter_facts(session, encounter) if programmes else None
-    return [
-        decide_for(session, actor, encounter, programme, facts, opened_at=opened_at, live=live)
-        for programme in programmes
-    ]
+    facts = encounter_facts(session, encounter, looked) if in_force else None
+    _note_rearrest(session, actor, encounter, live)
+    created = [("person", encounter.person_id)] if created_person else []
+    return _decide(
+        session, actor, encounter, in_force, facts, live, opened_at, [*created, ("encounter", encounter.id)]
+    )
 
 
 def live_cases(session: Session, encounter: Encounter) -> list[Referral]:
@@ -102,6 +127,8 @@ def live_cases(session: Session, encounter: Encounter) -> list[Referral]:
         session.scalars(
             select(Referral)
             .join(Encounter, Encounter.id == Referral.encounter_id)
+            # Each case's encounter is read in the same statement: a re-arrest compares their times.
+            .options(contains_eager(Referral.encounter))
             .where(
                 Referral.person_id == encounter.person_id,
                 Referral.closed_at.is_(None),
@@ -139,7 +166,6 @@ def _note_rearrest(
                 data={"encounter_id": encounter.id},
             )
         )
-    session.flush()
 
 
 def reoffending_detail(occurred_on: date, offence: str | None) -> str:
@@ -200,44 +226,69 @@ def decide_for(
     has been asked to review it)."""
     version = version_in_force(session, programme, uk_date(encounter.occurred_at))
     facts = facts or encounter_facts(session, encounter)
-    result = decide(compiled(version), facts)
-    reasons = result.to_dict()["reasons"]
     if live is None:
         live = live_cases(session, encounter)
-    # A case still awaiting its offer is no place on the programme yet: the new encounter's case
-    # stands beside it, as one recorded after a case closed would.
-    current = (
-        next((r for r in live if r.programme_id == programme.id and r.accepted_at is not None), None)
-        if result.eligible
-        else None
-    )
-    if current is not None:
-        reasons.append(
-            {
-                "rule_id": "live_case",
-                "text": f"Already in {programme.name} (case {current.reference}, still open): no second "
-                "case is opened, and that case's team is asked to review it.",
-                "passed": True,
-            }
+    return _decide(session, actor, encounter, [(programme, version)], facts, live, opened_at)[0]
+
+
+def _decide(
+    session: Session,
+    actor: User | None,
+    encounter: Encounter,
+    in_force: Sequence[tuple[Programme, ProgrammeVersion | None]],
+    facts: EncounterFacts | None,
+    live: Sequence[Referral],
+    opened_at: datetime | None,
+    created: Sequence[tuple[str, int]] = (),
+) -> list[Outcome]:
+    """Decide ``encounter`` under each programme's version (see ``decide_for``): the decisions in
+    one flush, then the cases for the eligible ones. ``created``: records the caller added, audited
+    (as created by ``actor``) before the cases, so that every audit entry goes in one statement."""
+    if not in_force:
+        _audit_created(session, actor, created)
+        return []
+    assert facts is not None
+    stored_facts = facts_to_dict(facts)
+    decided: list[tuple[Programme, ProgrammeVersion, Decision, Referral | None]] = []
+    for programme, version in in_force:
+        if version is None:
+            raise no_version_in_force(programme, uk_date(encounter.occurred_at))
+        result = decide(compiled(version), facts)
+        reasons = result.to_dict()["reasons"]
+        # A case still awaiting its offer is no place on the programme yet: the new encounter's
+        # case stands beside it, as one recorded after a case closed would.
+        current = (
+            next((r for r in live if r.programme_id == programme.id and r.accepted_at is not None), None)
+            if result.eligible
+            else None
         )
-    decision = Decision(
-        encounter_id=encounter.id,
-        programme_version_id=version.id,
-        eligible=result.eligible,
-        route=result.route,
-        reasons=reasons,
-        facts=facts_to_dict(facts),
-        decided_by_id=actor.id if actor else None,
-        in_population=result.in_population,
-    )
-    session.add(decision)
+        if current is not None:
+            reasons.append(
+                {
+                    "rule_id": "live_case",
+                    "text": f"Already in {programme.name} (case {current.reference}, still open): no "
+                    "second case is opened, and that case's team is asked to review it.",
+                    "passed": True,
+                }
+            )
+        decision = Decision(
+            encounter_id=encounter.id,
+            programme_version_id=version.id,
+            eligible=result.eligible,
+            route=result.route,
+            reasons=reasons,
+            # Each decision keeps its own copy: JSON columns are mutable values.
+            facts=copy.deepcopy(stored_facts),
+            decided_by_id=actor.id if actor else None,
+            in_population=result.in_population,
+        )
+        session.add(decision)
+        decided.append((programme, version, decision, current))
     session.flush()
-    referral = (
-        _open_case(session, actor, encounter, programme, decision, opened_at)
-        if result.eligible and current is None
-        else None
-    )
-    return Outcome(programme, decision, referral, current)
+    opening = [(p, v, d) for p, v, d, current in decided if d.eligible and current is None]
+    opened = _open_cases(session, actor, encounter, opening, opened_at, created)
+    cases = dict(zip((id(d) for _, _, d in opening), opened, strict=True))
+    return [Outcome(p, d, cases.get(id(d)), current) for p, _, d, current in decided]
 
 
 def replay(decision: Decision) -> RuleDecision:
@@ -253,44 +304,75 @@ def _open_case(
     decision: Decision,
     opened_at: datetime | None = None,
 ) -> Referral:
+    return _open_cases(
+        session, actor, encounter, [(programme, decision.programme_version, decision)], opened_at
+    )[0]
+
+
+def _open_cases(
+    session: Session,
+    actor: User | None,
+    encounter: Encounter,
+    opening: Sequence[tuple[Programme, ProgrammeVersion, Decision]],
+    opened_at: datetime | None = None,
+    created: Sequence[tuple[str, int]] = (),
+) -> list[Referral]:
+    """A case for each (programme, version, eligible decision): the cases in one flush (their ids
+    name the timeline events), then their parties, events and audit entries (after those of
+    ``created``, see ``_decide``), left for the next."""
+    if not opening:
+        _audit_created(session, actor, created)
+        return []
     opened_at = opened_at or utcnow()
-    definition = compiled(decision.programme_version)
-    initial = definition.initial_state.id
-    eligible_state = definition.on_decision["eligible"]
-    referral = Referral(
-        reference=reference_for(programme.code, encounter.id),
-        person_id=encounter.person_id,
-        encounter_id=encounter.id,
-        programme_id=programme.id,
-        programme_version_id=decision.programme_version_id,
-        state=eligible_state,
-        route=decision.route,
-        decision_id=decision.id,
-        assigned_user_id=None,
-        opened_at=opened_at,
-    )
-    # The organisation that recorded the encounter: the force, or for a referral that came without
-    # an officer (``referral_source``), the team that took the person in.
     recorder = "receiving" if encounter.referral_source else "police"
-    referral.parties.append(ReferralParty(organisation_id=encounter.organisation_id, role=recorder))
-    session.add(referral)
-    session.flush()
-    _add_acting_parties(session, referral, eligible_state)
-    session.add(
-        ReferralEvent(
-            referral_id=referral.id,
-            actor_id=actor.id if actor else None,
-            kind="decision",
-            occurred_at=opened_at,
-            from_state=initial,
-            to_state=eligible_state,
-            reason=" ".join(r["text"] for r in decision.reasons if r["passed"]),
-            data={"decision_id": decision.id, "route": decision.route},
+    referrals = []
+    for programme, version, decision in opening:
+        definition = compiled(version)
+        referral = Referral(
+            reference=reference_for(programme.code, encounter.id),
+            person_id=encounter.person_id,
+            encounter_id=encounter.id,
+            programme_id=programme.id,
+            programme_version_id=decision.programme_version_id,
+            state=definition.on_decision["eligible"],
+            route=decision.route,
+            decision_id=decision.id,
+            assigned_user_id=None,
+            opened_at=opened_at,
+            # What the case is of, as loaded already: nothing is read again to work its parties.
+            encounter=encounter,
+            programme=programme,
+            programme_version=version,
+            # The organisation that recorded the encounter: the force, or for a referral that came
+            # without an officer (``referral_source``), the team that took the person in.
+            parties=[ReferralParty(organisation_id=encounter.organisation_id, role=recorder)],
         )
-    )
+        session.add(referral)
+        referrals.append(referral)
     session.flush()
-    audit.record(session, actor, "create", "referral", referral.id)
-    return referral
+    _audit_created(session, actor, created)
+    for (_, version, decision), referral in zip(opening, referrals, strict=True):
+        definition = compiled(version)
+        _add_acting_parties(session, referral, referral.state)
+        session.add(
+            ReferralEvent(
+                referral_id=referral.id,
+                actor_id=actor.id if actor else None,
+                kind="decision",
+                occurred_at=opened_at,
+                from_state=definition.initial_state.id,
+                to_state=referral.state,
+                reason=" ".join(r["text"] for r in decision.reasons if r["passed"]),
+                data={"decision_id": decision.id, "route": decision.route},
+            )
+        )
+        audit.record(session, actor, "create", "referral", referral.id)
+    return referrals
+
+
+def _audit_created(session: Session, actor: User | None, created: Sequence[tuple[str, int]]) -> None:
+    for object_type, object_id in created:
+        audit.record(session, actor, "create", object_type, object_id)
 
 
 def transition(

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from divert.models import Encounter, Person, User, audit
+from divert.models import Encounter, Person, Programme, ProgrammeVersion, User
 from divert.models.person import name_key
 from divert.pathways.cases import Outcome, record_encounter
 from divert.pathways.identity import hold_identity
+from divert.pathways.matching import Looked, record_of
+
+InForce = list[tuple[Programme, ProgrammeVersion | None]]
 
 PERSON_FIELDS = (
     "given_name",
@@ -46,28 +49,56 @@ def existing_record(session: Session, organisation_id: int, details: dict[str, A
 
     Anything less certain is only suggested (``possible_matches``) for a person to confirm.
     """
-    held = (Person.organisation_id == organisation_id, Person.merged_into_id.is_(None))
+    return find_record(session, organisation_id, details)[0]
+
+
+def find_record(
+    session: Session, organisation_id: int, details: dict[str, Any]
+) -> tuple[Person | None, Looked | None]:
+    """``existing_record``, and what it read: in one statement, every record the organisation
+    holds with the PNC ID or the name and date of birth, merged ones too, which is also the first
+    thing ``matching.same_person_ids`` asks when the person's earlier encounters are looked for."""
     pnc = (details.get("pnc_id") or "").strip().upper() or None
-    if pnc:
-        found = session.scalar(select(Person).where(Person.pnc_id == pnc, *held).order_by(Person.id))
-        if found is not None:
-            return found
     dob: date | None = details.get("date_of_birth")
     key = name_key(details["given_name"], details["family_name"], dob)
-    if key is None:
-        return None
-    given, family, _ = key
-    candidates = session.scalars(
-        select(Person).where(
-            Person.family_name_key == family,
-            Person.given_name_key == given,
-            Person.date_of_birth == dob,
-            *held,
+    ways_in = []
+    if pnc:
+        ways_in.append(Person.pnc_id == pnc)
+    if key is not None:
+        given, family, _ = key
+        ways_in.append(
+            and_(
+                Person.family_name_key == family, Person.given_name_key == given, Person.date_of_birth == dob
+            )
         )
+    if not ways_in:
+        return None, None
+    rows = session.scalars(
+        select(Person).where(or_(*ways_in), Person.organisation_id == organisation_id).order_by(Person.id)
     ).all()
+    looked = Looked(
+        pnc,
+        key,
+        {
+            p.id: record_of(
+                p.id, p.pnc_id, p.given_name_key, p.family_name_key, p.date_of_birth, p.merged_into_id
+            )
+            for p in rows
+        },
+    )
+    live = [p for p in rows if p.merged_into_id is None]
+    if pnc:
+        found = next((p for p in live if p.pnc_id == pnc), None)
+        if found is not None:
+            return found, looked
+    if key is None:
+        return None, looked
+    candidates = [
+        p for p in live if (p.given_name_key, p.family_name_key, p.date_of_birth) == (key[0], key[1], dob)
+    ]
     # A different PNC ID on the stored record means a different person with the same name.
     same = [p for p in candidates if not pnc or not p.pnc_id or p.pnc_id == pnc]
-    return same[0] if len(same) == 1 else None
+    return (same[0] if len(same) == 1 else None), looked
 
 
 def record_from_form(
@@ -77,6 +108,7 @@ def record_from_form(
     encounter_details: dict[str, Any],
     submission_key: str | None,
     person: Person | None = None,
+    in_force: InForce | None = None,
 ) -> Recorded:
     """Record one encounter, once: a repeated submission returns the first one's result.
 
@@ -89,13 +121,15 @@ def record_from_form(
             return Recorded(earlier, [], True)
         try:
             with session.begin_nested():
-                return _record(session, actor, person_details, encounter_details, submission_key, person)
+                return _record(
+                    session, actor, person_details, encounter_details, submission_key, person, in_force
+                )
         except IntegrityError:
             earlier = _by_submission_key(session, submission_key)
             if earlier is None:
                 raise
             return Recorded(earlier, [], True)
-    return _record(session, actor, person_details, encounter_details, submission_key, person)
+    return _record(session, actor, person_details, encounter_details, submission_key, person, in_force)
 
 
 def _by_submission_key(session: Session, key: str) -> Encounter | None:
@@ -109,10 +143,12 @@ def _record(
     encounter_details: dict[str, Any],
     submission_key: str | None,
     person: Person | None,
+    in_force: InForce | None,
 ) -> Recorded:
     if person is not None and person.organisation_id != actor.organisation_id:
         person = None  # seen as party to a case, but another organisation's record: find our own
     existing = person is not None
+    looked: Looked | None = None
     if person is None:
         hold_identity(
             session,
@@ -122,16 +158,17 @@ def _record(
             family_name=person_details["family_name"],
             date_of_birth=person_details.get("date_of_birth"),
         )
-        person = existing_record(session, actor.organisation_id, person_details)
+        person, looked = find_record(session, actor.organisation_id, person_details)
         existing = person is not None
     if person is None:
+        # Written in the same flush as the encounter, and audited with it (record_encounter).
         person = Person(
             organisation_id=actor.organisation_id,
             **{k: v for k, v in person_details.items() if k in PERSON_FIELDS},
         )
         session.add(person)
-        session.flush()
-        audit.record(session, actor, "create", "person", person.id)
+        if looked is not None:
+            looked = replace(looked, created=True)
     else:
         # Collect once, use many times: fill in what the stored record lacks, never overwrite.
         for field in ("pnc_id", "postcode_district", "officer_defined_ethnicity", "date_of_birth"):
@@ -144,5 +181,7 @@ def _record(
         submission_key=submission_key,
         **encounter_details,
     )
-    outcomes = record_encounter(session, actor, encounter)
+    outcomes = record_encounter(
+        session, actor, encounter, created_person=not existing, looked=looked, in_force=in_force
+    )
     return Recorded(encounter, outcomes, existing)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from divert.app.clock import uk_date
 from divert.models import Encounter, Programme, Referral
 from divert.models.programme import compiled
-from divert.pathways.matching import earlier_encounters
+from divert.pathways.matching import Looked, earlier_encounters
 from divert.rules import EncounterFacts, PriorEncounter
 from divert.rules.facts import facts_from_dict as facts_from_dict  # where replay reads them
 
@@ -22,8 +22,11 @@ from divert.rules.facts import facts_from_dict as facts_from_dict  # where repla
 DIVERTED_STAGES = frozenset({"route", "engagement", "completion", "outcome"})
 
 
-def encounter_facts(session: Session, encounter: Encounter) -> EncounterFacts:
-    history = earlier_encounters(session, encounter.person, encounter.occurred_at, before_id=encounter.id)
+def encounter_facts(session: Session, encounter: Encounter, looked: Looked | None = None) -> EncounterFacts:
+    """``looked``: what finding the person's record read (``matching.Looked``), not read again."""
+    history = earlier_encounters(
+        session, encounter.person, encounter.occurred_at, before_id=encounter.id, looked=looked
+    )
     return EncounterFacts(
         occurred_on=uk_date(encounter.occurred_at),
         # No offence (a referral without an arrest) matches no rule's offence list.

@@ -58,10 +58,13 @@ def hold_identity(
         keys.add(_lock_id("name", organisation_id, *key))
     if not keys:
         return
-    organisation = _lock_id("org", organisation_id)
-    session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": organisation})
-    for lock in sorted(keys):
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock})
+    # One statement, one round trip (only numbered placeholders are formatted into it): PostgreSQL
+    # evaluates a select list from left to right, so the organisation's shared lock is still taken
+    # first and the identity locks in numeric order.
+    ordered = sorted(keys)
+    calls = ", ".join(f"pg_advisory_xact_lock(:k{n})" for n in range(len(ordered)))
+    params = {"org": _lock_id("org", organisation_id)} | {f"k{n}": key for n, key in enumerate(ordered)}
+    session.execute(text(f"SELECT pg_advisory_xact_lock_shared(:org), {calls}"), params)
 
 
 def hold_organisation(session: Session, organisation_id: int) -> None:

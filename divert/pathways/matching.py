@@ -259,12 +259,7 @@ _IDENTITY_COLUMNS = (
 
 
 def _load_records(session: Session, statement: Select[Any]) -> dict[int, Record]:
-    out = {}
-    for id_, pnc, given, family, dob, merged_into in session.execute(statement):
-        # An empty name key (a name of only symbols) links nothing: it would link every such name.
-        key = (given, family, dob) if dob is not None and given and family else None
-        out[id_] = Record(id_, pnc, key, merged_into)
-    return out
+    return {row[0]: record_of(*row) for row in session.execute(statement)}
 
 
 def _merge_components(session: Session, holder: int, ids: Iterable[int]) -> dict[int, Record]:
@@ -308,18 +303,59 @@ def _by_identity(
     )
 
 
-def same_person_ids(session: Session, person: Person) -> set[int]:
+@dataclass(frozen=True)
+class Looked:
+    """What a look-up by identity already read (``pathways.encounters.find_record``): every record
+    the organisation holds with ``pnc_id`` or ``name_key``, merged or not, so ``same_person_ids``
+    need not ask the same again. ``created``: the person's record was added after the look-up, so
+    nothing can have been merged with it yet."""
+
+    pnc_id: str | None
+    name_key: NameKey | None
+    records: dict[int, Record]
+    created: bool = False
+
+
+def record_of(
+    id_: int, pnc: str | None, given: str | None, family: str | None, dob: date | None, merged: int | None
+) -> Record:
+    # An empty name key (a name of only symbols) links nothing: it would link every such name.
+    key = (given, family, dob) if dob is not None and given and family else None
+    return Record(id_, pnc, key, merged)
+
+
+def same_person_ids(session: Session, person: Person, looked: Looked | None = None) -> set[int]:
     """Ids of the records that are this (saved) person for history purposes; see ``linked_records``.
 
     Links are followed to a fixed point: a record found by name brings its PNC ID, one found by
     PNC ID brings its name, and each brings whatever was merged with it. That is two queries for
-    a person with no other records and four or five for most who have some, however many.
+    a person with no other records and four or five for most who have some, however many; with
+    ``looked`` (what finding the record read), none for a new person whose identity links nothing.
     """
     holder = person.organisation_id
-    records = _merge_components(session, holder, [person.id])
-    cluster = set(records) | {person.id}
     asked_pncs: set[str] = set()
     asked_keys: set[NameKey] = set()
+    records: dict[int, Record] = {}
+    if looked is not None:
+        records.update(looked.records)
+        asked_pncs |= {looked.pnc_id} if looked.pnc_id else set()
+        asked_keys |= {looked.name_key} if looked.name_key else set()
+    if looked is not None and looked.created:
+        component = {
+            person.id: record_of(
+                person.id,
+                person.pnc_id,
+                person.given_name_key,
+                person.family_name_key,
+                person.date_of_birth,
+                person.merged_into_id,
+            )
+        }
+    else:
+        component = _merge_components(session, holder, [person.id])
+    # After the look-up's records, so what this transaction filled in on the record wins.
+    records.update(component)
+    cluster = set(component) | {person.id}
     while True:
         members = [records[i] for i in cluster if i in records]
         pncs = {r.pnc_id for r in members if r.pnc_id} - asked_pncs
@@ -338,14 +374,21 @@ def same_person_ids(session: Session, person: Person) -> set[int]:
 
 
 def earlier_encounters(
-    session: Session, person: Person, before: datetime, *, before_id: int | None = None
+    session: Session,
+    person: Person,
+    before: datetime,
+    *,
+    before_id: int | None = None,
+    looked: Looked | None = None,
 ) -> list[Encounter]:
     """The encounters of every record of this person strictly before ``before``, oldest first.
 
     With ``before_id`` (the encounter being decided) the order is (time, id): officers record to the
     minute, so a repeat recorded in the same minute as the first is still the later of the two.
     """
-    ids = same_person_ids(session, person)
+    ids = same_person_ids(session, person, looked)
+    if looked is not None and looked.created and ids == {person.id}:
+        return []  # a record added in this transaction, linked to none: no earlier encounters
     earlier = Encounter.occurred_at < before
     if before_id is not None:
         earlier = or_(earlier, and_(Encounter.occurred_at == before, Encounter.id < before_id))

@@ -102,7 +102,7 @@ def version_in_force(session: Session, programme: Programme, on: date) -> Progra
         .limit(1)
     )
     if version is None:
-        raise OperationError(f"No version of {programme.name} was in force on {on:%d %B %Y}.")
+        raise no_version_in_force(programme, on)
     return version
 
 
@@ -131,6 +131,41 @@ def programmes_run_by(session: Session, organisation_id: int, on: date | None = 
             .order_by(Programme.code)
         )
     )
+
+
+def versions_in_force(
+    session: Session, organisation_id: int, on: date
+) -> list[tuple[Programme, ProgrammeVersion | None]]:
+    """Each programme the organisation's officers record under on ``on``, with its version then in
+    force (None if none was yet): one statement for all of them, the definitions deferred (each
+    version is compiled once per process, ``compiled``)."""
+    pv = ProgrammeVersion
+    latest = (
+        select(pv.id)
+        .where(pv.programme_id == Programme.id, pv.status == PUBLISHED, pv.effective_from <= on)
+        .order_by(pv.effective_from.desc(), pv.version.desc())
+        .limit(1)
+        .correlate(Programme)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Programme, pv)
+        .join(ProgrammeOperator, ProgrammeOperator.programme_id == Programme.id)
+        .outerjoin(pv, pv.id == latest)
+        .options(defer(pv.definition))
+        .where(
+            ProgrammeOperator.organisation_id == organisation_id,
+            ProgrammeOperator.role == "police",
+            Programme.active.is_(True),
+            *_in_effect(on),
+        )
+        .order_by(Programme.code)
+    ).all()
+    return [(programme, version) for programme, version in rows]
+
+
+def no_version_in_force(programme: Programme, on: date) -> OperationError:
+    return OperationError(f"No version of {programme.name} was in force on {on:%d %B %Y}.")
 
 
 # How an organisation takes part in a programme: it records encounters under it (a force), receives
@@ -347,13 +382,8 @@ def _check_draft(version: ProgrammeVersion) -> None:
 def definitions_in_force(session: Session, organisation_id: int, on: date) -> list[ProgrammeDefinition]:
     """The rules each programme the organisation's officers record under had in force on ``on``: what
     the officer's form asks about (``rules.questions``)."""
-    definitions = []
-    for programme in programmes_run_by(session, organisation_id, on):
-        try:
-            definitions.append(compiled(version_in_force(session, programme, on)))
-        except OperationError:
-            continue  # no version in force yet: the programme decides nothing on that day
-    return definitions
+    # A programme with no version in force yet decides nothing on that day.
+    return [compiled(v) for _, v in versions_in_force(session, organisation_id, on) if v is not None]
 
 
 # --- Roles as data (issue 14) ---
