@@ -168,6 +168,20 @@ ABILITIES: dict[str, Ability] = {
             "organisation",
             "review the records due under the retention rules and confirm their anonymisation",
         ),
+        # Information-sharing agreements (issue 17): an organisation's administrators manage the
+        # ones it is party to (``pathways.sharing.may_manage``), the service's every one.
+        _ability(
+            "manage_agreements",
+            {"admin"},
+            "any",
+            "record and change information-sharing agreements with other organisations",
+        ),
+        _ability(
+            "share_person",
+            {"supervisor", "admin"},
+            "organisation",
+            "share a person's record with another force under a force-to-force agreement",
+        ),
         _ability(
             "restrict_processing",
             {"supervisor", "admin"},

@@ -26,6 +26,12 @@ from divert.models.programme import Programme, ProgrammeVersion
 from divert.models.reference import EthnicityCode, OffenceCategory, OutcomeCode
 from divert.models.referral import Referral, ReferralEvent, ReferralParty
 from divert.models.reset import PasswordReset
+from divert.models.sharing import (
+    PersonShare,
+    ReferralConsent,
+    SharingAgreement,
+    SharingAgreementProgramme,
+)
 from divert.models.simulation import Simulation
 from divert.models.user import ROLES, SignInAttempt, User
 
@@ -56,6 +62,7 @@ __all__ = [
     "PasswordReset",
     "Person",
     "PersonMerge",
+    "PersonShare",
     "PopulationBaseline",
     "PopulationBaselineRow",
     "Programme",
@@ -63,9 +70,12 @@ __all__ = [
     "ProgrammeOperator",
     "ProgrammeVersion",
     "Referral",
+    "ReferralConsent",
     "ReferralEvent",
     "ReferralParty",
     "ReminderConsent",
+    "SharingAgreement",
+    "SharingAgreementProgramme",
     "SignInAttempt",
     "Simulation",
     "StaffNotification",
