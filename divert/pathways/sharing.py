@@ -166,7 +166,7 @@ def agreements_for(session: Session, actor: User) -> list[SharingAgreement]:
 class ConsentRequired(OperationError):
     """A step the programme allows only with the participant's consent, which is not recorded."""
 
-    code = "consent_required"
+    api_code = "consent_required"
 
 
 def live_consent(
