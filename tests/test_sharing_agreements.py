@@ -309,3 +309,22 @@ def test_another_force_sees_a_persons_record_only_when_shared_under_an_agreement
     signed_in("supervisor", organisation=neighbour)
     assert client.get(f"/people/{person.id}").status_code == 404
     assert db_session.scalar(select(PersonShare).where(PersonShare.person_id == person.id)) is not None
+
+
+def test_erasure_removes_the_persons_consents_and_shares(db_session: Session, org: Any) -> None:
+    from divert.pathways.anonymise import erase
+
+    service, neighbour = create_organisation(db_session, kind="provider"), create_organisation(db_session)
+    case, officer = _adult_case(db_session, org, service)
+    record_consent(db_session, officer, case, "referral")
+    supervisor = create_user(db_session, "supervisor", org)
+    agreement = create_agreement(db_session, org, neighbour, [case.programme], to_second={"identity"})
+    share_person(db_session, supervisor, case.person, agreement.id)
+    person_id, case_id = case.person_id, case.id
+    erase(db_session, supervisor, [person_id], "Court order")
+    assert (
+        db_session.scalars(select(ReferralConsent).where(ReferralConsent.referral_id == case_id)).all() == []
+    )
+    assert db_session.scalars(select(PersonShare).where(PersonShare.person_id == person_id)).all() == []
+    # The other force's agreement is the organisations', not the person's: it stays.
+    assert db_session.get(type(agreement), agreement.id) is not None

@@ -35,3 +35,23 @@ def test_the_api_refuses_acceptance_without_consent(
         db_session, "drug_service_worker", create_organisation(db_session, kind="provider")
     )
     assert db_session.scalar(visible_referrals(stranger).where(Referral.id == case.id)) is None
+
+
+def test_the_api_shows_a_party_only_what_its_agreement_shares(
+    client: Any, token_for: Any, org: Any, db_session: Session
+) -> None:
+    from ..factories import create_agreement
+    from ..test_sharing_agreements import _youth_case
+
+    yot, other = create_organisation(db_session, kind="yot"), create_organisation(db_session, kind="yot")
+    case = _youth_case(db_session, org, yot)
+    create_agreement(db_session, org, yot, [case.programme], to_second={"notes", "outcome"})
+    create_agreement(db_session, org, other, [case.programme])
+    _, headers = token_for("yot_caseworker", organisation=yot)
+    body = client.get(f"/api/v1/referrals/{case.id}", headers=headers).get_json()
+    assert body["person_id"] is None and body["shared"] == ["notes", "outcome"]
+    assert all(e["reason"] == "" for e in body["events"] if e["kind"] == "decision")
+    _, elsewhere = token_for("yot_caseworker", organisation=other)
+    assert client.get(f"/api/v1/referrals/{case.id}", headers=elsewhere).status_code == 404
+    _, force = token_for("officer", organisation=org)
+    assert client.get(f"/api/v1/referrals/{case.id}", headers=force).get_json()["person_id"] == case.person_id
