@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from sqlalchemy import or_
 
+from divert.auth.sharing import shown_categories
 from divert.auth.visibility import works_with_team
 from divert.models import Referral, User
 from divert.models.programme import compiled
@@ -273,4 +274,8 @@ def check(user: User, name: str, target: object = None, *, message: str | None =
 
 
 def _party_to(user: User, case: Referral) -> bool:
-    return any(party.organisation_id == user.organisation_id for party in case.parties)
+    """Party to the case, and shown it: a party that does not hold the person acts on a case only
+    while an information-sharing agreement (and the person's consent) shares it (``auth.sharing``)."""
+    if not any(party.organisation_id == user.organisation_id for party in case.parties):
+        return False
+    return bool(shown_categories(user, case))

@@ -105,16 +105,16 @@ def person_shared(user: User) -> Any:
 
 
 def holds_case(user: Any, case: Referral) -> bool:
-    return bool(case.person.organisation_id == user.organisation_id)
+    return case.person is not None and bool(case.person.organisation_id == user.organisation_id)
 
 
 def shown_categories(user: Any, case: Referral) -> frozenset[str]:
     """The categories of ``case`` that ``user``'s organisation sees: everything for the holder;
     for another party, what its agreements in force today allow, unless consent was withdrawn."""
-    if holds_case(user, case):
-        return EVERYTHING
     session = object_session(case)
-    assert session is not None, "a case read from the database"
+    if holds_case(user, case) or session is None:
+        # A case never stored (the policy's own checks of an ability) has no sharing to read.
+        return EVERYTHING
     cache: dict[tuple[int, int, object], frozenset[str]] = session.info.setdefault(_CACHE, {})
     key = (case.id, user.organisation_id, today())
     if key not in cache:
