@@ -328,3 +328,51 @@ def test_erasure_removes_the_persons_consents_and_shares(db_session: Session, or
     assert db_session.scalars(select(PersonShare).where(PersonShare.person_id == person_id)).all() == []
     # The other force's agreement is the organisations', not the person's: it stays.
     assert db_session.get(type(agreement), agreement.id) is not None
+
+
+def test_an_administrator_records_an_agreement_and_another_organisations_cannot_see_it(
+    client: Any, signed_in: Any, org: Any, db_session: Session
+) -> None:
+    yot, outsider = create_organisation(db_session, kind="yot"), create_organisation(db_session)
+    youth = _programme(db_session, "tvp-youth-drugs")
+    signed_in("admin", organisation=org)
+    assert client.get("/admin/agreements/new").status_code == 200
+    form = {
+        "name": "Thames Valley youth diversion protocol",
+        "first_organisation": str(org.id),
+        "second_organisation": str(yot.id),
+        "to_second": ["identity", "offence", "outcome"],
+        "programmes": [str(youth.id)],
+        "lawful_basis": "",
+        "valid_from": ["1", "4", "2026"],
+        "valid_until": ["", "", ""],
+    }
+    refused = client.submit("/admin/agreements/new", form)
+    assert refused.status_code == 400
+    summary = parse(refused).select_one(".govuk-error-summary")
+    assert summary is not None and "Select the lawful basis" in summary.text
+    saved = client.submit("/admin/agreements/new", {**form, "lawful_basis": "sch8_4"})
+    assert saved.status_code == 302
+    listing = parse(client.get("/admin/agreements")).select_one("[data-testid=agreements]")
+    assert listing is not None and "Thames Valley youth diversion protocol" in listing.text
+    agreement_id = int(saved.headers["Location"].rsplit("/", 1)[1])
+    assert db_session.scalar(
+        select(AuditEntry).where(
+            AuditEntry.object_type == "sharing_agreement", AuditEntry.object_id == str(agreement_id)
+        )
+    )
+    # An agreement between two other organisations is refused to this administrator.
+    between_others = client.submit(
+        "/admin/agreements/new",
+        {**form, "first_organisation": str(outsider.id), "lawful_basis": "sch8_4", "name": "Not ours"},
+    )
+    assert between_others.status_code == 400
+    # Another organisation's administrator neither lists nor opens it.
+    client.submit("/sign-out", {}, token_from="/home")
+    signed_in("admin", organisation=outsider)
+    assert "Thames Valley youth diversion protocol" not in parse(client.get("/admin/agreements")).text
+    assert client.get(f"/admin/agreements/{agreement_id}").status_code == 404
+    # Neither does a caseworker: the pages are administrators'.
+    client.submit("/sign-out", {}, token_from="/home")
+    signed_in("yot_caseworker", organisation=yot)
+    assert client.get("/admin/agreements").status_code == 403
