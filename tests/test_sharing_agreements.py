@@ -113,8 +113,12 @@ def test_a_party_sees_only_the_categories_its_agreement_allows(
     assert "Robin" not in page.text and "Sharer" not in page.text
     assert page.select_one("[data-testid=offence-not-shared]") is not None
     assert not page.select("[data-testid=decision]")
-    # Without identity the person's record is not shown to it either.
+    # Without identity the person's record is not shown to it either, nor named in its lists.
     assert client.get(f"/people/{case.person_id}").status_code == 404
+    for path in ("/home", "/worklist?view=new"):
+        listed = parse(client.get(path))
+        assert case.reference in listed.text and "Sharer" not in listed.text, path
+        assert "Not shared with your organisation" in listed.text, path
     client.submit("/sign-out", {}, token_from="/home")
     signed_in("yot_caseworker", organisation=stranger)
     assert client.get(f"/cases/{case.id}").status_code == 404

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from sqlalchemy import or_
 
-from divert.auth.sharing import shown_categories
+from divert.auth.sharing import shares_anything
 from divert.auth.visibility import works_with_team
 from divert.models import Referral, User
 from divert.models.programme import compiled
@@ -278,4 +278,4 @@ def _party_to(user: User, case: Referral) -> bool:
     while an information-sharing agreement (and the person's consent) shares it (``auth.sharing``)."""
     if not any(party.organisation_id == user.organisation_id for party in case.parties):
         return False
-    return bool(shown_categories(user, case))
+    return shares_anything(user, case)

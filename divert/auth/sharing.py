@@ -30,6 +30,7 @@ from divert.rules.sharing import CATEGORIES
 
 EVERYTHING = frozenset(CATEGORIES)
 _CACHE = "sharing_categories"
+_SHARED = "sharing_shown"
 
 
 def in_force_clause() -> Any:
@@ -125,6 +126,7 @@ def shown_categories(user: Any, case: Referral) -> frozenset[str]:
 def forget(session: Session) -> None:
     """Drop what was read of agreements and consent: called by every operation that changes them."""
     session.info.pop(_CACHE, None)
+    session.info.pop(_SHARED, None)
 
 
 def _load_categories(session: Session, organisation_id: int, case: Referral) -> frozenset[str]:
@@ -148,3 +150,33 @@ def _load_categories(session: Session, organisation_id: int, case: Referral) -> 
 
 def sees(user: Any, case: Referral, category: str) -> bool:
     return category in shown_categories(user, case)
+
+
+def with_identity_shown(user: User, statement: Any) -> Any:
+    """``statement`` (on cases) with a second column saying whether the case's identity is shown to
+    ``user``: lists that name people read it in the same query instead of one more per case."""
+    return statement.add_columns(case_shared(user, "identity").label("identity_shown"))
+
+
+def split_identity(user: Any, rows: Any) -> tuple[list[Referral], set[int]]:
+    """The cases of ``with_identity_shown`` rows, and the ids of those whose person is not named."""
+    cases, unnamed = [], set()
+    for case, shown in rows:
+        cases.append(case)
+        if not shown:
+            unnamed.add(case.id)
+    # Read through ``visible_referrals``, so shared with the reader today: the policy
+    # (``shares_anything``) need not read their agreements again, one query per case.
+    session = object_session(cases[0]) if cases else None
+    if session is not None:
+        noted: set[tuple[int, int, object]] = session.info.setdefault(_SHARED, set())
+        noted.update((case.id, user.organisation_id, today()) for case in cases)
+    return cases, unnamed
+
+
+def shares_anything(user: Any, case: Referral) -> bool:
+    """Whether ``user``'s organisation is shown anything of ``case`` (the policy's party check)."""
+    session = object_session(case)
+    if session is not None and (case.id, user.organisation_id, today()) in session.info.get(_SHARED, ()):
+        return True
+    return bool(shown_categories(user, case))
