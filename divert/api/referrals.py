@@ -39,7 +39,8 @@ from divert.rules.sharing import CATEGORIES
 def referral_or_404(referral_id: int) -> Referral:
     referral = db.session.scalar(
         visible_referrals(current_user)
-        .options(joinedload(Referral.programme))
+        # The person says who holds the case (what is shared with the reader): read with it.
+        .options(joinedload(Referral.programme), joinedload(Referral.person))
         .where(Referral.id == referral_id)
     )
     if referral is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
 from divert.app.clock import today, uk_date
@@ -301,27 +301,31 @@ def check_consent_for(
 
 # --- a person's record shared with another force -------------------------------------------------------
 def force_agreements(session: Session, person: Person, on: date | None = None) -> list[SharingAgreement]:
-    """The force-to-force agreements in force under which the person's holder may share their identity."""
+    """The force-to-force agreements in force under which the person's holder may share their
+    identity: one query, the other party's kind read with the agreement."""
     on = on or today()
+    holder = person.organisation_id
+    other = Organisation.id == case(
+        (SharingAgreement.first_organisation_id == holder, SharingAgreement.second_organisation_id),
+        else_=SharingAgreement.first_organisation_id,
+    )
     found = session.scalars(
-        select(SharingAgreement).where(
+        select(SharingAgreement)
+        .join(Organisation, other)
+        .where(
             or_(
-                SharingAgreement.first_organisation_id == person.organisation_id,
-                SharingAgreement.second_organisation_id == person.organisation_id,
-            )
+                SharingAgreement.first_organisation_id == holder,
+                SharingAgreement.second_organisation_id == holder,
+            ),
+            Organisation.kind == "police_force",
         )
+        .order_by(SharingAgreement.name, SharingAgreement.id)
     ).all()
-    usable = []
-    for agreement in found:
-        other = session.get(Organisation, agreement.other_party(person.organisation_id))
-        if (
-            other is not None
-            and other.kind == "police_force"
-            and in_force(agreement.valid_from, agreement.valid_until, on)
-            and "identity" in agreement.categories_to(other.id)
-        ):
-            usable.append(agreement)
-    return usable
+    return [
+        a
+        for a in found
+        if in_force(a.valid_from, a.valid_until, on) and "identity" in a.categories_to(a.other_party(holder))
+    ]
 
 
 def share_person(session: Session, actor: User, person: Person, agreement_id: int) -> PersonShare:

@@ -99,7 +99,8 @@ def show(person_id: int) -> str:
         sees_ethnicity=sees_ethnicity,
         ethnicity_labels=_ethnicity_labels(),
         # Issue 17: where the holder shared the record with other forces, under which agreements.
-        shares=sharing.shares_of(db.session, person) if holds_person(current_user, person) else [],
+        # Shown to those who may share it (the holder's supervisors and administrators).
+        shares=sharing.shares_of(db.session, person) if can(current_user, "share_person", person) else [],
         share_agreements=sharing.force_agreements(db.session, person)
         if can(current_user, "share_person", person)
         else [],
