@@ -89,7 +89,8 @@ PINNED: dict[str, int] = {
     # The API starts with the bearer token, its user and marking the token used.
     "api referral": 13,  # + the parties: whether the reader is in the working team (notes withheld)
     "api person encounters": 8,
-    "api subject access export": 20,  # + the cases' parties (confidential notes withheld)
+    # + the cases' parties (confidential notes withheld); + consent and shares with other forces (issue 17)
+    "api subject access export": 22,
 }
 
 _names = itertools.count(1)
