@@ -380,3 +380,17 @@ def test_an_administrator_records_an_agreement_and_another_organisations_cannot_
     client.submit("/sign-out", {}, token_from="/home")
     signed_in("yot_caseworker", organisation=yot)
     assert client.get("/admin/agreements").status_code == 403
+
+
+def test_each_case_is_read_with_its_own_holder(db_session: Session, org: Any) -> None:
+    """Two forces refer to one YOT; it has an agreement with the second only. Each case's holder is
+    its own person's force (a query that read another case's person would share both or neither)."""
+    from divert.auth.visibility import visible_referrals
+
+    first_force, yot = create_organisation(db_session), create_organisation(db_session, kind="yot")
+    earlier = _youth_case(db_session, first_force, yot)
+    later = _youth_case(db_session, org, yot)
+    create_agreement(db_session, org, yot, [later.programme])
+    worker = create_user(db_session, "yot_caseworker", yot)
+    seen = set(db_session.scalars(visible_referrals(worker).with_only_columns(Referral.id)))
+    assert later.id in seen and earlier.id not in seen

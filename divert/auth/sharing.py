@@ -85,7 +85,14 @@ def case_shared(user: User, category: str | None = None) -> Any:
     # An alias, so that inside a query on people (``visibility.ways_to_see_person``) this reads the
     # case's person rather than correlating to the outer one.
     person = aliased(Person)
-    holder = select(person.organisation_id).where(person.id == Referral.person_id).scalar_subquery()
+    # Correlated to the case explicitly: it sits inside the agreements' EXISTS, whose own FROM
+    # does not hold the case, so automatic correlation would read every case's person.
+    holder = (
+        select(person.organisation_id)
+        .where(person.id == Referral.person_id)
+        .correlate(Referral)
+        .scalar_subquery()
+    )
     agreed = exists().where(
         SharingAgreementProgramme.programme_id == Referral.programme_id,
         SharingAgreement.id == SharingAgreementProgramme.agreement_id,
