@@ -126,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from divert.web.views.people import bp as people_bp
     from divert.web.views.programmes_admin import bp as programmes_admin_bp
     from divert.web.views.retention import bp as retention_bp
+    from divert.web.views.sharing import bp as sharing_bp
     from divert.web.views.simulations import bp as simulations_bp
     from divert.web.views.subject_access import bp as subject_access_bp
     from divert.web.views.worklists import bp as worklists_bp
@@ -154,6 +155,7 @@ def register_blueprints(app: Flask) -> None:
         intake_bp,
         retention_bp,
         messages_bp,
+        sharing_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

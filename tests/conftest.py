@@ -19,7 +19,13 @@ from divert.seeding.reference import load_reference_data
 
 from .client import PageClient
 from .database import scratch_database
-from .factories import PASSWORD, create_organisation, create_user
+from .factories import (
+    DEFAULT_AGREEMENTS,
+    PASSWORD,
+    create_organisation,
+    create_user,
+    install_default_agreements,
+)
 
 # These machines are shared and noisy: a property test's slow example is not a failure.
 settings.register_profile("divert", deadline=None)
@@ -42,7 +48,18 @@ def app(database: tuple[str, Engine]) -> Flask:
     application = create_app({"DATABASE_URL": url}, env="testing")
     application.test_client_class = PageClient
     db.engine = engine
+    install_default_agreements(db.factory)
     return application
+
+
+@pytest.fixture
+def no_default_agreements() -> Iterator[None]:
+    """Parties see cases only under the agreements the test itself records."""
+    DEFAULT_AGREEMENTS["on"] = False
+    try:
+        yield
+    finally:
+        DEFAULT_AGREEMENTS["on"] = True
 
 
 @pytest.fixture

@@ -96,7 +96,8 @@ PINNED: dict[str, int] = {
     # at most once a minute, and was here, see ``bearer``).
     "api referral": 11,  # + the parties: whether the reader is in the working team (notes withheld)
     "api person encounters": 6,
-    "api subject access export": 18,  # + the cases' parties (confidential notes withheld)
+    # + the cases' parties (confidential notes withheld); + consent and shares with other forces (issue 17)
+    "api subject access export": 20,
 }
 
 _names = itertools.count(1)

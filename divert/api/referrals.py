@@ -12,6 +12,7 @@ from divert.api import bp
 from divert.api.errors import FieldProblem, Invalid
 from divert.api.schemas import (
     AttendanceIn,
+    ConsentOut,
     ContactIn,
     ContactOut,
     DueOut,
@@ -23,19 +24,23 @@ from divert.api.schemas import (
 from divert.api.spec import operation
 from divert.app.extensions import db
 from divert.auth.refusal import not_found
+from divert.auth.sharing import shown_categories
 from divert.auth.visibility import hidden_from, visible_referrals
 from divert.models import CaseContact, Contract, NeedsAssessment, Referral, ReferralEvent, audit
 from divert.models.programme import compiled
 from divert.pathways.casework import open_flags, record_attendance, schedule_contact
 from divert.pathways.deadlines import due_dates
 from divert.pathways.errors import StaleEdit
+from divert.pathways.sharing import consents
 from divert.pathways.steps import next_steps, take_step
+from divert.rules.sharing import CATEGORIES
 
 
 def referral_or_404(referral_id: int) -> Referral:
     referral = db.session.scalar(
         visible_referrals(current_user)
-        .options(joinedload(Referral.programme))
+        # The person says who holds the case (what is shared with the reader): read with it.
+        .options(joinedload(Referral.programme), joinedload(Referral.person))
         .where(Referral.id == referral_id)
     )
     if referral is None:
@@ -75,26 +80,39 @@ def referral_out(referral: Referral) -> ReferralOut:
         )
     ]
     due += [DueOut(kind=f.kind, detail=f.detail, due_on=f.due_on) for f in open_flags(db.session, referral)]
+    shown = shown_categories(current_user, referral)
+    outcome = "outcome" in shown
     return ReferralOut(
         id=referral.id,
         reference=referral.reference,
         programme=referral.programme.code,
-        person_id=referral.person_id,
+        person_id=referral.person_id if "identity" in shown else None,
+        shared=[c for c in CATEGORIES if c in shown],
+        consents=[
+            ConsentOut(
+                id=c.id,
+                kind=c.kind,
+                organisation_id=c.organisation_id,
+                given_at=c.given_at,
+                withdrawn_at=c.withdrawn_at,
+            )
+            for c in (consents(db.session, referral) if definition.consent else [])
+        ],
         state=referral.state,
         state_name=definition.state(referral.state).name,
         route=referral.route,
         version=referral.version_id,
         opened_at=referral.opened_at,
         closed_at=referral.closed_at,
-        exit_reason=referral.exit_reason,
+        exit_reason=referral.exit_reason if outcome else None,
         milestones={
             "offered_at": referral.offered_at,
             "accepted_at": referral.accepted_at,
             "engaged_at": referral.engaged_at,
-            "completed_at": referral.completed_at,
-            "escalated_at": referral.escalated_at,
-            "into_eet_at": referral.into_eet_at,
-            "rearrested_at": referral.rearrested_at,
+            "completed_at": referral.completed_at if outcome else None,
+            "escalated_at": referral.escalated_at if outcome else None,
+            "into_eet_at": referral.into_eet_at if outcome else None,
+            "rearrested_at": referral.rearrested_at if outcome else None,
         },
         due=due,
         next_steps=[

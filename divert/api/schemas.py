@@ -200,11 +200,20 @@ class DueOut(Out):
     due_on: date | None
 
 
+class ConsentOut(Out):
+    id: int
+    kind: str
+    organisation_id: int | None
+    given_at: datetime
+    withdrawn_at: datetime | None
+
+
 class ReferralOut(Out):
     id: int
     reference: str
     programme: str
-    person_id: int
+    # None where the reader's sharing agreement does not share identity (issue 17).
+    person_id: int | None
     state: str
     state_name: str
     route: str | None
@@ -217,6 +226,10 @@ class ReferralOut(Out):
     next_steps: list[StepOut]
     contacts: list[ContactOut]
     events: list[EventOut]
+    # What the reader's organisation is shown of the case under its sharing agreements (issue 17),
+    # and the participant's consent where the programme asks for it.
+    shared: list[str] = Field(default_factory=list)
+    consents: list[ConsentOut] = Field(default_factory=list)
 
 
 class StepIn(Body):

@@ -144,7 +144,8 @@ def operation(
             except StaleEdit as error:
                 return error_response(409, "conflict", str(error))
             except OperationError as error:
-                return error_response(422, "refused", str(error))
+                # A refusal that says what is missing has its own code (``consent_required``).
+                return error_response(422, getattr(error, "api_code", "refused"), str(error))
             out = result.model_dump(mode="json")
             if idempotent:
                 conflict = idempotency.remember(payload, status, out)

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from sqlalchemy import or_
 
+from divert.auth.sharing import shares_anything
 from divert.auth.visibility import works_with_team
 from divert.models import Referral, User
 from divert.models.programme import compiled
@@ -168,6 +169,20 @@ ABILITIES: dict[str, Ability] = {
             "organisation",
             "review the records due under the retention rules and confirm their anonymisation",
         ),
+        # Information-sharing agreements (issue 17): an organisation's administrators manage the
+        # ones it is party to (``pathways.sharing.may_manage``), the service's every one.
+        _ability(
+            "manage_agreements",
+            {"admin"},
+            "any",
+            "record and change information-sharing agreements with other organisations",
+        ),
+        _ability(
+            "share_person",
+            {"supervisor", "admin"},
+            "organisation",
+            "share a person's record with another force under a force-to-force agreement",
+        ),
         _ability(
             "restrict_processing",
             {"supervisor", "admin"},
@@ -259,4 +274,8 @@ def check(user: User, name: str, target: object = None, *, message: str | None =
 
 
 def _party_to(user: User, case: Referral) -> bool:
-    return any(party.organisation_id == user.organisation_id for party in case.parties)
+    """Party to the case, and shown it: a party that does not hold the person acts on a case only
+    while an information-sharing agreement (and the person's consent) shares it (``auth.sharing``)."""
+    if not any(party.organisation_id == user.organisation_id for party in case.parties):
+        return False
+    return shares_anything(user, case)

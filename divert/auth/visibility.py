@@ -3,7 +3,10 @@
 A person record is held by one organisation (``Person.organisation_id``): the force that recorded
 them. Only it finds, matches, merges and edits the record. Another organisation sees the person
 only while it is party to one of their cases (a YOT receiving a referral), and then sees only the
-encounters, cases and entries it is party to or wrote itself.
+encounters, cases and entries it is party to or wrote itself — and of those only what its
+information-sharing agreements allow (``auth/sharing.py``): a case no agreement in force shares
+with it is not shown at all, a person whose identity none shares is not shown either. Another force
+sees a person's record only when the holder shared it under a force-to-force agreement.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, exists, or_, select
 
+from divert.auth.sharing import case_shared, person_shared, sees
 from divert.models import Encounter, Person, Referral, ReferralParty, User
 
 
@@ -19,20 +23,22 @@ def visible_referrals(user: User) -> Select[tuple[Referral]]:
     # A single IN is flattened into a semi-join, so the planner can probe the party index per case
     # or read the organisation's parties once, whichever is cheaper.
     party = select(ReferralParty.referral_id).where(ReferralParty.organisation_id == user.organisation_id)
-    return select(Referral).where(Referral.id.in_(party))
+    return select(Referral).where(Referral.id.in_(party), case_shared(user))
 
 
 def ways_to_see_person(user: User) -> tuple[Any, Any]:
     """The two conditions, either of which lets ``user`` see a person: their organisation holds
-    the record, or is party to one of the person's cases (a correlated EXISTS: checking one
-    person is an index probe)."""
+    the record, or is shown it: party to one of the person's cases that shares identity with it,
+    or given the record under a force-to-force agreement (correlated EXISTS: checking one person
+    is index probes)."""
     held_here = Person.organisation_id == user.organisation_id
     party_to = exists().where(
         Referral.person_id == Person.id,
         ReferralParty.referral_id == Referral.id,
         ReferralParty.organisation_id == user.organisation_id,
+        case_shared(user, "identity"),
     )
-    return held_here, party_to
+    return held_here, or_(party_to, person_shared(user))
 
 
 def visible_people(user: User) -> Select[tuple[Person]]:
@@ -77,6 +83,15 @@ def confidential(entry_data: dict[str, Any] | None) -> bool:
     return bool((entry_data or {}).get("visibility", "team") != "shared")
 
 
+# The sharing category (rules/sharing.py) a timeline entry's content belongs to.
+_ENTRY_CATEGORY = {"note": "notes", "needs_assessment": "needs", "decision": "offence"}
+
+
 def hidden_from(user: User, case: Referral, kind: str, data: dict[str, Any] | None) -> bool:
-    """Whether a timeline entry's content is withheld from ``user``."""
+    """Whether a timeline entry's content is withheld from ``user``: what the user's agreements do
+    not share (notes, the needs assessment, the decision's reasons, which tell the offence), and
+    what was told to the working team in confidence."""
+    category = _ENTRY_CATEGORY.get(kind)
+    if category is not None and not sees(user, case, category):
+        return True
     return kind in {"note", "needs_assessment"} and confidential(data) and not works_with_team(user, case)

@@ -27,6 +27,12 @@ from divert.models.programme import Programme, ProgrammeVersion
 from divert.models.reference import EthnicityCode, OffenceCategory, OutcomeCode
 from divert.models.referral import Referral, ReferralEvent, ReferralParty
 from divert.models.reset import PasswordReset
+from divert.models.sharing import (
+    PersonShare,
+    ReferralConsent,
+    SharingAgreement,
+    SharingAgreementProgramme,
+)
 from divert.models.simulation import Simulation
 from divert.models.user import ROLES, SignInAttempt, User
 
@@ -59,6 +65,7 @@ __all__ = [
     "PasswordReset",
     "Person",
     "PersonMerge",
+    "PersonShare",
     "PopulationBaseline",
     "PopulationBaselineRow",
     "Programme",
@@ -66,9 +73,12 @@ __all__ = [
     "ProgrammeOperator",
     "ProgrammeVersion",
     "Referral",
+    "ReferralConsent",
     "ReferralEvent",
     "ReferralParty",
     "ReminderConsent",
+    "SharingAgreement",
+    "SharingAgreementProgramme",
     "SignInAttempt",
     "Simulation",
     "StaffNotification",

@@ -35,6 +35,8 @@ AUDIT_ACTIONS = (
     "erase",
     "restrict",
     "lift_restriction",
+    # A person's record shared with another force under an agreement (issue 17).
+    "share",
 )
 
 

@@ -405,6 +405,9 @@ _ERASE_ORDER: tuple[tuple[str, str], ...] = (
     ("contract_conditions", "contract_id"),
     ("contracts", "referral_id"),
     ("referral_events", "referral_id"),
+    # Consent per referral and a record shared with another force (issue 17).
+    ("referral_consents", "referral_id"),
+    ("person_shares", "person_id"),
     ("referral_parties", "referral_id"),
     ("referrals", "person_id"),
     ("decisions", "encounter_id"),
@@ -418,6 +421,7 @@ _HISTORY_OF = {
     "casecontact": "case_contacts",
     "casegoal": "case_goals",
     "contract": "contracts",
+    "referralconsent": "referral_consents",
 }
 
 

@@ -31,7 +31,7 @@ from divert.models import (
     utcnow,
 )
 from divert.models.programme import compiled
-from divert.pathways import notices, reminders
+from divert.pathways import notices, reminders, sharing
 from divert.pathways.errors import OperationError, StaleEdit, check_text
 from divert.pathways.facts import encounter_facts, facts_from_dict, facts_to_dict
 from divert.pathways.matching import Looked
@@ -405,6 +405,7 @@ def transition(
         check_transition(definition, referral.state, to_state, actor.role, given or None)
     except TransitionError as error:
         raise OperationError(str(error)) from None
+    sharing.check_consent_for(session, referral, definition, to_state)
     return _move(
         session,
         actor,

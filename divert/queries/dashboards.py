@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from divert.auth.sharing import split_identity, with_identity_shown
 from divert.auth.visibility import visible_referrals
 from divert.models import (
     AuditEntry,
@@ -48,27 +49,36 @@ def officer_home(session: Session, user: User) -> dict[str, Any]:
 
 def caseworker_home(session: Session, user: User) -> dict[str, Any]:
     open_cases = visible_referrals(user).where(Referral.closed_at.is_(None))
-    mine = session.scalars(
-        open_cases.options(
-            joinedload(Referral.person),
-            joinedload(Referral.programme),
-            joinedload(Referral.programme_version),
-        )
-        .where(Referral.assigned_user_id == user.id)
-        .order_by(Referral.opened_at)
-        .limit(50)
-    ).all()
-    unassigned = session.scalars(
-        open_cases.options(
-            joinedload(Referral.person),
-            joinedload(Referral.programme),
-            joinedload(Referral.programme_version),
-        )
-        .where(Referral.assigned_user_id.is_(None))
-        .order_by(Referral.opened_at)
-        .limit(50)
-    ).all()
-    return {"mine": mine, "unassigned": unassigned}
+    mine, unnamed_mine = split_identity(
+        user,
+        session.execute(
+            with_identity_shown(user, open_cases)
+            .options(
+                joinedload(Referral.person),
+                joinedload(Referral.programme),
+                joinedload(Referral.programme_version),
+            )
+            .where(Referral.assigned_user_id == user.id)
+            .order_by(Referral.opened_at)
+            .limit(50)
+        ).all(),
+    )
+    unassigned, unnamed_unassigned = split_identity(
+        user,
+        session.execute(
+            with_identity_shown(user, open_cases)
+            .options(
+                joinedload(Referral.person),
+                joinedload(Referral.programme),
+                joinedload(Referral.programme_version),
+            )
+            .where(Referral.assigned_user_id.is_(None))
+            .order_by(Referral.opened_at)
+            .limit(50)
+        ).all(),
+    )
+    # Cases whose person the organisation's sharing agreements do not name (issue 17).
+    return {"mine": mine, "unassigned": unassigned, "unnamed": unnamed_mine | unnamed_unassigned}
 
 
 def supervisor_home(session: Session, user: User) -> dict[str, Any]:

@@ -32,13 +32,24 @@ from divert.models import (
     NeedsAssessment,
     Person,
     PersonMerge,
+    PersonShare,
     ProgrammeVersion,
     Referral,
+    ReferralConsent,
     ReferralEvent,
     User,
 )
 
-SECTIONS = ("person", "encounters", "decisions", "referrals", "change_history", "merges", "audit_log")
+SECTIONS = (
+    "person",
+    "encounters",
+    "decisions",
+    "referrals",
+    "change_history",
+    "merges",
+    "shared_with",
+    "audit_log",
+)
 
 
 def _plain(value: Any) -> Any:
@@ -118,6 +129,8 @@ def subject_access(session: Session, actor: User, person: Person) -> dict[str, A
     contacts = by_referral(CaseContact, ids)
     needs = by_referral(NeedsAssessment, ids)
     flags = by_referral(CaseFlag, ids)
+    # The person's consent to each referral and sharing, and its withdrawal (issue 17).
+    consents = by_referral(ReferralConsent, ids)
     contracts = {
         c.referral_id: c
         for c in session.scalars(
@@ -141,6 +154,7 @@ def subject_access(session: Session, actor: User, person: Person) -> dict[str, A
                 "contacts": contacts[referral.id],
                 "needs_assessments": needs[referral.id],
                 "flags": flags[referral.id],
+                "consents": consents[referral.id],
                 "contract": None
                 if contract is None
                 else {**row(contract), "conditions": [row(c) for c in contract.conditions]},
@@ -154,6 +168,8 @@ def subject_access(session: Session, actor: User, person: Person) -> dict[str, A
         "change_history": history("person", [person.id], None if held else ChangeRecord.user_id)
         + history("encounter", [e.id for e in encounters])
         + history("referral", [r.id for r in referrals]),
+        # Other forces the holder shared the record with, when and under which agreement (issue 17).
+        "shared_with": rows(PersonShare, PersonShare.person_id == person.id) if held else [],
         # Merges are the holder's: only it merges its records.
         "merges": rows(
             PersonMerge, or_(PersonMerge.survivor_id == person.id, PersonMerge.merged_id == person.id)

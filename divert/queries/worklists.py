@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selectinload
 
 from divert.auth.policy import holds, role_clause
+from divert.auth.sharing import split_identity, with_identity_shown
 from divert.auth.visibility import visible_referrals
 from divert.models import (
     CaseFlag,
@@ -46,6 +47,8 @@ class Worklist:
     page: int
     pages: int
     flagged: set[int]
+    # Cases whose person the organisation's sharing agreements do not name (issue 17).
+    unnamed: set[int] = field(default_factory=set)
 
 
 def _flag_exists(kinds: tuple[str, ...]) -> Any:
@@ -93,9 +96,11 @@ def worklist(
     page = min(max(page, 1), pages)
     column = SORTS.get(sort, Referral.opened_at)
     order = column.desc() if descending else column.asc()
-    rows = list(
-        session.scalars(
-            statement.options(
+    rows, unnamed = split_identity(
+        user,
+        session.execute(
+            with_identity_shown(user, statement)
+            .options(
                 joinedload(Referral.person),
                 joinedload(Referral.programme),
                 joinedload(Referral.assigned_user),
@@ -106,7 +111,7 @@ def worklist(
             .order_by(order, Referral.id)
             .limit(PAGE_SIZE)
             .offset((page - 1) * PAGE_SIZE)
-        ).unique()
+        ).unique(),
     )
     flagged = set(
         session.scalars(
@@ -115,7 +120,7 @@ def worklist(
             )
         )
     )
-    return Worklist(rows, total, page, pages, flagged)
+    return Worklist(rows, total, page, pages, flagged, unnamed)
 
 
 def programmes_for(session: Session, user: User) -> list[tuple[str, str]]:

@@ -91,6 +91,21 @@ class NeedsAssessmentTerms:
 # --- end of issue 14's additions to the vocabulary. ---
 
 
+@dataclass(frozen=True, slots=True)
+class ConsentTerms:
+    """What a programme asks of the participant before their referral goes on (issue 17).
+
+    ``referral``: their consent to the referral itself, without which the case cannot move past the
+    offer; ``sharing``: their consent to each organisation the case is shared with, whose
+    withdrawal stops that sharing; ``notice``: what they are told (the privacy notice), shown to
+    whoever records the consent.
+    """
+
+    referral: bool
+    sharing: bool
+    notice: str
+
+
 class DefinitionError(ValueError):
     """A definition file that cannot be used. ``problems`` holds (field path, what is wrong) pairs."""
 
@@ -400,6 +415,8 @@ class ProgrammeDefinition:
     facts: tuple[DeclaredFact, ...] = ()
     # How long records are kept (rules/retention.py); None: the configured default.
     retention: RetentionRule | None = None
+    # Consent the participant is asked for (issue 17); None: the programme records none.
+    consent: ConsentTerms | None = None
     # The raw, validated document: what is stored, hashed and shown to administrators.
     document: Mapping[str, Any] | None = None
     source: str = "<memory>"

@@ -27,6 +27,7 @@ from divert.rules.definition import (
     STAGES,
     CompletionRequirements,
     ConditionGroup,
+    ConsentTerms,
     Contract,
     Deadline,
     DefinitionError,
@@ -84,6 +85,8 @@ _TOP_LEVEL = {
     "population",
     "reason_codes",
     "retention",
+    # issue 17: consent to the referral and to each sharing, and the notice given
+    "consent",
 }
 T = TypeVar("T")
 
@@ -221,6 +224,7 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
                 f"reason_codes.drop_out[{index}].code", f"'{choice.code}' is not in drop_out_reasons"
             )
     retention = _retention(top, problems)
+    consent = _consent(top, problems)
     if states and len(state_ids) == len(states):
         for path, message in check_graph(states, transitions):
             problems.add(path, message)
@@ -254,6 +258,7 @@ def definition_from_dict(data: Any, source: str = "<memory>") -> ProgrammeDefini
         reasons=reasons,
         facts=tuple(declared_facts),
         retention=retention,
+        consent=consent,
         document=dict(data),
         source=source,
     )
@@ -581,6 +586,16 @@ def _needs_assessment(top: _Reader, problems: _Problems) -> NeedsAssessmentTerms
         return None
     r = _Reader(top.data["needs_assessment"], "needs_assessment", problems, {"areas"})
     return NeedsAssessmentTerms(tuple(_slug_list(r, problems, "areas")))
+
+
+def _consent(top: _Reader, problems: _Problems) -> ConsentTerms | None:
+    if not top.has("consent"):
+        return None
+    r = _Reader(top.data["consent"], "consent", problems, {"referral", "sharing", "notice"})
+    terms = ConsentTerms(r.flag("referral"), r.flag("sharing"), r.text("notice").strip())
+    if r.ok and not (terms.referral or terms.sharing):
+        problems.add("consent", "must ask for consent to the referral, to sharing, or both")
+    return terms
 
 
 def _sessions(top: _Reader, problems: _Problems) -> Sessions | None:

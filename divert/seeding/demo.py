@@ -20,7 +20,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from divert.app.clock import today
-from divert.models import Encounter, Organisation, Person, Programme, Referral, User
+from divert.models import (
+    Encounter,
+    Organisation,
+    Person,
+    Programme,
+    Referral,
+    SharingAgreement,
+    SharingAgreementProgramme,
+    User,
+)
 from divert.models.programme import compiled
 from divert.models.user import ROLES
 from divert.pathways.cases import offer, record_encounter, respond
@@ -28,6 +37,7 @@ from divert.pathways.programmes import assign_operator, sync_definitions
 from divert.pathways.sweep import sweep
 from divert.pathways.users import create_user
 from divert.rules import BANK_HOLIDAYS, codes
+from divert.rules.sharing import CATEGORIES
 
 SETTINGS_FILE = Path(__file__).resolve().parents[2] / "seeds" / "demo.yaml"
 ODE_FOR_GROUP = {
@@ -71,6 +81,7 @@ def seed_demo(
     users = _users(session, settings, orgs)
     sync_definitions(session)
     _operators(session, settings, orgs)
+    _agreements(session, settings, orgs)
     officer = next(u for u in users if u.role == "officer")
     officers = {u.organisation_id: u for u in reversed(users) if u.role == "officer"}
     already = session.scalar(
@@ -145,6 +156,38 @@ def _operators(session: Session, settings: dict[str, Any], orgs: dict[str, Organ
         assign_operator(session, programme, orgs[spec["police"]].id, "police")
         for route, org_code in spec.get("receiving", {}).items():
             assign_operator(session, programme, orgs[org_code].id, "receiving", route)
+
+
+def _agreements(session: Session, settings: dict[str, Any], orgs: dict[str, Organisation]) -> None:
+    """The information-sharing agreements the demo's teams work under (issue 17): each force shares
+    everything about its cases with the teams it refers to, and they share their notes, needs
+    assessments and outcomes back, from before the first demo encounter."""
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for code, spec in settings["operators"].items():
+        for org_code in spec.get("receiving", {}).values():
+            pairs.setdefault((spec["police"], org_code), []).append(code)
+    for (force, team), codes_ in pairs.items():
+        name = f"{orgs[force].name} and {orgs[team].name}"
+        if session.scalar(select(SharingAgreement.id).where(SharingAgreement.name == name)) is not None:
+            continue
+        programmes = session.scalars(
+            select(Programme).where(Programme.code.in_(codes_)).order_by(Programme.code)
+        ).all()
+        agreement = SharingAgreement(
+            name=name,
+            first_organisation_id=orgs[force].id,
+            second_organisation_id=orgs[team].id,
+            to_second=",".join(CATEGORIES),
+            to_first="needs,notes,outcome",
+            programme_codes=",".join(p.code for p in programmes),
+            lawful_basis="s35_2_b",
+            lawful_basis_text="Crime and Disorder Act 1998 s.115; the diversion scheme's protocol.",
+            valid_from=settings["from"],
+            version_id=1,
+        )
+        agreement.programme_links = [SharingAgreementProgramme(programme_id=p.id) for p in programmes]
+        session.add(agreement)
+    session.flush()
 
 
 def _decide_and_progress(

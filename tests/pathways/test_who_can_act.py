@@ -21,6 +21,7 @@ from divert.models import Organisation, Programme, ProgrammeVersion, Referral, U
 from divert.models.programme import compiled
 from divert.pathways.cases import transition
 from divert.pathways.programmes import PROGRAMMES_DIR, assign_operator, sync_definitions
+from divert.pathways.sharing import give_consent_with_acceptance
 from divert.rules import ProgrammeDefinition, load_directory
 from divert.seeding.demo import load_settings
 
@@ -97,6 +98,9 @@ def _walk(session: Session, definition: ProgrammeDefinition) -> list[str]:
             step = next(
                 t for t in definition.transitions if (t.from_state, t.to_state) == (case.state, to_state)
             )
+            if definition.consent is not None:
+                # The person consents, as the officer records with the acceptance (issue 17).
+                give_consent_with_acceptance(session, officer, case)
             transition(session, _actors(session, case, step.roles)[0], case, to_state, "Walking the pathway")
         state = definition.state(path[-1])
         if state.terminal:

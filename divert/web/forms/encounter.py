@@ -12,6 +12,7 @@ from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
+    GovCheckboxInput,
     GovDateInput,
     GovRadioInput,
     GovSelect,
@@ -19,6 +20,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
+    BooleanField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -401,6 +403,12 @@ class OfferForm(GovForm):
             Optional(),
             Length(max=limits.SHORT_REASON, message=too_long("Reason", limits.SHORT_REASON)),
         ],
+    )
+    # Shown where the programme asks for consent (issue 17): given with the acceptance, it records
+    # consent to the referral and to sharing it with each organisation it goes to.
+    consent = BooleanField(
+        "The person was given the notice and consents to the referral and to its sharing",
+        widget=GovCheckboxInput(),
     )
     version_id = VersionField()
     submit = SubmitField("Save", widget=GovSubmitInput())

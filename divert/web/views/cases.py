@@ -14,6 +14,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 from divert.app.extensions import db
 from divert.auth import can, requires
 from divert.auth.refusal import not_found
+from divert.auth.sharing import shown_categories
 from divert.auth.visibility import hidden_from, visible_referrals, works_with_team
 from divert.models import (
     CaseContact,
@@ -29,6 +30,7 @@ from divert.models import (
 from divert.models.programme import compiled
 from divert.pathways.casework import completion_evidence, need_areas, open_flags
 from divert.pathways.deadlines import due_dates
+from divert.pathways.sharing import consent_asks, consents
 from divert.pathways.steps import next_steps
 from divert.queries.history import earlier_cases
 from divert.queries.messages import case_messages
@@ -114,6 +116,8 @@ def render_case(
         (r, label(r)) for r in definition.drop_out_reasons
     ]
     audit.record(db.session, current_user, "view", "referral", case.id)
+    shown = shown_categories(current_user, case)
+    case_consents = consents(db.session, case) if definition.consent else []
     earlier = earlier_cases(db.session, current_user, case)
     if earlier:
         audit_shown(f"earlier cases on case {case.reference}", "referral", (e.referral_id for e in earlier))
@@ -151,9 +155,14 @@ def render_case(
         works_case=can(current_user, "work_case", case),
         # The referring force sees status, progress and outcome, not what was told in confidence.
         withheld={e.id for e in events if hidden_from(current_user, case, e.kind, e.data)},
+        # What the organisation's sharing agreements show it of the case (issue 17).
+        shown=shown,
+        consents=case_consents,
+        consent_asks=consent_asks(db.session, case, case_consents) if definition.consent else [],
         needs_withheld=needs is not None
-        and needs.visibility != "shared"
-        and not works_with_team(current_user, case),
+        and (
+            "needs" not in shown or (needs.visibility != "shared" and not works_with_team(current_user, case))
+        ),
         goals=db.session.scalars(
             select(CaseGoal).where(CaseGoal.referral_id == case.id).order_by(CaseGoal.id)
         ).all(),

@@ -24,6 +24,7 @@ from divert.pathways.encounters import record_from_form
 from divert.pathways.errors import OperationError, StaleEdit
 from divert.pathways.matching import possible_matches
 from divert.pathways.programmes import definitions_in_force
+from divert.pathways.sharing import give_consent_with_acceptance
 from divert.rules import ProgrammeDefinition, codes
 from divert.rules.questions import CORE_INPUTS, answered_values, select_questions
 from divert.web.forms.encounter import EncounterForm, OfferForm, encounter_form
@@ -185,6 +186,7 @@ def _render_decisions(encounter: Encounter, forms: dict[int, OfferForm]) -> str:
                 "case": case,
                 "state": definition.state(case.state).name if case else None,
                 "awaiting_offer": case is not None and case.state == definition.on_decision["eligible"],
+                "consent": definition.consent,
                 "form": form,
             }
         )
@@ -224,6 +226,8 @@ def record_offer(case_id: int) -> str | Response | tuple[str, int]:
                 offer(db.session, current_user, case, False, words, reason_code=code)
             else:
                 offer(db.session, current_user, case, True, words)
+                if answer == "accepted" and form.consent.data:
+                    give_consent_with_acceptance(db.session, current_user, case)
                 respond(db.session, current_user, case, answer == "accepted", words, reason_code=code)
         except OperationError as error:
             db.session.rollback()

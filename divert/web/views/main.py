@@ -31,7 +31,13 @@ def home() -> str:
     context = build(db.session, current_user)
     # Officers' homes list recent encounters; caseworkers' and supervisors' list cases: each names people.
     listed = [e.person_id for e in context.get("encounters", [])]
-    listed += [case.person_id for key in ("mine", "unassigned") for case in context.get(key, [])]
+    unnamed = context.get("unnamed", set())
+    listed += [
+        case.person_id
+        for key in ("mine", "unassigned")
+        for case in context.get(key, [])
+        if case.id not in unnamed
+    ]
     if listed:
         audit_shown("home page", "person", listed)
     return render_template(template, notices=unread_notices(db.session, current_user), **context)

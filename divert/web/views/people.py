@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from divert.app.extensions import db
-from divert.auth import holds, requires
+from divert.auth import can, holds, requires
 from divert.auth.refusal import not_found
 from divert.auth.visibility import (
     colleagues,
@@ -21,6 +21,7 @@ from divert.auth.visibility import (
     visible_referrals,
 )
 from divert.models import ChangeRecord, Encounter, EthnicityCode, Person, Referral, User, audit
+from divert.pathways import sharing
 from divert.pathways.errors import OperationError, StaleEdit
 from divert.pathways.people import EDITABLE, search_people, update_person
 from divert.rules import limits
@@ -97,6 +98,12 @@ def show(person_id: int) -> str:
         history=history,
         sees_ethnicity=sees_ethnicity,
         ethnicity_labels=_ethnicity_labels(),
+        # Issue 17: where the holder shared the record with other forces, under which agreements.
+        # Shown to those who may share it (the holder's supervisors and administrators).
+        shares=sharing.shares_of(db.session, person) if can(current_user, "share_person", person) else [],
+        share_agreements=sharing.force_agreements(db.session, person)
+        if can(current_user, "share_person", person)
+        else [],
     )
 
 

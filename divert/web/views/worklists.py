@@ -44,7 +44,9 @@ def index() -> str:
         page=request.args.get("page", 1, type=int),
     )
     view = view if view in VIEWS else default
-    audit_shown(f"worklist: {VIEWS[view]}", "person", (r.person_id for r in result.rows))
+    audit_shown(
+        f"worklist: {VIEWS[view]}", "person", (r.person_id for r in result.rows if r.id not in result.unnamed)
+    )
     return render_template(
         "worklists/index.html",
         result=result,
