@@ -37,9 +37,9 @@ from divert.monitoring.query import Scope, age_band, frame_by_encounter, label_g
 from divert.monitoring.stats import rate, relative_rate
 from divert.monitoring.suppression import DEFAULT_THRESHOLD, Linked, Margin
 from divert.rules.decision import Decision as RuleDecision
-from divert.rules.decision import decide_values, facts_read
+from divert.rules.decision import DecisionMemo
 from divert.rules.definition import ProgrammeDefinition
-from divert.rules.facts import EncounterFacts, facts_from_dict, stored_fields
+from divert.rules.facts import facts_from_dict, stored_fields
 from divert.rules.vocabulary import stored_fact_values
 
 NOT_ELIGIBLE = "not_eligible"
@@ -135,7 +135,9 @@ def replay(
     """Decide each stored encounter (its facts and its group) under both versions and tally them."""
     needed = needed_fields(baseline) | needed_fields(draft)
     routing = {rule.id for rule in (*baseline.routing, *draft.routing)}
-    decided = _Decided(baseline, draft)
+    # Without sentences, most encounters' decisions are looked up, not made (rules.DecisionMemo).
+    memo = DecisionMemo(explain=False)
+    declares = bool(baseline.facts or draft.facts)
     tally = Tally()
     for facts_json, group in rows:
         tally.decisions += 1
@@ -145,7 +147,10 @@ def replay(
             tally.cannot_tell[group] += 1
             continue
         values = stored_fact_values(facts_json)
-        before, after = decided(values, facts_json)
+        # Facts a version declares for itself (answers, counts over the history) need the facts.
+        facts = facts_from_dict(dict(facts_json)) if declares else None
+        before = memo.decide_values(baseline, values, facts)
+        after = memo.decide_values(draft, values, facts)
         pair = (outcome(before.eligible, before.route), outcome(after.eligible, after.route))
         tally.joint[group][pair] += 1
         prior = values["prior_encounters"]
@@ -164,46 +169,6 @@ def replay(
     if progress is not None:
         progress(tally.decisions)
     return tally
-
-
-class _Decided:
-    """Both versions' decisions for an encounter's values, each distinct combination decided once.
-
-    Without sentences a decision depends only on the facts its conditions read
-    (``rules.decision.facts_read``), and across a million encounters those take a few thousand
-    combinations (an age, an offence, a handful of yes/no answers), so most encounters are looked
-    up, not decided. A version that declares facts of its own (officers' answers, counts over the
-    history) is decided for every encounter from the facts themselves.
-    """
-
-    LIMIT = 200_000  # combinations kept before starting again: bounds memory on unusual data
-
-    def __init__(self, baseline: ProgrammeDefinition, draft: ProgrammeDefinition) -> None:
-        self.baseline, self.draft = baseline, draft
-        self.declares = bool(baseline.facts or draft.facts)
-        self.reads = tuple(sorted(facts_read(baseline) | facts_read(draft)))
-        self.known: dict[tuple[Any, ...], tuple[RuleDecision, RuleDecision]] = {}
-
-    def __call__(
-        self, values: Mapping[str, Any], facts_json: Mapping[str, Any]
-    ) -> tuple[RuleDecision, RuleDecision]:
-        if self.declares:
-            return self._decide(values, facts_from_dict(dict(facts_json)))
-        key = tuple([values[name] for name in self.reads])
-        found = self.known.get(key)
-        if found is None:
-            if len(self.known) >= self.LIMIT:
-                self.known.clear()
-            found = self.known[key] = self._decide(values, None)
-        return found
-
-    def _decide(
-        self, values: Mapping[str, Any], facts: EncounterFacts | None
-    ) -> tuple[RuleDecision, RuleDecision]:
-        memo: dict[str, bool] = {}
-        before = decide_values(self.baseline, values, facts, explain=False, memo=memo)
-        after = decide_values(self.draft, values, facts, explain=False, memo=memo)
-        return before, after
 
 
 def _why_changed(before: RuleDecision, after: RuleDecision, routing: set[str]) -> set[str]:

@@ -8,7 +8,6 @@ from typing import Any
 
 from divert.rules.declared import declared_values
 from divert.rules.definition import EligibilityRule, ProgrammeDefinition
-from divert.rules.expressions import Condition
 from divert.rules.facts import EncounterFacts
 from divert.rules.questions import DERIVED
 from divert.rules.sentences import render
@@ -88,58 +87,86 @@ def decide_values(
     facts: EncounterFacts | None,
     *,
     explain: bool = True,
-    memo: dict[str, bool] | None = None,
 ) -> Decision:
     """``decide`` with the catalogue facts already worked out (``fact_values``): a replay under two
     versions works them out once; each version adds the answers to the facts it declares.
 
     ``explain=False`` leaves each reason's sentence empty (the same rules, passed or failed alike):
-    a replay of a million decisions counts outcomes and reads no sentence. ``memo`` keeps each
-    condition's result by its text for one encounter, so a replay under two versions evaluates the
-    rules they share once (the values are the same; a declared fact of one version only is not).
-    ``facts`` may be None for a definition that declares no facts of its own: the catalogue is all
-    it reads."""
+    a replay of a million decisions counts outcomes and reads no sentence. ``facts`` may be None
+    for a definition that declares no facts of its own: the catalogue is all it reads."""
     if definition.facts and facts is None:
-        raise ValueError(f"{definition.code} v{definition.version} declares facts: decide it from the facts")
+        raise _needs_facts(definition)
     values = {**catalogue, **(declared_values(definition.facts, facts) if facts is not None else {})}
-    if memo is not None and definition.facts:
-        memo = None  # its own declared facts may differ from the other version's: nothing shared
-    return _decide_on(definition, values, explain, memo)
+    return _decide_on(definition, values, explain)
 
 
-# A memo of whole decisions: per definition (held, so its id is never reused while the memo lives),
-# the decision for each distinct set of fact values.
-DecisionMemo = dict[int, tuple[ProgrammeDefinition, dict[tuple[Any, ...], Decision]]]
+_Decisions = dict[tuple[Any, ...], "Decision"]
 
 
-def decide_many(definition: ProgrammeDefinition, facts: EncounterFacts, memo: DecisionMemo) -> Decision:
-    """``decide`` for one of many encounters (a bulk import): the same decision as ``decide``.
+def _needs_facts(definition: ProgrammeDefinition) -> ValueError:
+    return ValueError(f"{definition.code} v{definition.version} declares facts: decide it from the facts")
 
-    A decision is a function of the definition and the fact values alone (the catalogue's and the
-    definition's declared facts'), and across a file those values repeat: the same ages, offences
-    and counts of earlier encounters. So each distinct set is decided once and the decision (a
-    frozen value) shared by every encounter that has it."""
-    values = {**fact_values(facts), **declared_values(definition.facts, facts)}
-    held = memo.get(id(definition))
-    if held is None:
-        held = memo[id(definition)] = (definition, {})
-    decisions = held[1]
-    key = tuple(values.values())
-    found = decisions.get(key)
-    if found is None:
-        found = decisions[key] = _decide_on(definition, values, True, None)
-    return found
+
+class DecisionMemo:
+    """Whole decisions for many encounters (a bulk import, a replay): each the decision ``decide``
+    gives, but each distinct set of fact values decided once.
+
+    A decision is a function of its definition and the fact values alone, and across a file or a
+    history those values repeat: the same ages, offences and counts of earlier encounters. With
+    sentences every value may appear in a reason, so all of them are the key; without
+    (``explain=False``) only the facts the conditions read (``facts_read``), which take a few
+    thousand combinations across a million encounters. Decisions are frozen, so sharing one is
+    safe. Definitions are held by identity for as long as the memo lives, so an id is never reused.
+    """
+
+    LIMIT = 200_000  # decisions kept per definition before starting again: bounds memory
+
+    def __init__(self, *, explain: bool = True) -> None:
+        self.explain = explain
+        self._held: dict[
+            int, tuple[ProgrammeDefinition, tuple[str, ...], dict[tuple[Any, ...], Decision]]
+        ] = {}
+
+    def __len__(self) -> int:
+        return sum(len(decisions) for _, _, decisions in self._held.values())
+
+    def decide(self, definition: ProgrammeDefinition, facts: EncounterFacts) -> Decision:
+        return self.decide_values(definition, fact_values(facts), facts)
+
+    def decide_values(
+        self,
+        definition: ProgrammeDefinition,
+        catalogue: Mapping[str, FactValue],
+        facts: EncounterFacts | None,
+    ) -> Decision:
+        """``decide_values`` (``facts`` may be None when the definition declares no facts)."""
+        held = self._held.get(id(definition))
+        if held is None:
+            reads = tuple(sorted(facts_read(definition)))
+            held = self._held[id(definition)] = (definition, reads, {})
+        _, reads, decisions = held
+        values: Mapping[str, FactValue] = catalogue
+        if definition.facts:
+            if facts is None:
+                raise ValueError(
+                    f"{definition.code} v{definition.version} declares facts: decide it from the facts"
+                )
+            values = {**catalogue, **declared_values(definition.facts, facts)}
+        key = tuple(values.values()) if self.explain else tuple([values[name] for name in reads])
+        found = decisions.get(key)
+        if found is None:
+            if len(decisions) >= self.LIMIT:
+                decisions.clear()
+            found = decisions[key] = _decide_on(definition, values, self.explain)
+        return found
 
 
 def _decide_on(
     definition: ProgrammeDefinition,
     values: Mapping[str, FactValue],
     explain: bool,
-    memo: dict[str, bool] | None,
 ) -> Decision:
-    reasons = [
-        _eligibility_reason(definition, rule, values, explain, memo) for rule in definition.eligibility
-    ]
+    reasons = [_eligibility_reason(definition, rule, values, explain) for rule in definition.eligibility]
     unrecorded = {
         rule.id
         for rule in definition.eligibility
@@ -154,7 +181,7 @@ def _decide_on(
     route: str | None = None
     if eligible:
         for rule in definition.routing:
-            if _missing(rule.condition.facts, values) is None and _holds(rule.condition, values, memo):
+            if _missing(rule.condition.facts, values) is None and rule.condition.evaluate(values):
                 route = rule.route
                 reasons.append(Reason(rule.id, render(rule.reason, values) if explain else "", True))
                 break
@@ -179,7 +206,6 @@ def _eligibility_reason(
     rule: EligibilityRule,
     values: Mapping[str, FactValue],
     explain: bool = True,
-    memo: dict[str, bool] | None = None,
 ) -> Reason:
     missing = _missing(rule.condition.facts, values)
     if missing is not None:
@@ -187,18 +213,9 @@ def _eligibility_reason(
         return Reason(
             rule.id, (rule.unknown or _unknown_sentence(definition, missing)) if explain else "", False
         )
-    if _holds(rule.condition, values, memo):
+    if rule.condition.evaluate(values):
         return Reason(rule.id, render(rule.passed, values) if explain else "", True)
     return Reason(rule.id, render(rule.failed, values) if explain else "", False)
-
-
-def _holds(condition: Condition, values: Mapping[str, FactValue], memo: dict[str, bool] | None) -> bool:
-    if memo is None:
-        return condition.evaluate(values)
-    found = memo.get(condition.text)
-    if found is None:
-        found = memo[condition.text] = condition.evaluate(values)
-    return found
 
 
 def _missing(needed: tuple[str, ...], values: Mapping[str, FactValue]) -> str | None:

@@ -18,7 +18,7 @@ from divert.pathways.importing import import_file
 from divert.pathways.programmes import assign_operator, sync_definitions
 
 from ..client import PageClient, form_fields, parse
-from ..factories import PASSWORD, create_organisation, create_user
+from ..factories import PASSWORD, create_agreement, create_organisation, create_user
 from .helpers import row, to_csv
 
 CUSTODY = {
@@ -52,6 +52,10 @@ def test_imported_cases_have_the_parties_that_act_on_them(app: Any, db_session: 
         assign_operator(db_session, programmes[code], met.id, "police")
     assign_operator(db_session, programmes["divert"], coaches.id, "receiving", "coach")
     assign_operator(db_session, programmes["checkpoint"], navigators.id, "receiving", "navigator")
+    # An import writes its parties in bulk, past the factories' default agreements: the force's
+    # agreements with the two services, as a real deployment has them (issue 17).
+    create_agreement(db_session, met, coaches, [programmes["divert"]])
+    create_agreement(db_session, met, navigators, [programmes["checkpoint"]])
     admin = create_user(db_session, "admin", met)
     rows = [
         row(encounter_ref="D-1", forenames="Kwame", surname="Mensah", **CUSTODY),

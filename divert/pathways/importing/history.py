@@ -27,7 +27,7 @@ from divert.pathways.importing.reference import routing_only
 from divert.pathways.importing.validate import Row
 from divert.rules import Decision as RuleDecision
 from divert.rules import EncounterFacts, PriorEncounter
-from divert.rules.decision import DecisionMemo, decide_many
+from divert.rules.decision import DecisionMemo
 
 Dated = tuple[datetime, int, PriorEncounter]  # (when, tie-break, what)
 
@@ -145,7 +145,7 @@ def decide_rows(
         by_person[id(person)].append((row, person))
     decided: list[Decided] = []
     problems: list[Problem] = []
-    memo: DecisionMemo = {}
+    memo = DecisionMemo()
     for group in by_person.values():
         group.sort(key=lambda item: (item[0].occurred_at, item[0].number))
         person_id = group[0][1].id
@@ -212,11 +212,11 @@ def _decide(
     )
     definition = compiled(row.version)
     # Decided in bulk: rows with the same fact values share one decision (rules/decision.py).
-    rules = decide_many(definition, facts, memo)
+    rules = memo.decide(definition, facts)
     eligible = rules.eligible if row.eligible is None else row.eligible
     route = rules.route
     if eligible and route is None:
-        route = decide_many(routing_only(row.version), facts, memo).route
+        route = memo.decide(routing_only(row.version), facts).route
     if not eligible:
         if row.offered is not None:
             failed = next((r.text for r in rules.reasons if not r.passed), "")
