@@ -22,7 +22,7 @@ from divert.cli.retention import register_retention_commands
 from divert.cli.simulate import register_simulate_command
 from divert.cli.sweep import register_sweep_command
 from divert.models import ROLES, EncounterJourney, Organisation, Programme, ProgrammeVersion
-from divert.monitoring import journeys
+from divert.monitoring import cache, journeys
 from divert.pathways.errors import OperationError
 from divert.pathways.programmes import PROGRAMMES_DIR, assign_operator, sync_definitions
 from divert.pathways.users import create_user
@@ -96,6 +96,8 @@ def register_commands(app: Flask) -> None:
         """
         session = db.session
         journeys.rebuild_all(session.connection())
+        # Data changed outside the app changed the figures without a note: kept releases go.
+        cache.note_change(session)
         session.commit()
         count = session.scalar(select(func.count()).select_from(EncounterJourney))
         click.echo(f"Rebuilt the monitoring journeys of {count} encounters.")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Integer, LargeBinary, String
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from divert.models.base import Base, utcnow
 
@@ -40,4 +40,4 @@ class MonitoringCache(Base):
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
     seconds: Mapped[float]  # how long it took to compute, for the benchmarks and the lead
     # zlib-compressed JSON; aggregates only (counts and which cells are hidden), no personal data.
-    body: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, deferred=True)

@@ -88,6 +88,11 @@ def _note(session: Session) -> None:
     session.connection().execute(insert(MonitoringChange).values(changed_at=utcnow()))
 
 
+def note_change(session: Session) -> None:
+    """Say that what monitoring counts changed (after a bulk load or a rebuild outside the ORM)."""
+    session.execute(insert(MonitoringChange).values(changed_at=utcnow()))
+
+
 def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if getattr(type(obj), "__tablename__", None) in TABLES:
