@@ -77,6 +77,9 @@ def data_version(session: Session) -> str:
             select(func.max(ProgrammeVersion.id)).scalar_subquery(),
         )
     ).one()
+    # A change after this, in the same transaction, must move the version again (a transaction
+    # notes its changes once, not once a flush).
+    session.info.pop(_NOTED, None)
     return ":".join([str(FORMAT), *(str(v or 0) for v in row)])
 
 
@@ -110,6 +113,10 @@ def _on_execute(state: ORMExecuteState) -> None:
 
 def _transaction_end(session: Session, transaction: SessionTransaction) -> None:
     # Also after a savepoint: a note rolled back with it must be made again by the next change.
+    # Not after the inner transaction each flush opens: the note stands for the whole transaction
+    # (one insert a request, not one a flush).
+    if transaction.parent is not None and not transaction.nested:
+        return
     session.info.pop(_NOTED, None)
     session.info.pop(PROGRAMME_IDS, None)
 
