@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from divert.auth.sharing import split_identity, with_identity_shown
@@ -49,34 +49,25 @@ def officer_home(session: Session, user: User) -> dict[str, Any]:
 
 def caseworker_home(session: Session, user: User) -> dict[str, Any]:
     open_cases = visible_referrals(user).where(Referral.closed_at.is_(None))
-    mine, unnamed_mine = split_identity(
-        user,
-        session.execute(
-            with_identity_shown(user, open_cases)
-            .options(
-                joinedload(Referral.person),
-                joinedload(Referral.programme),
-                joinedload(Referral.programme_version),
-            )
-            .where(Referral.assigned_user_id == user.id)
-            .order_by(Referral.opened_at)
-            .limit(50)
-        ).all(),
-    )
-    unassigned, unnamed_unassigned = split_identity(
-        user,
-        session.execute(
-            with_identity_shown(user, open_cases)
-            .options(
-                joinedload(Referral.person),
-                joinedload(Referral.programme),
-                joinedload(Referral.programme_version),
-            )
-            .where(Referral.assigned_user_id.is_(None))
-            .order_by(Referral.opened_at)
-            .limit(50)
-        ).all(),
-    )
+
+    def listed(assigned: ColumnElement[bool]) -> tuple[list[Referral], set[int]]:
+        return split_identity(
+            user,
+            session.execute(
+                with_identity_shown(user, open_cases)
+                .options(
+                    joinedload(Referral.person),
+                    joinedload(Referral.programme),
+                    joinedload(Referral.programme_version),
+                )
+                .where(assigned)
+                .order_by(Referral.opened_at)
+                .limit(50)
+            ).all(),
+        )
+
+    mine, unnamed_mine = listed(Referral.assigned_user_id == user.id)
+    unassigned, unnamed_unassigned = listed(Referral.assigned_user_id.is_(None))
     # Cases whose person the organisation's sharing agreements do not name (issue 17).
     return {"mine": mine, "unassigned": unassigned, "unnamed": unnamed_mine | unnamed_unassigned}
 

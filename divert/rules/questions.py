@@ -18,7 +18,7 @@ from divert.rules.dates import age_on, whole_months_between
 from divert.rules.declared import DeclaredFact
 from divert.rules.definition import ProgrammeDefinition
 from divert.rules.expressions import Condition, compile_condition
-from divert.rules.vocabulary import FactValue
+from divert.rules.vocabulary import STORED_AS_IS, FactValue
 
 # Form inputs every encounter has, whatever the programmes: who the person is and what happened.
 CORE_INPUTS = (
@@ -218,22 +218,7 @@ def answered_values(
     # Blank means the day of the encounter when it is recorded, but here it is only not answered yet.
     offence_on = answers.get("offence_date")
     values: dict[str, FactValue] = {}
-    for name in (
-        "gender",
-        "setting",
-        "offence_category",
-        "drug_class",
-        "personal_use",
-        "supply_suspected",
-        "admission",
-        "hate_crime",
-        "domestic_abuse",
-        "lives_in_area",
-        "offended_in_area",
-        "on_court_order",
-        "co_accused",
-        "vulnerabilities",
-    ):
+    for name in (*STORED_AS_IS, "vulnerabilities"):
         value = answers.get(name)
         values[name] = value if isinstance(value, int | str | bool | frozenset) and value != "" else None
     values["age"] = age_on(born, on) if isinstance(born, date) and isinstance(on, date) else None

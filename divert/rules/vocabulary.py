@@ -98,14 +98,14 @@ def fact_values(facts: EncounterFacts) -> dict[str, FactValue]:
         for prior in facts.history
         if prior.occurred_on <= on
     ]
-    fields = {name: getattr(facts, name) for name in _AS_STORED}
+    fields = {name: getattr(facts, name) for name in STORED_AS_IS}
     return _catalogue(on, facts.date_of_birth, facts.offence_date, fields, facts.vulnerabilities, earlier)
 
 
 # The defaults of EncounterFacts, for facts stored before a field existed.
 _DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(EncounterFacts) if f.default is not MISSING}
 # The catalogue facts that are an encounter's field as it is.
-_AS_STORED = (
+STORED_AS_IS = (
     "gender",
     "setting",
     "offence_category",
