@@ -162,10 +162,13 @@ def register_blueprints(app: Flask) -> None:
     # The API takes bearer tokens only (a session cookie is refused there), so CSRF cannot apply.
     csrf.exempt(api_bp)
     register_error_handlers(app)
-    # Flask's own static route: the GOV.UK assets are public by nature.
+    # Flask's own static route: the GOV.UK assets are public by nature. It only reads (the
+    # signed-in user, before every request), so on SQLite it never waits behind a long import's
+    # write lock: a page's CSS and fonts must arrive while the worker writes.
+    from divert.app.db import reads_only
     from divert.auth.access import public
 
-    app.view_functions["static"] = public(app.view_functions["static"])
+    app.view_functions["static"] = reads_only(public(app.view_functions["static"]))
 
 
 def register_request_hooks(app: Flask) -> None:
