@@ -81,6 +81,10 @@ class Writer:
         # The referral each row opened and the encounter of each row that came during a live case.
         self._referral_ids: dict[int, int] = {}
         self._encounter_ids: dict[int, int] = {}
+        # People this import created, as written (an import never changes a person afterwards):
+        # their journey rows' person columns are worked out here. Those of people already on
+        # record are filled from the stored record (``refresh_people``) at the end.
+        self._created_people: dict[int, dict[str, Any]] = {}
         self._journey_people: set[int] = set()
 
     def write(self, rows: Sequence[Decided], progress: Callable[[int], None]) -> Written:
@@ -107,10 +111,11 @@ class Writer:
         # After every chunk: a row may come during a case that a later chunk's row opened.
         with stage("write flags"):
             self._flag_live_cases([d for d in rows if d.during])
-        # What the journey rows copy from each person (ethnicity, gender, age), from the people as
-        # stored: a matched person's record, not the file's spelling of them. Set-based, once.
-        with stage("write journey rows"):
-            journeys.refresh_people(self.session.connection(), self._journey_people)
+        # What the journey rows copy from each person already on record (ethnicity, gender, age),
+        # from the record as stored, not the file's spelling of them. Set-based, once.
+        if self._journey_people:
+            with stage("write journey rows"):
+                journeys.refresh_people(self.session.connection(), self._journey_people)
         if rows and self.session.get_bind().dialect.name == "postgresql":
             with stage("analyze"):
                 self._analyze()
@@ -143,14 +148,21 @@ class Writer:
         recording it on the form would not."""
         programme_rows = []
         for i, (decided, encounter_id) in enumerate(zip(chunk, encounter_ids, strict=True)):
+            person = self._created_people.get(encounters[i]["person_id"])
             row = journeys.programme_row(
-                encounter_id, encounters[i], decisions[i], decided.row.version.programme_id, cases.get(i)
+                encounter_id,
+                encounters[i],
+                decisions[i],
+                decided.row.version.programme_id,
+                cases.get(i),
+                person,
             )
             if row is not None:
                 programme_rows.append(row)
+                if person is None:
+                    self._journey_people.add(row["person_id"])
         self._insert(ProgrammeJourney, programme_rows, ids=False)
         self._insert(EncounterJourney, journeys.encounter_rows(programme_rows), ids=False)
-        self._journey_people.update(row["person_id"] for row in programme_rows)
 
     def _insert(self, model: Any, rows: list[dict[str, Any]], *, ids: bool = True) -> list[int]:
         """Insert rows (all with the same keys) and return their new ids, in order."""
@@ -233,8 +245,9 @@ class Writer:
                     **self._stamps(),
                 }
             )
-        for ref, person_id in zip(new, self._insert(Person, rows), strict=True):
+        for ref, person_id, written in zip(new, self._insert(Person, rows), rows, strict=True):
             ref.id = person_id
+            self._created_people[person_id] = written
         self.written.people += len(new)
 
     def _name_key(self, name: str) -> str:
