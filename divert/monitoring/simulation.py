@@ -148,7 +148,7 @@ def replay(
             continue
         values = stored_fact_values(facts_json)
         # Facts a version declares for itself (answers, counts over the history) need the facts.
-        facts = facts_from_dict(dict(facts_json)) if declares else None
+        facts = facts_from_dict(facts_json) if declares else None
         before = memo.decide_values(baseline, values, facts)
         after = memo.decide_values(draft, values, facts)
         pair = (outcome(before.eligible, before.route), outcome(after.eligible, after.route))

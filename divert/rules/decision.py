@@ -94,17 +94,22 @@ def decide_values(
     ``explain=False`` leaves each reason's sentence empty (the same rules, passed or failed alike):
     a replay of a million decisions counts outcomes and reads no sentence. ``facts`` may be None
     for a definition that declares no facts of its own: the catalogue is all it reads."""
-    if definition.facts and facts is None:
-        raise _needs_facts(definition)
-    values = {**catalogue, **(declared_values(definition.facts, facts) if facts is not None else {})}
-    return _decide_on(definition, values, explain)
+    return _decide_on(definition, _with_declared(definition, catalogue, facts), explain)
 
 
 _Decisions = dict[tuple[Any, ...], "Decision"]
 
 
-def _needs_facts(definition: ProgrammeDefinition) -> ValueError:
-    return ValueError(f"{definition.code} v{definition.version} declares facts: decide it from the facts")
+def _with_declared(
+    definition: ProgrammeDefinition, catalogue: Mapping[str, FactValue], facts: EncounterFacts | None
+) -> Mapping[str, FactValue]:
+    """The values a decision under ``definition`` reads: the catalogue's, and the facts it declares
+    for itself (counted from the history or answered), which only the facts themselves give."""
+    if not definition.facts:
+        return catalogue
+    if facts is None:
+        raise ValueError(f"{definition.code} v{definition.version} declares facts: decide it from the facts")
+    return {**catalogue, **declared_values(definition.facts, facts)}
 
 
 class DecisionMemo:
@@ -145,13 +150,7 @@ class DecisionMemo:
             reads = tuple(sorted(facts_read(definition)))
             held = self._held[id(definition)] = (definition, reads, {})
         _, reads, decisions = held
-        values: Mapping[str, FactValue] = catalogue
-        if definition.facts:
-            if facts is None:
-                raise ValueError(
-                    f"{definition.code} v{definition.version} declares facts: decide it from the facts"
-                )
-            values = {**catalogue, **declared_values(definition.facts, facts)}
+        values = _with_declared(definition, catalogue, facts)
         key = tuple(values.values()) if self.explain else tuple([values[name] for name in reads])
         found = decisions.get(key)
         if found is None:
